@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Brings up everything the hub needs on this machine, reusing whatever already runs:
+# npm dependencies, FerretDB (MongoDB wire protocol, SQLite backend), PostgreSQL, Redis,
+# and the PostgreSQL databases. Idempotent and quiet when everything is up.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT_DIR"
+
+# Read .env the same way the hub does, so a custom URL there is what we set up.
+if [ -f .env ]; then set -a; source .env; set +a; fi
+
+host_of() { echo "$1" | sed -E 's#^[a-z]+://([^@/]*@)?([^:/?]+).*#\2#'; }
+port_of() { local p; p=$(echo "$1" | sed -nE 's#^[a-z]+://([^@/]*@)?[^:/?]+:([0-9]+).*#\2#p'); echo "${p:-$2}"; }
+
+MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
+DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/runtime_hub}"
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+ensure_node_modules() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm dependencies"
+    npm ci --no-fund --no-audit --loglevel=error >/dev/null
+  fi
+}
+
+# FerretDB v1.24.2's module ships without build/version/version.txt, so a plain
+# `go install …@v1.24.2` builds a binary that panics at start. We build the same
+# pinned release from a vendored copy with that one file supplied.
+ensure_ferretdb_binary() {
+  FERRETDB_BIN="$TOOLS_DIR/bin/ferretdb"
+  if [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version >/dev/null 2>&1; then return 0; fi
+  command -v go >/dev/null 2>&1 || die "Go is needed once to build FerretDB v1.24.2 (apt-get install golang, or install Go) — then re-run"
+  say "building FerretDB v1.24.2 (once; about a minute)"
+  local build="$TOOLS_DIR/ferretdb-build"
+  rm -rf "$build" && mkdir -p "$build" "$TOOLS_DIR/bin"
+  cp scripts/ferretdb/go.mod scripts/ferretdb/go.sum scripts/ferretdb/tools.go "$build/"
+  (
+    cd "$build"
+    go mod vendor
+    echo "v1.24.2" > vendor/github.com/FerretDB/FerretDB/build/version/version.txt
+    go build -mod=vendor -trimpath -o "$FERRETDB_BIN" github.com/FerretDB/FerretDB/cmd/ferretdb
+  ) >"$TOOLS_DIR/ferretdb-build.log" 2>&1 || die "building FerretDB failed; see $TOOLS_DIR/ferretdb-build.log"
+  rm -rf "$build"
+}
+
+ensure_ferretdb() {
+  local host port
+  host=$(host_of "$MONGO_URL"); port=$(port_of "$MONGO_URL" 27017)
+  if port_open "$host" "$port"; then return 0; fi
+  case "$host" in 127.0.0.1|localhost) ;; *) die "MongoDB at $host:$port is not reachable (only a local FerretDB can be started here)";; esac
+  ensure_ferretdb_binary
+  local dir="$DATA_DIR/ferretdb"
+  mkdir -p "$dir/sqlite" "$dir/state"
+  say "starting FerretDB on 127.0.0.1:$port (data in $dir)"
+  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$dir/sqlite/" \
+    --listen-addr="127.0.0.1:$port" --debug-addr="127.0.0.1:${FERRETDB_DEBUG_PORT:-8088}" \
+    --state-dir="$dir/state" --telemetry=disable --log-level=WARN \
+    >>"$dir/ferretdb.log" 2>&1 &
+  echo $! > "$dir/ferretdb.pid"
+  wait_for_port 127.0.0.1 "$port" FerretDB || die "FerretDB did not start; see $dir/ferretdb.log"
+}
+
+ensure_postgres() {
+  local host port
+  host=$(host_of "$DATABASE_URL"); port=$(port_of "$DATABASE_URL" 5432)
+  if ! port_open "$host" "$port"; then
+    case "$host" in 127.0.0.1|localhost) ;; *) die "PostgreSQL at $host:$port is not reachable";; esac
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      apt_install postgresql
+      local conf; conf=$(ls -d /etc/postgresql/*/main | head -1)
+      # Local development trusts loopback connections, as the database URL carries no password.
+      sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$conf/pg_hba.conf"
+    fi
+    say "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >/dev/null 2>&1 || true
+    wait_for_port "$host" "$port" PostgreSQL || die "PostgreSQL did not start on $host:$port"
+  fi
+  command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+  local base="${DATABASE_URL%/*}"
+  local db
+  for db in "${DATABASE_URL##*/}" ${EXTRA_DATABASES:-}; do
+    db="${db%%\?*}"
+    if [ "$(psql "$base/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
+      say "creating database $db"
+      psql "$base/postgres" -qc "CREATE DATABASE \"$db\"" >/dev/null
+    fi
+  done
+}
+
+ensure_redis() {
+  local host port
+  host=$(host_of "$REDIS_URL"); port=$(port_of "$REDIS_URL" 6379)
+  if port_open "$host" "$port"; then return 0; fi
+  case "$host" in 127.0.0.1|localhost) ;; *) die "Redis at $host:$port is not reachable";; esac
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  say "starting Redis on 127.0.0.1:$port"
+  mkdir -p "$DATA_DIR/redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+    --dir "$DATA_DIR/redis" --logfile "$DATA_DIR/redis/redis.log" >/dev/null
+  wait_for_port 127.0.0.1 "$port" Redis || die "Redis did not start; see $DATA_DIR/redis/redis.log"
+}
+
+ensure_node_modules
+ensure_ferretdb
+ensure_postgres
+ensure_redis

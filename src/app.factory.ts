@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+import type { ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { Logger } from 'pino';
+
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { buildOpenApiDocument } from './docs/openapi.js';
+import { mountDocs } from './docs/docs.js';
+import { createLogger } from './infra/logging/logger.js';
+import { NestPinoLogger } from './infra/logging/nest-logger.js';
+import { MetricsService } from './infra/metrics/metrics.service.js';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+}
+
+export interface CreateAppOptions {
+  readonly logger?: Logger;
+  /** Additional modules to load (the test suite uses this for probe routes). */
+  readonly extraModules?: ModuleMetadata['imports'];
+}
+
+/**
+ * Builds a fully configured hub application without listening, so `main.ts`, the OpenAPI script and the
+ * test harness all run exactly the same wiring.
+ */
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    genReqId: requestIdOf,
+    routerOptions: { maxParamLength: 1024 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, logger, options.extraModules ?? []),
+    adapter,
+    {
+      // Nest's start-up chatter (every mapped route) is only worth seeing when debugging.
+      logger: new NestPinoLogger(
+        logger.child(
+          { component: 'nest' },
+          { level: ['debug', 'trace'].includes(config.log.level) ? config.log.level : 'warn' },
+        ),
+      ),
+      abortOnError: false,
+    },
+  );
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.observeHttp(request.method, route, reply.statusCode, seconds);
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+    done();
+  });
+
+  if (config.role !== 'worker') {
+    mountDocs(app, buildOpenApiDocument(app, config));
+  }
+  return app;
+}

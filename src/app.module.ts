@@ -1,0 +1,50 @@
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import type { Logger } from 'pino';
+
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { createValidationPipe } from './common/http/validation.pipe.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { HealthModule } from './health/health.module.js';
+import { InfraModule } from './infra/infra.module.js';
+import { LoggingModule } from './infra/logging/logging.module.js';
+import { MetricsController } from './infra/metrics/metrics.controller.js';
+import { BootMigrations } from './infra/postgres/boot-migrations.js';
+import { MetaModule } from './meta/meta.module.js';
+
+/** Feature modules that serve the HTTP API; loaded by the `api` and `all` roles. */
+const API_MODULES: NonNullable<ModuleMetadata['imports']> = [MetaModule];
+
+/** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
+const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [];
+
+@Module({})
+export class AppModule {
+  static forRoot(
+    config: AppConfig,
+    logger: Logger,
+    extraModules: NonNullable<ModuleMetadata['imports']> = [],
+  ): DynamicModule {
+    const servesApi = config.role === 'all' || config.role === 'api';
+    const runsWork = config.role === 'all' || config.role === 'worker';
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(logger),
+        InfraModule,
+        HealthModule,
+        ...(servesApi ? API_MODULES : []),
+        ...(runsWork ? WORKER_MODULES : []),
+        ...extraModules,
+      ],
+      controllers: [MetricsController],
+      providers: [
+        BootMigrations,
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

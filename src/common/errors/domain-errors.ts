@@ -1,0 +1,92 @@
+/**
+ * Errors services throw. They carry no HTTP types; the global filter maps `status` and `code`
+ * onto problem+json (or the DRS error shape) in one place.
+ */
+export interface FieldProblem {
+  /** Where the problem is: a dotted field path for request bodies, a JSON pointer for documents. */
+  readonly path: string;
+  readonly message: string;
+  readonly row?: number;
+  readonly id?: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  abstract readonly title: string;
+
+  constructor(
+    message: string,
+    readonly errors?: readonly FieldProblem[],
+    readonly extra?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends DomainError {
+  readonly status = 400;
+  readonly code: string;
+  readonly title = 'Bad Request';
+  constructor(message: string, errors?: readonly FieldProblem[], code = 'bad_request') {
+    super(message, errors);
+    this.code = code;
+  }
+}
+
+export class ValidationFailedError extends DomainError {
+  readonly status = 400;
+  readonly code = 'validation_failed';
+  readonly title = 'Validation Failed';
+}
+
+export class UnprocessableError extends DomainError {
+  readonly status = 422;
+  readonly code: string;
+  readonly title = 'Unprocessable Content';
+  constructor(message: string, errors?: readonly FieldProblem[], code = 'unprocessable') {
+    super(message, errors);
+    this.code = code;
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  readonly title = 'Unauthorized';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+  readonly title = 'Forbidden';
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'not_found';
+  readonly title = 'Not Found';
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  readonly code: string;
+  readonly title = 'Conflict';
+  constructor(message: string, extra?: Readonly<Record<string, unknown>>, code = 'conflict') {
+    super(message, undefined, extra);
+    this.code = code;
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+  readonly title = 'Payload Too Large';
+}
+
+export class ServiceUnavailableError extends DomainError {
+  readonly status = 503;
+  readonly code = 'service_unavailable';
+  readonly title = 'Service Unavailable';
+}

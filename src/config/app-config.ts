@@ -1,0 +1,272 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
+export const DEV_URL_SIGNING_KEY = 'dev-only-url-signing-key-do-not-use-in-production';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') {
+    return value;
+  }
+  const normalised = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalised)) {
+    return true;
+  }
+  if (['0', 'false', 'no', 'off'].includes(normalised)) {
+    return false;
+  }
+  return value;
+};
+
+const toInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+const IsBooleanish = (): PropertyDecorator => (target, key) => {
+  Transform(toBoolean)(target, key);
+  IsIn([true, false], { message: `${String(key)} must be true or false` })(target, key);
+};
+
+/**
+ * The environment as the hub reads it. Every key has a default that works on a developer machine;
+ * the defaults for secrets are refused in production by {@link loadConfig}.
+ */
+class EnvironmentVariables {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: NodeEnv = 'development';
+
+  @IsIn(APP_ROLES)
+  APP_ROLE: AppRole = 'all';
+
+  @IsString()
+  @Matches(/^[^\s/]+$/, { message: 'HOST must be a host name or IP address' })
+  HOST = '127.0.0.1';
+
+  @Transform(toInteger)
+  @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
+  @Min(0)
+  @Max(65535)
+  PORT = 8000;
+
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'PUBLIC_BASE_URL must be an http(s) URL' })
+  PUBLIC_BASE_URL = 'http://127.0.0.1:8000';
+
+  @Matches(/^[A-Za-z0-9.-]+$/, {
+    message: 'PUBLIC_HOSTNAME must be a bare host name (no scheme, port or path)',
+  })
+  PUBLIC_HOSTNAME = 'localhost';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  @IsOptional()
+  @IsBooleanish()
+  LOG_PRETTY?: boolean;
+
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGO_URL must be a mongodb:// or mongodb+srv:// URL' })
+  MONGO_URL = 'mongodb://127.0.0.1:27017';
+
+  @Matches(/^[A-Za-z0-9_-]{1,63}$/, { message: 'MONGO_DB must be 1-63 letters, digits, _ or -' })
+  MONGO_DB = 'runtime_hub';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  MONGO_SERVER_SELECTION_TIMEOUT_MS = 5000;
+
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/runtime_hub';
+
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'PG_SCHEMA must be a lower-case SQL identifier' })
+  PG_SCHEMA = 'public';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  PG_POOL_MAX = 10;
+
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9_:.-]{1,64}$/, { message: 'REDIS_PREFIX must be 1-64 letters, digits or _:.-' })
+  REDIS_PREFIX = 'rh';
+
+  @IsString()
+  @MinLength(1)
+  BLOB_DIR = './data/blobs';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1024)
+  BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET = DEV_JWT_SECRET;
+
+  @IsString()
+  @MinLength(32, { message: 'URL_SIGNING_KEY must be at least 32 characters' })
+  URL_SIGNING_KEY = DEV_URL_SIGNING_KEY;
+
+  @IsBooleanish()
+  TRUST_PROXY = false;
+
+  @IsOptional()
+  @Matches(/^[0-9a-f]{7,40}$/, { message: 'GIT_COMMIT must be a hexadecimal commit id' })
+  GIT_COMMIT?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  HEALTH_TIMEOUT_MS = 2000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  SERVICE_NAME = 'runtime-hub';
+}
+
+export interface AppConfig {
+  readonly env: NodeEnv;
+  readonly role: AppRole;
+  readonly service: { readonly name: string; readonly version: string; readonly commit?: string };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly publicBaseUrl: string;
+    readonly publicHostname: string;
+    readonly bodyLimitBytes: number;
+    readonly trustProxy: boolean;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly log: { readonly level: LogLevel; readonly pretty: boolean };
+  readonly mongo: {
+    readonly url: string;
+    readonly database: string;
+    readonly serverSelectionTimeoutMs: number;
+  };
+  readonly postgres: { readonly url: string; readonly schema: string; readonly poolMax: number };
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly blobs: { readonly dir: string };
+  readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
+  readonly health: { readonly timeoutMs: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(error: ValidationError): string {
+  const messages = Object.values(error.constraints ?? {});
+  const sensitive = /SECRET|KEY|URL|PASSWORD/.test(error.property);
+  const shown = typeof error.value === 'string' && !sensitive ? ` (got "${error.value}")` : '';
+  return `${error.property}: ${messages.join('; ')}${shown}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) {
+      deepFreeze(child);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Validates the environment once and returns the frozen configuration every other part of the hub reads.
+ * Throws a {@link ConfigError} that names every bad key at once, so an operator fixes them in one go.
+ */
+export function loadConfig(
+  source: Readonly<Record<string, string | undefined>>,
+  packageVersion = '0.0.0',
+): AppConfig {
+  const known = new EnvironmentVariables();
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(known)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') {
+      relevant[key] = value;
+    }
+  }
+  for (const key of ['LOG_PRETTY', 'GIT_COMMIT'] as const) {
+    const value = source[key];
+    if (value !== undefined && value !== '') {
+      relevant[key] = value;
+    }
+  }
+  const env = plainToInstance(EnvironmentVariables, relevant);
+  const problems = validateSync(env, { forbidUnknownValues: false }).map(describe);
+
+  if (env.NODE_ENV === 'production') {
+    if (!source.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET) {
+      problems.push('JWT_SECRET: must be set to a secret of your own in production');
+    }
+    if (!source.URL_SIGNING_KEY || env.URL_SIGNING_KEY === DEV_URL_SIGNING_KEY) {
+      problems.push('URL_SIGNING_KEY: must be set to a secret of your own in production');
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems.sort());
+  }
+
+  return deepFreeze<AppConfig>({
+    env: env.NODE_ENV,
+    role: env.APP_ROLE,
+    service: {
+      name: env.SERVICE_NAME,
+      version: packageVersion,
+      ...(env.GIT_COMMIT ? { commit: env.GIT_COMMIT } : {}),
+    },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      publicHostname: env.PUBLIC_HOSTNAME,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      trustProxy: env.TRUST_PROXY,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development' },
+    mongo: {
+      url: env.MONGO_URL,
+      database: env.MONGO_DB,
+      serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+    },
+    postgres: { url: env.DATABASE_URL, schema: env.PG_SCHEMA, poolMax: env.PG_POOL_MAX },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    blobs: { dir: env.BLOB_DIR },
+    secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
+    health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
+  });
+}

@@ -1,0 +1,42 @@
+import { pino, type Logger } from 'pino';
+
+import type { AppConfig } from '../../config/app-config.js';
+
+/** Paths whose values never reach a log line, wherever they appear in a logged object. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.password',
+  '*.client_secret',
+  '*.secret',
+  '*.token',
+  '*.access_token',
+  '*.password_hash',
+  '*.secret_hash',
+  'password',
+  'client_secret',
+  'access_token',
+];
+
+export function createLogger(config: AppConfig, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level: config.log.level,
+    base: { service: config.service.name, role: config.role },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: pino.stdSerializers.err },
+  };
+  if (destination) {
+    return pino(options, destination);
+  }
+  if (config.log.pretty) {
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,role' },
+      },
+    });
+  }
+  return pino(options);
+}

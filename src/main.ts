@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+
+import { createApp } from './app.factory.js';
+import { ConfigError } from './config/app-config.js';
+import { loadConfigFromEnvironment } from './config/load-env.js';
+
+async function main(): Promise<void> {
+  const config = loadConfigFromEnvironment();
+  const app = await createApp(config);
+  const log = app.getHttpAdapter().getInstance().log;
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    log.info({ signal }, 'shutting down: closing HTTP, queues and pools');
+    const forced = setTimeout(() => {
+      log.error(`shutdown took longer than ${config.http.shutdownTimeoutMs} ms; exiting anyway`);
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs);
+    forced.unref();
+    app.close().then(
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
+  await app.listen({ port: config.http.port, host: config.http.host });
+  log.info(
+    { role: config.role, url: `http://${config.http.host}:${config.http.port}` },
+    config.role === 'worker'
+      ? 'worker started (health on /health)'
+      : `hub listening; docs at ${config.http.publicBaseUrl}/redoc`,
+  );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `runtime-hub failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

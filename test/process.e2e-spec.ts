@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { isolatedEnv } from './support/harness.js';
+import { collect, exited, freePort, spawnHub, waitForHttp } from './support/process.js';
+
+describe('the hub as a process', () => {
+  const env = isolatedEnv();
+  let blobDir: string;
+
+  beforeAll(async () => {
+    blobDir = await mkdtemp(join(tmpdir(), 'rh-proc-'));
+    env.BLOB_DIR = blobDir;
+    env.LOG_LEVEL = 'info';
+  });
+  afterAll(async () => {
+    const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
+    await pool.query(`DROP SCHEMA IF EXISTS "${env.PG_SCHEMA}" CASCADE`);
+    await pool.end();
+    await rm(blobDir, { recursive: true, force: true });
+  });
+
+  it('serves the API and exits 0 on SIGTERM after closing HTTP, queues and pools', async () => {
+    const port = await freePort();
+    const child = spawnHub('src/main.ts', [], { ...env, PORT: String(port) });
+    const output = collect(child);
+    await waitForHttp(`http://127.0.0.1:${port}/health`);
+    const version = await fetch(`http://127.0.0.1:${port}/version`);
+    expect(version.status).toBe(200);
+    child.kill('SIGTERM');
+    const result = await exited(child);
+    expect(result).toEqual({ code: 0, signal: null });
+    expect(output.stdout()).toContain('shutdown complete');
+  });
+
+  it('runs as a worker with only /health and /metrics over HTTP', async () => {
+    const port = await freePort();
+    const child = spawnHub('src/main.ts', [], { ...env, PORT: String(port), APP_ROLE: 'worker' });
+    await waitForHttp(`http://127.0.0.1:${port}/health`);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/version`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/redoc`)).status).toBe(404);
+    child.kill('SIGTERM');
+    expect((await exited(child)).code).toBe(0);
+  });
+
+  it('refuses to boot with bad configuration, naming every bad key', async () => {
+    const child = spawnHub('src/main.ts', [], {
+      ...env,
+      PORT: 'x',
+      APP_ROLE: 'nope',
+      NODE_ENV: 'production',
+    });
+    const output = collect(child);
+    const result = await exited(child);
+    expect(result.code).toBe(1);
+    for (const key of ['PORT', 'APP_ROLE', 'JWT_SECRET', 'URL_SIGNING_KEY']) {
+      expect(output.stderr()).toContain(key);
+    }
+  });
+
+  it('runs "runtime-hub migrate" and "runtime-hub health"', async () => {
+    const migrate = spawnHub('src/cli.ts', ['migrate'], env);
+    const migrateOut = collect(migrate);
+    expect((await exited(migrate)).code).toBe(0);
+    expect(migrateOut.stdout()).toMatch(/schema version: \d+/);
+
+    const health = spawnHub('src/cli.ts', ['health'], env);
+    const healthOut = collect(health);
+    expect((await exited(health)).code).toBe(0);
+    expect(JSON.parse(healthOut.stdout()).status).toBe('ok');
+  });
+});
