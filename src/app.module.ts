@@ -12,12 +12,13 @@ import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
 import { BootMigrations } from './infra/postgres/boot-migrations.js';
 import { MetaModule } from './meta/meta.module.js';
+import { OrchestratorApiModule, OrchestratorWorkerModule } from './orchestrator/orchestrator.module.js';
 
 /** Feature modules that serve the HTTP API; loaded by the `api` and `all` roles. */
-const API_MODULES: NonNullable<ModuleMetadata['imports']> = [MetaModule];
+const API_MODULES: NonNullable<ModuleMetadata['imports']> = [MetaModule, OrchestratorApiModule];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
-const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [];
+const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [OrchestratorWorkerModule];
 
 @Module({})
 export class AppModule {

@@ -69,3 +69,41 @@ export function hostResource<T>(key: string, description?: string): ResourceDefi
 export function valueResource<T>(value: T, description?: string): ResourceDefinition<T> {
   return resource<T>({ ...(description ? { description } : {}), setup: () => value });
 }
+
+/**
+ * Sets up the named resources outside a run (for sensor evaluations), with their default config.
+ * `close()` tears them down in reverse order.
+ */
+export async function openResources(
+  definitions: Readonly<Record<string, ResourceDefinition>>,
+  keys: readonly string[],
+  host: Readonly<Record<string, unknown>>,
+  owner: string,
+): Promise<{ values: Record<string, unknown>; close: () => Promise<void> }> {
+  const opened: { def: ResourceDefinition; value: unknown }[] = [];
+  const close = async (): Promise<void> => {
+    for (const { def, value } of opened.reverse()) {
+      await def.teardown?.(value);
+    }
+  };
+  const values: Record<string, unknown> = {};
+  try {
+    for (const key of keys) {
+      const def = definitions[key];
+      if (!def) {
+        throw new Error(`resource "${key}" is not defined`);
+      }
+      const config = def.config ? def.config.validate(undefined, `resources.${key}.config`) : undefined;
+      if (config && config.problems.length > 0) {
+        throw new Error(`resource "${key}" needs config: ${config.problems.map((p) => p.path).join(', ')}`);
+      }
+      const value = await def.setup({ config: (config?.value ?? {}) as never, runId: owner, host });
+      opened.push({ def, value });
+      values[key] = value;
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { values, close };
+}
