@@ -47,7 +47,7 @@ const first = op({ name: 'first' }, () => {
   count('first');
   return 21;
 });
-const wait = op<{ ms: number }>(
+const wait = op<{ ms: number }, [number]>(
   {
     name: 'wait',
     ins: { value: {} },
@@ -63,7 +63,7 @@ const wait = op<{ ms: number }>(
     return value * 2;
   },
 );
-const ignoreAbort = op<{ ms: number }>(
+const ignoreAbort = op<{ ms: number }, [number]>(
   {
     name: 'ignore_abort',
     ins: { value: {} },

@@ -21,7 +21,7 @@ export const FAST_ORCHESTRATOR_ENV: Record<string, string> = {
 
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined | false>,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 15_000,
   intervalMs = 100,
 ): Promise<T> {

@@ -217,7 +217,7 @@ export class InstigatorRepository {
       }
       const skipReason =
         created.length > 0
-          ? null
+          ? (commit.skipReason ?? null)
           : (commit.skipReason ??
             (commit.runs.length > 0
               ? `every requested run already exists (${commit.runs.length} request(s) de-duplicated)`
