@@ -2,6 +2,9 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 
+import { AuthCoreModule } from './auth/auth-core.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { CommonModule } from './common/common.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
@@ -12,9 +15,16 @@ import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
 import { BootMigrations } from './infra/postgres/boot-migrations.js';
 import { MetaModule } from './meta/meta.module.js';
+import { SitesModule } from './sites/sites.module.js';
+import { UsersModule } from './users/users.module.js';
 
 /** Feature modules that serve the HTTP API; loaded by the `api` and `all` roles. */
-const API_MODULES: NonNullable<ModuleMetadata['imports']> = [MetaModule];
+const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
+  MetaModule,
+  AuthModule,
+  UsersModule,
+  SitesModule,
+];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
 const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [];
@@ -34,6 +44,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         InfraModule,
+        CommonModule,
+        AuthCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

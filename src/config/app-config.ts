@@ -22,6 +22,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/;
+export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
 export const DEV_URL_SIGNING_KEY = 'dev-only-url-signing-key-do-not-use-in-production';
 
@@ -151,7 +154,44 @@ class EnvironmentVariables {
   @IsString()
   @MaxLength(200)
   SERVICE_NAME = 'runtime-hub';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86400)
+  TOKEN_TTL_SECONDS = 86_400;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  TOKEN_RATE_LIMIT = 10;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  TOKEN_RATE_WINDOW_SECONDS = 60;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  AUTH_CACHE_TTL_MS = 5000;
+
+  @IsOptional()
+  @Matches(USERNAME_PATTERN, { message: 'ADMIN_USERNAME must be 2-64 letters, digits or ._@-' })
+  ADMIN_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  ADMIN_PASSWORD?: string;
+
+  @Matches(SITE_ID_PATTERN, { message: 'HUB_SITE_ID must be 1-64 letters, digits or ._-' })
+  HUB_SITE_ID = 'runtime-hub';
 }
+
+/** Keys without a default: absent unless set. */
+const OPTIONAL_KEYS = ['LOG_PRETTY', 'GIT_COMMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'] as const;
 
 export interface AppConfig {
   readonly env: NodeEnv;
@@ -177,6 +217,14 @@ export interface AppConfig {
   readonly blobs: { readonly dir: string };
   readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
   readonly health: { readonly timeoutMs: number };
+  readonly auth: {
+    readonly tokenTtlSeconds: number;
+    readonly tokenRateLimit: number;
+    readonly tokenRateWindowSeconds: number;
+    readonly cacheTtlMs: number;
+    readonly bootstrapAdmin?: { readonly username: string; readonly password: string };
+    readonly hubSiteId: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -219,7 +267,7 @@ export function loadConfig(
       relevant[key] = value;
     }
   }
-  for (const key of ['LOG_PRETTY', 'GIT_COMMIT'] as const) {
+  for (const key of OPTIONAL_KEYS) {
     const value = source[key];
     if (value !== undefined && value !== '') {
       relevant[key] = value;
@@ -235,6 +283,12 @@ export function loadConfig(
     if (!source.URL_SIGNING_KEY || env.URL_SIGNING_KEY === DEV_URL_SIGNING_KEY) {
       problems.push('URL_SIGNING_KEY: must be set to a secret of your own in production');
     }
+  }
+  if (env.ADMIN_USERNAME && !env.ADMIN_PASSWORD) {
+    problems.push('ADMIN_PASSWORD: required when ADMIN_USERNAME is set');
+  }
+  if (env.ADMIN_PASSWORD && !env.ADMIN_USERNAME) {
+    problems.push('ADMIN_USERNAME: required when ADMIN_PASSWORD is set');
   }
   if (problems.length > 0) {
     throw new ConfigError(problems.sort());
@@ -268,5 +322,15 @@ export function loadConfig(
     blobs: { dir: env.BLOB_DIR },
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
+    auth: {
+      tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
+      tokenRateLimit: env.TOKEN_RATE_LIMIT,
+      tokenRateWindowSeconds: env.TOKEN_RATE_WINDOW_SECONDS,
+      cacheTtlMs: env.AUTH_CACHE_TTL_MS,
+      ...(env.ADMIN_USERNAME && env.ADMIN_PASSWORD
+        ? { bootstrapAdmin: { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } }
+        : {}),
+      hubSiteId: env.HUB_SITE_ID,
+    },
   });
 }
