@@ -14,6 +14,8 @@ import { InfraModule } from './infra/infra.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
 import { BootMigrations } from './infra/postgres/boot-migrations.js';
+import { JobsApiModule } from './jobs/jobs-api.module.js';
+import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -24,6 +26,7 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   AuthModule,
   UsersModule,
   SitesModule,
+  JobsApiModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
@@ -46,6 +49,7 @@ export class AppModule {
         InfraModule,
         CommonModule,
         AuthCoreModule,
+        JobsCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

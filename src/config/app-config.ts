@@ -188,10 +188,21 @@ class EnvironmentVariables {
 
   @Matches(SITE_ID_PATTERN, { message: 'HUB_SITE_ID must be 1-64 letters, digits or ._-' })
   HUB_SITE_ID = 'runtime-hub';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REGISTRY_PATH?: string;
 }
 
 /** Keys without a default: absent unless set. */
-const OPTIONAL_KEYS = ['LOG_PRETTY', 'GIT_COMMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'] as const;
+const OPTIONAL_KEYS = [
+  'LOG_PRETTY',
+  'GIT_COMMIT',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'REGISTRY_PATH',
+] as const;
 
 export interface AppConfig {
   readonly env: NodeEnv;
@@ -217,6 +228,8 @@ export interface AppConfig {
   readonly blobs: { readonly dir: string };
   readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
   readonly health: { readonly timeoutMs: number };
+  /** The workflow registry file; the one shipped in src/site when unset. */
+  readonly registryPath?: string;
   readonly auth: {
     readonly tokenTtlSeconds: number;
     readonly tokenRateLimit: number;
@@ -322,6 +335,7 @@ export function loadConfig(
     blobs: { dir: env.BLOB_DIR },
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
+    ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),
     auth: {
       tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
       tokenRateLimit: env.TOKEN_RATE_LIMIT,
