@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection, UpdateFilter } from 'mongodb';
+import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
@@ -52,23 +52,22 @@ export class OperationsRepository {
   }
 
   /**
-   * Applies `update` only while the operation is still open; null when it was already done. Not a
+   * Sets fields only while the operation is still open; null when it was already done. Not a
    * compare-and-set on FerretDB: callers decide who may write through the job's claim entry first.
    */
-  async updateIfOpen(
-    id: string,
-    update: UpdateFilter<OperationDoc>,
-    extraFilter: Record<string, unknown> = {},
-  ): Promise<OperationDoc | null> {
-    const updated = await this.operations.findOneAndUpdate({ id, done: false, ...extraFilter }, update, {
-      returnDocument: 'after',
-    });
+  async setIfOpen(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
+    const updated = await this.operations.findOneAndUpdate(
+      { id, done: false },
+      { $set: fields },
+      { returnDocument: 'after' },
+    );
     return withoutMongoId(updated);
   }
 
-  async update(id: string, update: UpdateFilter<OperationDoc>): Promise<OperationDoc | null> {
+  /** Sets fields (dotted paths allowed, e.g. `metadata.progress`) and returns the operation after. */
+  async set(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
     return withoutMongoId(
-      await this.operations.findOneAndUpdate({ id }, update, { returnDocument: 'after' }),
+      await this.operations.findOneAndUpdate({ id }, { $set: fields }, { returnDocument: 'after' }),
     );
   }
 

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { UpdateFilter } from 'mongodb';
-
 import type { Principal } from '../auth/principal.js';
 import {
   ConflictError,
@@ -135,7 +133,7 @@ export class OperationsService {
       }
       set.expire_time = expireTime;
     }
-    const updated = await this.operations.update(id, { $set: set });
+    const updated = await this.operations.set(id, set);
     if (!updated) {
       throw new NotFoundError(`No operation with id "${id}"`);
     }
@@ -171,15 +169,13 @@ export class OperationsService {
 
   /** Writes the end of a claim that expired onto its operation. */
   async markExpired(id: string, now: Date): Promise<boolean> {
-    const closed = await this.operations.updateIfOpen(id, {
-      $set: {
-        done: true,
-        done_at: now,
-        updated_at: now,
-        error: {
-          code: DEADLINE_EXCEEDED,
-          message: 'The claim ended without a report before its lease ran out',
-        },
+    const closed = await this.operations.setIfOpen(id, {
+      done: true,
+      done_at: now,
+      updated_at: now,
+      error: {
+        code: DEADLINE_EXCEEDED,
+        message: 'The claim ended without a report before its lease ran out',
       },
     });
     return closed !== null;
@@ -187,8 +183,11 @@ export class OperationsService {
 
   /** Writes the end of a claim its site released onto its operation. */
   async markCancelled(id: string, now: Date): Promise<boolean> {
-    const closed = await this.operations.updateIfOpen(id, {
-      $set: { done: true, cancelled: true, done_at: now, updated_at: now },
+    const closed = await this.operations.setIfOpen(id, {
+      done: true,
+      cancelled: true,
+      done_at: now,
+      updated_at: now,
     });
     return closed !== null;
   }
