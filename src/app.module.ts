@@ -2,6 +2,9 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 
+import { AuthCoreModule } from './auth/auth-core.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { CommonModule } from './common/common.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
@@ -11,11 +14,22 @@ import { InfraModule } from './infra/infra.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
 import { BootMigrations } from './infra/postgres/boot-migrations.js';
+import { JobsApiModule } from './jobs/jobs-api.module.js';
+import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { OrchestratorApiModule, OrchestratorWorkerModule } from './orchestrator/orchestrator.module.js';
+import { SitesModule } from './sites/sites.module.js';
+import { UsersModule } from './users/users.module.js';
 
 /** Feature modules that serve the HTTP API; loaded by the `api` and `all` roles. */
-const API_MODULES: NonNullable<ModuleMetadata['imports']> = [MetaModule, OrchestratorApiModule];
+const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
+  MetaModule,
+  AuthModule,
+  UsersModule,
+  SitesModule,
+  JobsApiModule,
+  OrchestratorApiModule,
+];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
 const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [OrchestratorWorkerModule];
@@ -35,6 +49,9 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         InfraModule,
+        CommonModule,
+        AuthCoreModule,
+        JobsCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

@@ -2,13 +2,20 @@
 import 'reflect-metadata';
 
 import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
 import { Command, CommanderError } from 'commander';
 
 import { createCliContext } from './cli/cli-context.js';
 import { ConfigError, type AppConfig } from './config/app-config.js';
 import { loadConfigFromEnvironment } from './config/load-env.js';
 import { packageInfo } from './config/package-info.js';
+import { AuthCoreModule } from './auth/auth-core.module.js';
+import { ConflictError } from './common/errors/domain-errors.js';
+import { CommonModule } from './common/common.module.js';
 import { HealthService } from './health/health.service.js';
+import { UserCreateDto } from './users/users.dto.js';
+import { UsersService } from './users/users.service.js';
 import { PostgresService } from './infra/postgres/postgres.service.js';
 
 function out(line: string): void {
@@ -56,7 +63,51 @@ export function buildProgram(config: () => AppConfig): Command {
       process.exitCode = report.status === 'ok' ? 0 : 1;
     });
 
+  const users = program.command('users').description('manage user accounts');
+  users
+    .command('create-admin')
+    .description('create an admin user (or make an existing user an admin and reset its password)')
+    .requiredOption('--username <name>', 'the admin username')
+    .option(
+      '--password-stdin',
+      'read the password from standard input (the only way: it never appears in argv)',
+    )
+    .action(async (options: { username: string; passwordStdin?: boolean }) => {
+      if (!options.passwordStdin) {
+        throw new Error(
+          'pass --password-stdin and pipe the password in, so it never shows in the process list',
+        );
+      }
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      const input = plainToInstance(UserCreateDto, { username: options.username, password, is_admin: true });
+      const problems = (await validate(input)).flatMap((e) => Object.values(e.constraints ?? {}));
+      if (problems.length > 0) {
+        throw new Error(problems.join('; '));
+      }
+      await withContext(config(), { imports: [CommonModule, AuthCoreModule] }, async (context) => {
+        const service = context.get(UsersService);
+        try {
+          await service.create(input);
+          out(`created admin ${options.username}`);
+        } catch (error) {
+          if (!(error instanceof ConflictError)) {
+            throw error;
+          }
+          await service.update(options.username, { password, is_admin: true, disabled: false });
+          out(`updated ${options.username}: now an admin with the new password`);
+        }
+      });
+    });
+
   return program;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function main(): Promise<void> {

@@ -1,20 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ADMIN, bearer, createUser, passwordToken } from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
-import { eventsOf, FAST_ORCHESTRATOR_ENV, waitForStatus } from './support/orchestrator.js';
+import {
+  eventsOf,
+  FAST_ORCHESTRATOR_ENV,
+  waitForStatus,
+  adminClient,
+  type ApiClient,
+} from './support/orchestrator.js';
 
 describe('orchestrator: hello through the API', () => {
   let hub: TestHub;
+  let api: ApiClient;
 
   beforeAll(async () => {
     hub = await startTestHub({ env: FAST_ORCHESTRATOR_ENV });
+    api = await adminClient(hub);
   });
   afterAll(async () => {
     await hub?.close();
   });
 
   it('lists hello with its graph', async () => {
-    const res = await hub.inject({ method: 'GET', url: '/orchestrator/jobs' });
+    const res = await api.inject({ method: 'GET', url: '/orchestrator/jobs' });
     expect(res.statusCode).toBe(200);
     const hello = res.json().resources.find((j: { name: string }) => j.name === 'hello');
     expect(hello.graph.nodes.map((n: { name: string }) => n.name)).toEqual([
@@ -32,7 +41,7 @@ describe('orchestrator: hello through the API', () => {
   });
 
   it('launches hello, runs it to SUCCESS and records every event in order', async () => {
-    const res = await hub.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/orchestrator/jobs/hello/runs',
       payload: { runConfig: { ops: { generate_numbers: { config: { upTo: 10 } } } }, tags: { team: 'qa' } },
@@ -44,9 +53,9 @@ describe('orchestrator: hello through the API', () => {
       status: 'QUEUED',
       tags: { team: 'qa', domain: 'numbers' },
     });
-    const run = await waitForStatus(hub, launched.runId, ['SUCCESS', 'FAILURE']);
+    const run = await waitForStatus(api, launched.runId, ['SUCCESS', 'FAILURE']);
     expect(run.status).toBe('SUCCESS');
-    const events = await eventsOf(hub, launched.runId);
+    const events = await eventsOf(api, launched.runId);
     const types = events.map((e) => e.type);
     expect(types.slice(0, 3)).toEqual(['RUN_ENQUEUED', 'RUN_STARTING', 'RUN_START']);
     expect(types.at(-1)).toBe('RUN_SUCCESS');
@@ -59,7 +68,7 @@ describe('orchestrator: hello through the API', () => {
   });
 
   it('refuses bad run config with 400 naming every bad key', async () => {
-    const res = await hub.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/orchestrator/jobs/hello/runs',
       payload: { runConfig: { ops: { generate_numbers: { config: { upTo: 'ten', extra: 1 } }, nope: {} } } },
@@ -72,5 +81,22 @@ describe('orchestrator: hello through the API', () => {
       'runConfig.ops.generate_numbers.config.upTo',
       'runConfig.ops.nope',
     ]);
+  });
+
+  it('needs a token to read and the runs:launch allowance to launch, cancel or start', async () => {
+    expect((await hub.inject({ method: 'GET', url: '/orchestrator/runs' })).statusCode).toBe(401);
+    expect(
+      (await hub.inject({ method: 'POST', url: '/orchestrator/jobs/hello/runs', payload: {} })).statusCode,
+    ).toBe(401);
+    const adminToken = await passwordToken(hub, ADMIN.username, ADMIN.password);
+    const reader = await createUser(hub, adminToken, 'reader');
+    const asReader = { authorization: bearer(reader.token).authorization };
+    expect(
+      (await hub.inject({ method: 'GET', url: '/orchestrator/jobs', headers: asReader })).statusCode,
+    ).toBe(200);
+    for (const url of ['/orchestrator/jobs/hello/runs', '/orchestrator/schedules/housekeeping_weekly:stop']) {
+      const res = await hub.inject({ method: 'POST', url, payload: {}, headers: asReader });
+      expect(res.statusCode).toBe(403);
+    }
   });
 });

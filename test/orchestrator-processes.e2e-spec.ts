@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTIGATORS_QUEUE, OrchestratorQueues } from '../src/orchestrator/daemon/orchestrator-queues.js';
 import { PostgresService } from '../src/infra/postgres/postgres.service.js';
 import { isolatedEnv, startTestHub, type TestHub } from './support/harness.js';
-import { eventsOf, FAST_ORCHESTRATOR_ENV, getRun, waitFor, waitForStatus } from './support/orchestrator.js';
+import {
+  eventsOf,
+  FAST_ORCHESTRATOR_ENV,
+  getRun,
+  waitFor,
+  waitForStatus,
+  adminClient,
+  type ApiClient,
+} from './support/orchestrator.js';
 import { collect, exited, freePort, spawnHub, waitForHttp } from './support/process.js';
 
 interface Worker {
@@ -23,6 +31,7 @@ interface Worker {
 describe('orchestrator across worker processes', () => {
   const env = { ...isolatedEnv(), ...FAST_ORCHESTRATOR_ENV };
   let hub: TestHub;
+  let api: ApiClient;
   let blobDir: string;
   const workers: Worker[] = [];
 
@@ -44,7 +53,7 @@ describe('orchestrator across worker processes', () => {
   }
 
   const launch = async (job: string, payload: object = {}): Promise<string> => {
-    const res = await hub.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload });
+    const res = await api.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload });
     expect(res.statusCode).toBe(201);
     return res.json<{ runId: string }>().runId;
   };
@@ -52,6 +61,7 @@ describe('orchestrator across worker processes', () => {
   beforeAll(async () => {
     blobDir = await mkdtemp(join(tmpdir(), 'rh-orch-proc-'));
     hub = await startTestHub({ env: { ...env, APP_ROLE: 'api' } });
+    api = await adminClient(hub);
     await Promise.all([startWorker(), startWorker()]);
   }, 120_000);
 
@@ -67,7 +77,7 @@ describe('orchestrator across worker processes', () => {
   });
 
   it('creates one run per run key while two worker processes tick the same sensor at once', async () => {
-    const start = await hub.inject({ method: 'POST', url: '/orchestrator/sensors/dedup_sensor:start' });
+    const start = await api.inject({ method: 'POST', url: '/orchestrator/sensors/dedup_sensor:start' });
     expect(start.statusCode).toBe(200);
     // Besides the 50 ms job scheduler, flood the tick queue so both processes evaluate concurrently.
     const queue = hub.app.get(OrchestratorQueues).queue(INSTIGATORS_QUEUE);
@@ -77,7 +87,7 @@ describe('orchestrator across worker processes', () => {
       );
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
-    await hub.inject({ method: 'POST', url: '/orchestrator/sensors/dedup_sensor:stop' });
+    await api.inject({ method: 'POST', url: '/orchestrator/sensors/dedup_sensor:stop' });
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const postgres = hub.app.get(PostgresService);
@@ -97,15 +107,15 @@ describe('orchestrator across worker processes', () => {
   it('cancels a run executing in another process, aborting its op', async () => {
     const runId = await launch('slow_job', { runConfig: { ops: { wait: { config: { ms: 30_000 } } } } });
     await waitFor('the wait step to start', async () =>
-      (await eventsOf(hub, runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'wait'),
+      (await eventsOf(api, runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'wait'),
     );
-    const running = await getRun(hub, runId);
+    const running = await getRun(api, runId);
     expect(workers.map((w) => w.child.pid)).toContain(Number(String(running.workerId).split(':')[1]));
-    const cancel = await hub.inject({ method: 'POST', url: `/orchestrator/runs/${runId}:cancel` });
+    const cancel = await api.inject({ method: 'POST', url: `/orchestrator/runs/${runId}:cancel` });
     expect(cancel.json().status).toBe('CANCELING');
-    const run = await waitForStatus(hub, runId, ['CANCELED', 'FAILURE', 'SUCCESS'], 5000);
+    const run = await waitForStatus(api, runId, ['CANCELED', 'FAILURE', 'SUCCESS'], 5000);
     expect(run.status).toBe('CANCELED');
-    const events = await eventsOf(hub, runId);
+    const events = await eventsOf(api, runId);
     expect(events.find((e) => e.type === 'STEP_FAILURE')).toMatchObject({
       stepKey: 'wait',
       data: { interrupted: true },
@@ -118,13 +128,13 @@ describe('orchestrator across worker processes', () => {
       runConfig: { ops: { ignore_abort: { config: { ms: 1500 } } } },
     });
     await waitFor('the stubborn step to start', async () =>
-      (await eventsOf(hub, runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'ignore_abort'),
+      (await eventsOf(api, runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'ignore_abort'),
     );
-    await hub.inject({ method: 'POST', url: `/orchestrator/runs/${runId}:cancel` });
-    expect((await waitForStatus(hub, runId, ['CANCELED', 'FAILURE', 'SUCCESS'], 8000)).status).toBe(
+    await api.inject({ method: 'POST', url: `/orchestrator/runs/${runId}:cancel` });
+    expect((await waitForStatus(api, runId, ['CANCELED', 'FAILURE', 'SUCCESS'], 8000)).status).toBe(
       'CANCELED',
     );
-    const events = await eventsOf(hub, runId);
+    const events = await eventsOf(api, runId);
     expect(events.find((e) => e.type === 'STEP_FAILURE')?.stepKey).toBe('ignore_abort');
     expect(events.some((e) => e.stepKey === 'last')).toBe(false);
   });
@@ -132,19 +142,19 @@ describe('orchestrator across worker processes', () => {
   it('resumes a run on the surviving worker after kill -9 of the worker running it', async () => {
     const runId = await launch('slow_job', { runConfig: { ops: { wait: { config: { ms: 2500 } } } } });
     await waitFor('the wait step to start', async () =>
-      (await eventsOf(hub, runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'wait'),
+      (await eventsOf(api, runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'wait'),
     );
-    const running = await getRun(hub, runId);
+    const running = await getRun(api, runId);
     const victim = workers.find((w) => w.child.pid === Number(String(running.workerId).split(':')[1]));
     expect(victim).toBeDefined();
     victim?.child.kill('SIGKILL');
     await exited(victim?.child as ChildProcess);
 
     // Worker timeout 1.5 s + monitor every 0.3 s + the 2.5 s step again: well within 20 s.
-    const run = await waitForStatus(hub, runId, ['SUCCESS', 'FAILURE'], 20_000);
+    const run = await waitForStatus(api, runId, ['SUCCESS', 'FAILURE'], 20_000);
     expect(run).toMatchObject({ status: 'SUCCESS', resumeAttempts: 1 });
     expect(run.workerId).not.toBe(running.workerId);
-    const events = await eventsOf(hub, runId);
+    const events = await eventsOf(api, runId);
     expect(events.filter((e) => e.type === 'STEP_START' && e.stepKey === 'first')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'STEP_START' && e.stepKey === 'wait')).toHaveLength(2);
     expect(events.some((e) => e.type === 'ENGINE_EVENT' && /stopped heartbeating/.test(e.message))).toBe(

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { isolatedEnv } from './support/harness.js';
+import { passwordToken } from './support/auth.js';
+import { isolatedEnv, startTestHub } from './support/harness.js';
 import { collect, exited, freePort, spawnHub, waitForHttp } from './support/process.js';
 
 describe('the hub as a process', () => {
@@ -74,5 +75,42 @@ describe('the hub as a process', () => {
     const healthOut = collect(health);
     expect((await exited(health)).code).toBe(0);
     expect(JSON.parse(healthOut.stdout()).status).toBe('ok');
+  });
+
+  it('creates an admin with "runtime-hub users create-admin --password-stdin"', async () => {
+    const create = spawnHub(
+      'src/cli.ts',
+      ['users', 'create-admin', '--username', 'cli-admin', '--password-stdin'],
+      env,
+    );
+    const output = collect(create);
+    create.stdin?.end('a-very-long-cli-password\n');
+    expect((await exited(create)).code).toBe(0);
+    expect(output.stdout()).toContain('created admin cli-admin');
+
+    const short = spawnHub(
+      'src/cli.ts',
+      ['users', 'create-admin', '--username', 'x-admin', '--password-stdin'],
+      env,
+    );
+    const shortOut = collect(short);
+    short.stdin?.end('short\n');
+    expect((await exited(short)).code).toBe(1);
+    expect(shortOut.stderr()).toContain('at least 12 characters');
+
+    const hub = await startTestHub({
+      env: { MONGO_DB: env.MONGO_DB!, PG_SCHEMA: env.PG_SCHEMA!, REDIS_PREFIX: env.REDIS_PREFIX! },
+    });
+    try {
+      const token = await passwordToken(hub, 'cli-admin', 'a-very-long-cli-password');
+      const me = await hub.inject({
+        method: 'GET',
+        url: '/users/me',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(me.json()).toMatchObject({ username: 'cli-admin', is_admin: true });
+    } finally {
+      await hub.close();
+    }
   });
 });

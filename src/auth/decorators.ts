@@ -9,12 +9,23 @@ export { Public } from '../common/http/public.decorator.js';
 export const REQUIRED_ALLOWANCE = 'runtime-hub:required-allowance';
 export const REQUIRED_KIND = 'runtime-hub:required-principal-kind';
 export const REQUIRES_ADMIN = 'runtime-hub:requires-admin';
+export const ALLOW_SITE = 'runtime-hub:allow-site';
 
 /** Requires a user holding `action` (admins hold every action). */
 export const RequireAllowance = (action: AllowanceAction): MethodDecorator & ClassDecorator =>
   applyDecorators(
     SetMetadata(REQUIRED_ALLOWANCE, action),
     ApiForbiddenResponse({ description: `The caller lacks the \`${action}\` allowance` }),
+  );
+
+/** Lets a site client token through, or else a user holding `action`. */
+export const RequireSiteOrAllowance = (action: AllowanceAction): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(REQUIRED_ALLOWANCE, action),
+    SetMetadata(ALLOW_SITE, true),
+    ApiForbiddenResponse({
+      description: `The caller is neither a site client nor a user with the \`${action}\` allowance`,
+    }),
   );
 
 /** Requires an admin user. */

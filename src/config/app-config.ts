@@ -22,6 +22,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/;
+export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
 export const DEV_URL_SIGNING_KEY = 'dev-only-url-signing-key-do-not-use-in-production';
 
@@ -151,6 +154,45 @@ class EnvironmentVariables {
   @IsString()
   @MaxLength(200)
   SERVICE_NAME = 'runtime-hub';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86400)
+  TOKEN_TTL_SECONDS = 86_400;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  TOKEN_RATE_LIMIT = 10;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  TOKEN_RATE_WINDOW_SECONDS = 60;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  AUTH_CACHE_TTL_MS = 5000;
+
+  @IsOptional()
+  @Matches(USERNAME_PATTERN, { message: 'ADMIN_USERNAME must be 2-64 letters, digits or ._@-' })
+  ADMIN_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  ADMIN_PASSWORD?: string;
+
+  @Matches(SITE_ID_PATTERN, { message: 'HUB_SITE_ID must be 1-64 letters, digits or ._-' })
+  HUB_SITE_ID = 'runtime-hub';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REGISTRY_PATH?: string;
 
   @Transform(toInteger)
   @IsInt({ message: 'ORCH_MAX_CONCURRENT_RUNS must be an integer (-1 for no limit)' })
@@ -297,6 +339,15 @@ function parseTagLimits(text: string, problems: string[]): TagConcurrencyLimit[]
   return limits;
 }
 
+/** Keys without a default: absent unless set. */
+const OPTIONAL_KEYS = [
+  'LOG_PRETTY',
+  'GIT_COMMIT',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'REGISTRY_PATH',
+] as const;
+
 export interface AppConfig {
   readonly env: NodeEnv;
   readonly role: AppRole;
@@ -321,6 +372,16 @@ export interface AppConfig {
   readonly blobs: { readonly dir: string };
   readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
   readonly health: { readonly timeoutMs: number };
+  /** The workflow registry file; the one shipped in src/site when unset. */
+  readonly registryPath?: string;
+  readonly auth: {
+    readonly tokenTtlSeconds: number;
+    readonly tokenRateLimit: number;
+    readonly tokenRateWindowSeconds: number;
+    readonly cacheTtlMs: number;
+    readonly bootstrapAdmin?: { readonly username: string; readonly password: string };
+    readonly hubSiteId: string;
+  };
   readonly orchestrator: OrchestratorConfig;
 }
 
@@ -364,7 +425,7 @@ export function loadConfig(
       relevant[key] = value;
     }
   }
-  for (const key of ['LOG_PRETTY', 'GIT_COMMIT'] as const) {
+  for (const key of OPTIONAL_KEYS) {
     const value = source[key];
     if (value !== undefined && value !== '') {
       relevant[key] = value;
@@ -380,6 +441,12 @@ export function loadConfig(
     if (!source.URL_SIGNING_KEY || env.URL_SIGNING_KEY === DEV_URL_SIGNING_KEY) {
       problems.push('URL_SIGNING_KEY: must be set to a secret of your own in production');
     }
+  }
+  if (env.ADMIN_USERNAME && !env.ADMIN_PASSWORD) {
+    problems.push('ADMIN_PASSWORD: required when ADMIN_USERNAME is set');
+  }
+  if (env.ADMIN_PASSWORD && !env.ADMIN_USERNAME) {
+    problems.push('ADMIN_USERNAME: required when ADMIN_PASSWORD is set');
   }
   const tagConcurrencyLimits = parseTagLimits(env.ORCH_TAG_CONCURRENCY_LIMITS, problems);
   if (env.ORCH_WORKER_TIMEOUT_MS <= env.ORCH_HEARTBEAT_INTERVAL_MS) {
@@ -417,6 +484,17 @@ export function loadConfig(
     blobs: { dir: env.BLOB_DIR },
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
+    ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),
+    auth: {
+      tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
+      tokenRateLimit: env.TOKEN_RATE_LIMIT,
+      tokenRateWindowSeconds: env.TOKEN_RATE_WINDOW_SECONDS,
+      cacheTtlMs: env.AUTH_CACHE_TTL_MS,
+      ...(env.ADMIN_USERNAME && env.ADMIN_PASSWORD
+        ? { bootstrapAdmin: { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } }
+        : {}),
+      hubSiteId: env.HUB_SITE_ID,
+    },
     orchestrator: {
       maxConcurrentRuns: env.ORCH_MAX_CONCURRENT_RUNS,
       tagConcurrencyLimits,

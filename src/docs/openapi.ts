@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
+import { normaliseOpenApiPath } from '../common/http/routes.js';
 import type { AppConfig } from '../config/app-config.js';
 
 const DESCRIPTION = `Runtime Hub is a data-management hub: it resolves GA4GH DRS ids to download URLs, accepts
@@ -53,6 +54,9 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
   const document = SwaggerModule.createDocument(app, builder.build(), {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
+  document.paths = Object.fromEntries(
+    Object.entries(document.paths).map(([path, item]) => [normaliseOpenApiPath(path), item]),
+  );
   assertUniqueOperationIds(document);
   return sortKeysDeep(document) as OpenAPIObject;
 }

@@ -27,6 +27,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (reply.sent) {
     return;
   }
+  if (problem.status === 401) {
+    void reply.header('www-authenticate', 'Bearer realm="runtime-hub"');
+  }
   if (problem.status === 429 && !reply.getHeader('retry-after')) {
     reply.header('retry-after', '60');
   }

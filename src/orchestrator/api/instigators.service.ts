@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { NotFoundError } from '../../common/errors/domain-errors.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { nextScheduledTime, type RepositoryDefinition } from '../core/index.js';
 import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
 import { InstigatorRepository } from '../storage/instigator.repository.js';
 import type { InstigatorRecord, InstigatorType, TickRecord } from '../storage/records.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { PositionTokens } from './page-token.js';
 
 export interface SensorView {
   name: string;
@@ -46,7 +48,12 @@ export class InstigatorService {
     @Inject(ORCH_WORKSPACE) private readonly workspace: RepositoryDefinition,
     private readonly instigators: InstigatorRepository,
     private readonly reconciler: SchedulerReconciler,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.tokens = new PositionTokens(config.secrets.urlSigningKey);
+  }
+
+  private readonly tokens: PositionTokens;
 
   private definitionNames(type: InstigatorType): string[] {
     return [...(type === 'sensor' ? this.workspace.sensors.keys() : this.workspace.schedules.keys())].sort();
@@ -165,13 +172,15 @@ export class InstigatorService {
     pageToken?: string,
   ): Promise<{ ticks: TickRecord[]; nextPageToken?: string }> {
     this.assertDefined(type, name);
-    const before = decodePageToken(pageToken);
+    const before = this.tokens.decode(`orchestrator-ticks:${name}`, {}, pageToken);
     const ticks = await this.instigators.ticks(name, pageSize + 1, before);
     const page = ticks.slice(0, pageSize);
     const last = page.at(-1);
     return {
       ticks: page,
-      ...(ticks.length > pageSize && last ? { nextPageToken: encodePageToken(last.id) } : {}),
+      ...(ticks.length > pageSize && last
+        ? { nextPageToken: this.tokens.encode(`orchestrator-ticks:${name}`, {}, last.id) }
+        : {}),
     };
   }
 }

@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { Authenticated, CurrentPrincipal, RequireAllowance } from '../../auth/decorators.js';
 import { describePrincipal, type Principal } from '../../auth/principal.js';
+import { customMethodPath } from '../../common/http/routes.js';
 import type { InstigatorType } from '../storage/records.js';
 import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
 import { InstigatorService } from './instigators.service.js';
@@ -35,11 +36,6 @@ import {
   TickListDto,
 } from './orchestrator.dto.js';
 import { RunService } from './runs.service.js';
-
-// Fastify reads a parameter name up to "-", "." or "/", so a literal ":verb" after a parameter needs
-// the parameter constrained by a pattern; "::" is an escaped colon.
-const RUN_ID = ':id(^[0-9a-fA-F-]{36})';
-const NAME = ':name(^[A-Za-z][A-Za-z0-9_]*)';
 
 const createdBy = (principal: Principal | undefined): string | undefined =>
   principal ? describePrincipal(principal) : undefined;
@@ -146,7 +142,7 @@ export class RunsController {
     return { resources: page.events, cursor: page.cursor, done: page.done };
   }
 
-  @Post(`${RUN_ID}::cancel`)
+  @Post(customMethodPath('id', 'cancel'))
   @HttpCode(200)
   @RequireAllowance('runs:launch')
   @Authenticated()
@@ -163,7 +159,7 @@ export class RunsController {
     return this.runs.cancel(id);
   }
 
-  @Post(`${RUN_ID}::reexecute`)
+  @Post(customMethodPath('id', 'reexecute'))
   @RequireAllowance('runs:launch')
   @Authenticated()
   @ApiParam({ name: 'id', format: 'uuid' })
@@ -211,7 +207,7 @@ export class InstigatorsController {
     return this.instigators.getSensor(name);
   }
 
-  @Post(`sensors/${NAME}::start`)
+  @Post(`sensors/${customMethodPath('name', 'start')}`)
   @HttpCode(200)
   @RequireAllowance('runs:launch')
   @Authenticated()
@@ -224,7 +220,7 @@ export class InstigatorsController {
     return this.instigators.getSensor(name);
   }
 
-  @Post(`sensors/${NAME}::stop`)
+  @Post(`sensors/${customMethodPath('name', 'stop')}`)
   @HttpCode(200)
   @RequireAllowance('runs:launch')
   @Authenticated()
@@ -266,7 +262,7 @@ export class InstigatorsController {
     return this.instigators.getSchedule(name);
   }
 
-  @Post(`schedules/${NAME}::start`)
+  @Post(`schedules/${customMethodPath('name', 'start')}`)
   @HttpCode(200)
   @RequireAllowance('runs:launch')
   @Authenticated()
@@ -279,7 +275,7 @@ export class InstigatorsController {
     return this.instigators.getSchedule(name);
   }
 
-  @Post(`schedules/${NAME}::stop`)
+  @Post(`schedules/${customMethodPath('name', 'stop')}`)
   @HttpCode(200)
   @RequireAllowance('runs:launch')
   @Authenticated()

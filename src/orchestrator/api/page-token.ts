@@ -1,24 +1,24 @@
-import { BadRequestError } from '../../common/errors/domain-errors.js';
+import { PageTokenCodec } from '../../common/pagination/page-token.js';
 
-/** Opaque keyset page tokens: the position after which the next page starts. */
-export function encodePageToken(position: number): string {
-  return Buffer.from(JSON.stringify({ p: position })).toString('base64url');
-}
+/**
+ * Keyset positions of orchestrator lists (run and tick ids) as the hub's signed page tokens, bound to
+ * the list and the filter they were issued for.
+ */
+export class PositionTokens {
+  private readonly codec: PageTokenCodec;
 
-export function decodePageToken(token: string | undefined): number | undefined {
-  if (token === undefined || token === '') {
-    return undefined;
+  constructor(secret: string) {
+    this.codec = new PageTokenCodec(secret);
   }
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { p?: unknown };
-    if (typeof parsed.p === 'number' && Number.isSafeInteger(parsed.p) && parsed.p > 0) {
-      return parsed.p;
+
+  encode(scope: string, filter: unknown, position: number): string {
+    return this.codec.encode(scope, String(position), PageTokenCodec.fingerprint([filter]));
+  }
+
+  decode(scope: string, filter: unknown, token: string | undefined): number | undefined {
+    if (token === undefined || token === '') {
+      return undefined;
     }
-  } catch {
-    // fall through to the error below
+    return Number(this.codec.decode(token, scope, PageTokenCodec.fingerprint([filter])));
   }
-  throw new BadRequestError(
-    'page_token is not a token this API issued; pass next_page_token back unchanged',
-    [{ path: 'page_token', message: 'unrecognised page token' }],
-  );
 }

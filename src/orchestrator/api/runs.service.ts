@@ -21,7 +21,7 @@ import { RunRepository } from '../storage/run.repository.js';
 import { PRIORITY_TAG, priorityOf, SYSTEM_TAG_PREFIX } from '../tags.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
 import { jobView, type JobView } from './job-view.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { PositionTokens } from './page-token.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -62,7 +62,11 @@ export class RunService {
     private readonly eventLog: EventRepository,
     private readonly queues: OrchestratorQueues,
     private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    this.tokens = new PositionTokens(config.secrets.urlSigningKey);
+  }
+
+  private readonly tokens: PositionTokens;
 
   listJobs(): JobView[] {
     return [...this.workspace.jobs.values()].sort((a, b) => a.name.localeCompare(b.name)).map(jobView);
@@ -123,7 +127,8 @@ export class RunService {
   }
 
   async list(query: RunQuery): Promise<{ runs: RunRecord[]; nextPageToken?: string }> {
-    const beforeId = decodePageToken(query.pageToken);
+    const { pageToken, pageSize: _pageSize, ...filter } = query;
+    const beforeId = this.tokens.decode('orchestrator-runs', filter, pageToken);
     const page = await this.runs.list({
       ...(query.statuses ? { statuses: query.statuses } : {}),
       ...(query.jobName ? { jobName: query.jobName } : {}),
@@ -135,7 +140,9 @@ export class RunService {
     });
     return {
       runs: page.runs,
-      ...(page.more && page.lastId !== undefined ? { nextPageToken: encodePageToken(page.lastId) } : {}),
+      ...(page.more && page.lastId !== undefined
+        ? { nextPageToken: this.tokens.encode('orchestrator-runs', filter, page.lastId) }
+        : {}),
     };
   }
 

@@ -1,0 +1,99 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { LOGGER } from '../infra/logging/logging.module.js';
+import { RedisService } from '../infra/redis/redis.service.js';
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+/**
+ * A short-lived per-process cache of what a bearer token resolves to (user status, client, revocation,
+ * allowances), so verifying a token does not cost database round trips on every request. Changes are
+ * broadcast over Redis and evict the entry in every process at once; the TTL bounds staleness should a
+ * broadcast be missed.
+ */
+@Injectable()
+export class AuthCache implements OnModuleInit, OnApplicationShutdown {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: number;
+  private readonly channel: string;
+  private subscriber: Redis | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly redis: RedisService,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
+    this.ttlMs = config.auth.cacheTtlMs;
+    this.channel = `${config.redis.prefix}:auth:invalidate`;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.ttlMs === 0) {
+      return;
+    }
+    this.subscriber = this.redis.createSubscriber();
+    this.subscriber.on('message', (_channel: string, key: string) => {
+      if (key === '*') {
+        this.entries.clear();
+      } else {
+        this.entries.delete(key);
+      }
+    });
+    try {
+      await this.subscriber.subscribe(this.channel);
+    } catch (error) {
+      this.log.warn({ err: error }, 'auth cache: cannot subscribe to invalidations; relying on the TTL');
+    }
+  }
+
+  async getOrLoad<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (this.ttlMs === 0) {
+      return load();
+    }
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.expiresAt > now) {
+      return hit.value as T;
+    }
+    const value = await load();
+    if (this.entries.size > 50_000) {
+      this.entries.clear();
+    }
+    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
+    return value;
+  }
+
+  /** Evicts `key` here and in every other process. */
+  async invalidate(key: string): Promise<void> {
+    this.entries.delete(key);
+    if (this.ttlMs === 0) {
+      return;
+    }
+    try {
+      await this.redis.client.publish(this.channel, key);
+    } catch (error) {
+      this.log.warn({ err: error, key }, 'auth cache: could not broadcast an invalidation');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.entries.clear();
+    if (this.subscriber) {
+      await this.subscriber.quit().catch(() => undefined);
+    }
+  }
+}
+
+export const cacheKeys = {
+  user: (username: string) => `user:${username}`,
+  client: (clientId: string) => `client:${clientId}`,
+  revoked: (jti: string) => `revoked:${jti}`,
+  allowance: (username: string, action: string) => `allow:${username}:${action}`,
+} as const;

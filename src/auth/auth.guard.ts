@@ -1,0 +1,110 @@
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+
+import { DomainError, ForbiddenError, UnauthorizedError } from '../common/errors/domain-errors.js';
+import { IS_PUBLIC } from '../common/http/public.decorator.js';
+import { AuthService } from './auth.service.js';
+import {
+  ALLOW_SITE,
+  REQUIRED_ALLOWANCE,
+  REQUIRED_KIND,
+  REQUIRES_ADMIN,
+  type AuthenticatedRequest,
+} from './decorators.js';
+import type { AllowanceAction, Principal } from './principal.js';
+
+type AuthTargets = [ReturnType<ExecutionContext['getHandler']>, ReturnType<ExecutionContext['getClass']>];
+
+/**
+ * The one global guard: every route needs a valid bearer token unless marked `@Public()`; a public
+ * route still verifies a token when one is sent (so optional identity works, and a bad token is never
+ * silently ignored). Then the route's declared requirements are checked.
+ */
+@Injectable()
+export class HubAuthGuard extends AuthGuard('jwt') {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') {
+      return true;
+    }
+    const targets: AuthTargets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // HTTP Basic on a public route (client credentials at /token) is not a bearer token to verify.
+    if (isPublic && !/^bearer\s/i.test(request.headers.authorization ?? '')) {
+      return true;
+    }
+    await (super.canActivate(context) as Promise<boolean>);
+    const principal = request.user;
+    if (!principal) {
+      throw new UnauthorizedError('Authentication failed');
+    }
+    await this.authorize(principal, targets);
+    return true;
+  }
+
+  override handleRequest<TUser = Principal>(err: unknown, user: unknown, info: unknown): TUser {
+    if (err instanceof DomainError) {
+      throw err;
+    }
+    if (err || !user) {
+      throw new UnauthorizedError(describeFailure(info ?? err));
+    }
+    return user as TUser;
+  }
+
+  private async authorize(principal: Principal, targets: AuthTargets): Promise<void> {
+    if (
+      this.reflector.getAllAndOverride<boolean>(REQUIRES_ADMIN, targets) &&
+      !(principal.kind === 'user' && principal.isAdmin)
+    ) {
+      throw new ForbiddenError('Only an admin may do this');
+    }
+    const kind = this.reflector.getAllAndOverride<'site' | 'user' | undefined>(REQUIRED_KIND, targets);
+    if (kind && principal.kind !== kind) {
+      throw new ForbiddenError(
+        kind === 'site'
+          ? 'Only a site client token may do this; get one with grant_type=client_credentials'
+          : 'Only a user token may do this',
+      );
+    }
+    const action = this.reflector.getAllAndOverride<AllowanceAction | undefined>(REQUIRED_ALLOWANCE, targets);
+    if (action) {
+      const siteAllowed = this.reflector.getAllAndOverride<boolean>(ALLOW_SITE, targets) ?? false;
+      if (principal.kind === 'site' && siteAllowed) {
+        return;
+      }
+      if (!(await this.auth.holdsAllowance(principal, action))) {
+        throw new ForbiddenError(
+          `This needs the "${action}" allowance, which the caller does not hold; ask an admin to grant it`,
+        );
+      }
+    }
+  }
+}
+
+function describeFailure(info: unknown): string {
+  if (info instanceof Error) {
+    switch (info.name) {
+      case 'TokenExpiredError':
+        return 'The access token has expired; request a new one from POST /token';
+      case 'JsonWebTokenError':
+        return `The access token is invalid (${info.message}); request a new one from POST /token`;
+      case 'NotBeforeError':
+        return 'The access token is not valid yet';
+      default:
+        if (/No auth token/i.test(info.message)) {
+          return 'This needs a bearer token: send "Authorization: Bearer <token>" with a token from POST /token';
+        }
+        return `Authentication failed: ${info.message}`;
+    }
+  }
+  return 'This needs a bearer token: send "Authorization: Bearer <token>" with a token from POST /token';
+}

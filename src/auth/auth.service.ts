@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { UnauthorizedError } from '../common/errors/domain-errors.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { SitesRepository } from '../sites/sites.repository.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { AllowancesRepository } from './allowances.repository.js';
+import { AuthCache, cacheKeys } from './auth-cache.js';
+import type { AllowanceAction, Principal } from './principal.js';
+import { RevocationsRepository } from './revocations.repository.js';
+
+export interface VerifiedClaims {
+  sub?: unknown;
+  jti?: unknown;
+  exp?: unknown;
+}
+
+interface UserStatus {
+  exists: boolean;
+  disabled: boolean;
+  isAdmin: boolean;
+}
+
+/** Turns verified token claims into a principal, and answers the authorisation questions guards ask. */
+@Injectable()
+export class AuthService {
+  readonly hubSiteId: string;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly users: UsersRepository,
+    private readonly sites: SitesRepository,
+    private readonly allowances: AllowancesRepository,
+    private readonly revocations: RevocationsRepository,
+    private readonly cache: AuthCache,
+  ) {
+    this.hubSiteId = config.auth.hubSiteId;
+  }
+
+  async principalFromClaims(claims: VerifiedClaims): Promise<Principal> {
+    const { sub, jti, exp } = claims;
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+      throw new UnauthorizedError(
+        'The access token lacks the sub, jti or exp claim; request a new one from POST /token',
+      );
+    }
+    const revoked = await this.cache.getOrLoad(cacheKeys.revoked(jti), () => this.revocations.isRevoked(jti));
+    if (revoked) {
+      throw new UnauthorizedError('The access token has been revoked; request a new one from POST /token');
+    }
+    const expiresAt = new Date(exp * 1000);
+    if (sub.startsWith('user:') && sub.length > 'user:'.length) {
+      const username = sub.slice('user:'.length);
+      const status = await this.userStatus(username);
+      if (!status.exists || status.disabled) {
+        throw new UnauthorizedError('The account behind this access token is disabled or no longer exists');
+      }
+      return { kind: 'user', username, isAdmin: status.isAdmin, tokenId: jti, tokenExpiresAt: expiresAt };
+    }
+    if (sub.startsWith('client:') && sub.length > 'client:'.length) {
+      const clientId = sub.slice('client:'.length);
+      const siteId = await this.cache.getOrLoad(cacheKeys.client(clientId), async () => {
+        const client = await this.sites.findClient(clientId);
+        return client?.site_id ?? null;
+      });
+      if (!siteId) {
+        throw new UnauthorizedError('The site client behind this access token has been revoked');
+      }
+      return { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: expiresAt };
+    }
+    throw new UnauthorizedError('The access token subject is neither a user nor a site client');
+  }
+
+  async holdsAllowance(principal: Principal, action: AllowanceAction): Promise<boolean> {
+    if (principal.kind !== 'user') {
+      return false;
+    }
+    if (principal.isAdmin) {
+      return true;
+    }
+    return this.cache.getOrLoad(cacheKeys.allowance(principal.username, action), () =>
+      this.allowances.exists(principal.username, action),
+    );
+  }
+
+  /** Admins, the site's admin users and the site's own clients may manage a site. */
+  async canManageSite(principal: Principal, siteId: string): Promise<boolean> {
+    if (principal.kind === 'site') {
+      return principal.siteId === siteId;
+    }
+    if (principal.isAdmin) {
+      return true;
+    }
+    const user = await this.users.findByUsername(principal.username);
+    return user?.site_admin.includes(siteId) ?? false;
+  }
+
+  private userStatus(username: string): Promise<UserStatus> {
+    return this.cache.getOrLoad(cacheKeys.user(username), async () => {
+      const user = await this.users.findByUsername(username);
+      return { exists: user !== null, disabled: user?.disabled ?? false, isAdmin: user?.is_admin ?? false };
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+
+import { MongoService } from '../infra/mongo/mongo.service.js';
+
+interface RevokedTokenDoc {
+  jti: string;
+  subject: string;
+  /** The token's own expiry: after it the entry is useless and housekeeping removes it. */
+  expires_at: Date;
+  revoked_at: Date;
+}
+
+@Injectable()
+export class RevocationsRepository {
+  private readonly revoked: Collection<RevokedTokenDoc>;
+
+  constructor(mongo: MongoService) {
+    this.revoked = mongo.collection<RevokedTokenDoc>('revoked_tokens');
+    mongo.declareIndexes('revoked_tokens', [
+      { key: { jti: 1 }, name: 'jti_unique', unique: true },
+      { key: { expires_at: 1 }, name: 'expires_at' },
+    ]);
+  }
+
+  async revoke(jti: string, subject: string, expiresAt: Date): Promise<void> {
+    await this.revoked.updateOne(
+      { jti },
+      { $setOnInsert: { jti, subject, expires_at: expiresAt, revoked_at: new Date() } },
+      { upsert: true },
+    );
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    return (await this.revoked.countDocuments({ jti }, { limit: 1 })) === 1;
+  }
+
+  /** Drops entries of tokens that have expired anyway; returns how many. */
+  async sweepExpired(now = new Date()): Promise<number> {
+    return (await this.revoked.deleteMany({ expires_at: { $lt: now } })).deletedCount;
+  }
+}

@@ -1,0 +1,250 @@
+import { BadRequestError, type FieldProblem } from '../errors/domain-errors.js';
+
+export const ALLOWED_QUERY_OPERATORS = [
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$regex',
+  '$options',
+  '$and',
+  '$or',
+] as const;
+
+const FIELD_OPERATORS = new Set([
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$regex',
+  '$options',
+]);
+const LOGICAL_OPERATORS = new Set(['$and', '$or']);
+const MAX_DEPTH = 8;
+const MAX_ARRAY = 1000;
+export const MAX_REGEX_LENGTH = 256;
+
+export interface FilterPolicy {
+  /** Fields a filter may name (a dotted path under one of them is allowed too); `'any'` allows every field. */
+  readonly fields: readonly string[] | 'any';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fieldAllowed(field: string, policy: FilterPolicy): boolean {
+  if (policy.fields === 'any') {
+    return true;
+  }
+  return policy.fields.some((allowed) => field === allowed || field.startsWith(`${allowed}.`));
+}
+
+function checkLiteral(value: unknown, path: string, problems: FieldProblem[], depth: number): void {
+  if (depth > MAX_DEPTH) {
+    problems.push({ path, message: `the filter is nested deeper than ${MAX_DEPTH} levels` });
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (value.length > MAX_ARRAY) {
+      problems.push({ path, message: `arrays in a filter may hold at most ${MAX_ARRAY} values` });
+    }
+    value.forEach((item, i) => checkLiteral(item, `${path}/${i}`, problems, depth + 1));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      if (key.startsWith('$')) {
+        problems.push({ path: `${path}/${key}`, message: `operator ${key} is not allowed here` });
+        continue;
+      }
+      checkLiteral(child, `${path}/${key}`, problems, depth + 1);
+    }
+  }
+}
+
+function checkFieldCondition(
+  field: string,
+  condition: unknown,
+  path: string,
+  problems: FieldProblem[],
+  depth: number,
+): void {
+  if (!isPlainObject(condition) || !Object.keys(condition).some((k) => k.startsWith('$'))) {
+    checkLiteral(condition, path, problems, depth + 1);
+    return;
+  }
+  for (const [operator, operand] of Object.entries(condition)) {
+    const at = `${path}/${operator}`;
+    if (!operator.startsWith('$')) {
+      problems.push({
+        path: at,
+        message: `cannot mix operators and field names in the condition on ${field}`,
+      });
+      continue;
+    }
+    if (!FIELD_OPERATORS.has(operator)) {
+      problems.push({
+        path: at,
+        message: `operator ${operator} is not allowed; use one of ${ALLOWED_QUERY_OPERATORS.join(' ')}`,
+      });
+      continue;
+    }
+    switch (operator) {
+      case '$in':
+      case '$nin':
+        if (!Array.isArray(operand)) {
+          problems.push({ path: at, message: `${operator} takes an array` });
+        } else {
+          checkLiteral(operand, at, problems, depth + 1);
+        }
+        break;
+      case '$exists':
+        if (typeof operand !== 'boolean') {
+          problems.push({ path: at, message: '$exists takes true or false' });
+        }
+        break;
+      case '$regex':
+        if (typeof operand !== 'string') {
+          problems.push({ path: at, message: '$regex takes a string' });
+        } else if (operand.length > MAX_REGEX_LENGTH) {
+          problems.push({ path: at, message: `$regex may be at most ${MAX_REGEX_LENGTH} characters` });
+        } else {
+          try {
+            new RegExp(operand);
+          } catch {
+            problems.push({ path: at, message: '$regex is not a valid regular expression' });
+          }
+        }
+        break;
+      case '$options':
+        if (typeof operand !== 'string' || !/^[imsx]{0,4}$/.test(operand) || !('$regex' in condition)) {
+          problems.push({
+            path: at,
+            message: '$options goes with $regex and may only hold the flags i, m, s, x',
+          });
+        }
+        break;
+      default:
+        checkLiteral(operand, at, problems, depth + 1);
+    }
+  }
+}
+
+function checkQuery(
+  query: unknown,
+  path: string,
+  policy: FilterPolicy,
+  problems: FieldProblem[],
+  depth: number,
+): void {
+  if (depth > MAX_DEPTH) {
+    problems.push({ path, message: `the filter is nested deeper than ${MAX_DEPTH} levels` });
+    return;
+  }
+  if (!isPlainObject(query)) {
+    problems.push({ path: path || '/', message: 'expected a JSON object' });
+    return;
+  }
+  for (const [key, value] of Object.entries(query)) {
+    const at = `${path}/${key}`;
+    if (key.startsWith('$')) {
+      if (!LOGICAL_OPERATORS.has(key)) {
+        problems.push({
+          path: at,
+          message: `operator ${key} is not allowed; use one of ${ALLOWED_QUERY_OPERATORS.join(' ')}`,
+        });
+        continue;
+      }
+      if (!Array.isArray(value) || value.length === 0) {
+        problems.push({ path: at, message: `${key} takes a non-empty array of queries` });
+        continue;
+      }
+      value.forEach((clause, i) => checkQuery(clause, `${at}/${i}`, policy, problems, depth + 1));
+      continue;
+    }
+    if (key.includes('$') || key.includes('\0') || key === '') {
+      problems.push({ path: at, message: `"${key}" is not a valid field name` });
+      continue;
+    }
+    if (!fieldAllowed(key, policy)) {
+      const allowed = policy.fields === 'any' ? '' : `; filterable fields: ${policy.fields.join(', ')}`;
+      problems.push({ path: at, message: `field "${key}" cannot be filtered on${allowed}` });
+      continue;
+    }
+    checkFieldCondition(key, value, at, problems, depth);
+  }
+}
+
+/**
+ * Parses a `filter` query parameter into a MongoDB query that only uses allow-listed operators on
+ * allowed fields. Every problem is reported, each with a JSON pointer into the filter.
+ */
+export function parseFilter(raw: string | undefined, policy: FilterPolicy): Record<string, unknown> {
+  if (raw === undefined || raw.trim() === '') {
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new BadRequestError(
+      `filter is not valid JSON: ${(error as Error).message}`,
+      [{ path: 'filter', message: 'invalid JSON' }],
+      'invalid_filter',
+    );
+  }
+  const problems: FieldProblem[] = [];
+  checkQuery(parsed, '', policy, problems, 0);
+  if (problems.length > 0) {
+    throw new BadRequestError(
+      `filter is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
+      'invalid_filter',
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Parses a `projection` parameter, refusing fields that are not part of the resource. */
+export function parseProjection(
+  raw: string | undefined,
+  allowed: readonly string[],
+  idField: string,
+): string[] | undefined {
+  if (!raw) {
+    return undefined;
+  }
+  const fields = [...new Set(raw.split(',').map((f) => f.trim()))];
+  const unknown = fields.filter((f) => !allowed.some((a) => f === a || f.startsWith(`${a}.`)));
+  if (unknown.length > 0) {
+    throw new BadRequestError(
+      `projection names unknown field(s) ${unknown.join(', ')}; available: ${allowed.join(', ')}`,
+      unknown.map((f) => ({ path: 'projection', message: `unknown field ${f}` })),
+      'invalid_projection',
+    );
+  }
+  return fields.includes(idField) ? fields : [idField, ...fields];
+}
+
+/** Keeps only the projected top-level fields (dotted paths keep their top-level field). */
+export function applyProjection<T extends object>(
+  resource: T,
+  fields: readonly string[] | undefined,
+): Partial<T> {
+  if (!fields) {
+    return resource;
+  }
+  const tops = new Set(fields.map((f) => f.split('.', 1)[0]));
+  return Object.fromEntries(Object.entries(resource).filter(([key]) => tops.has(key))) as Partial<T>;
+}

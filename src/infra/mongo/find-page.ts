@@ -1,0 +1,18 @@
+import type { Collection, Document, Filter, WithId } from 'mongodb';
+
+import type { PageQuery } from '../../common/pagination/paginator.js';
+
+/** Runs one keyset page: documents after `query.after` in ascending `keyField` order. */
+export async function findPage<T extends Document>(
+  collection: Collection<T>,
+  keyField: string,
+  query: PageQuery,
+): Promise<WithId<T>[]> {
+  const filter: Record<string, unknown> =
+    query.after === undefined ? query.filter : { $and: [query.filter, { [keyField]: { $gt: query.after } }] };
+  return collection
+    .find(filter as Filter<T>)
+    .sort({ [keyField]: 1 })
+    .limit(query.limit)
+    .toArray();
+}

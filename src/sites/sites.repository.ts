@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+
+import type { PageQuery } from '../common/pagination/paginator.js';
+import { findPage } from '../infra/mongo/find-page.js';
+import { isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { MongoService } from '../infra/mongo/mongo.service.js';
+
+export interface SiteDoc {
+  id: string;
+  capability_ids: string[];
+  description?: string;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface SiteClientDoc {
+  id: string;
+  site_id: string;
+  secret_hash: string;
+  created_by: string;
+  created_at: Date;
+}
+
+@Injectable()
+export class SitesRepository {
+  private readonly sites: Collection<SiteDoc>;
+  private readonly clients: Collection<SiteClientDoc>;
+
+  constructor(mongo: MongoService) {
+    this.sites = mongo.collection<SiteDoc>('sites');
+    this.clients = mongo.collection<SiteClientDoc>('site_clients');
+    mongo.declareIndexes('sites', [{ key: { id: 1 }, name: 'id_unique', unique: true }]);
+    mongo.declareIndexes('site_clients', [
+      { key: { id: 1 }, name: 'id_unique', unique: true },
+      { key: { site_id: 1 }, name: 'site_id' },
+    ]);
+  }
+
+  async insert(site: SiteDoc): Promise<boolean> {
+    try {
+      await this.sites.insertOne({ ...site });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** Creates the site if it does not exist, leaving an existing one untouched. */
+  async ensure(site: SiteDoc): Promise<void> {
+    await this.sites.updateOne({ id: site.id }, { $setOnInsert: site }, { upsert: true });
+  }
+
+  findById(id: string): Promise<SiteDoc | null> {
+    return this.sites.findOne({ id }, { projection: { _id: 0 } });
+  }
+
+  async update(
+    id: string,
+    changes: Partial<Pick<SiteDoc, 'capability_ids' | 'description'>>,
+  ): Promise<SiteDoc | null> {
+    const updated = await this.sites.findOneAndUpdate(
+      { id },
+      { $set: { ...changes, updated_at: new Date() } },
+      { returnDocument: 'after' },
+    );
+    return withoutMongoId(updated);
+  }
+
+  findPage(query: PageQuery): Promise<SiteDoc[]> {
+    return findPage(this.sites, 'id', query);
+  }
+
+  async insertClient(client: SiteClientDoc): Promise<boolean> {
+    try {
+      await this.clients.insertOne({ ...client });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  findClient(clientId: string): Promise<SiteClientDoc | null> {
+    return this.clients.findOne({ id: clientId }, { projection: { _id: 0 } });
+  }
+
+  listClients(siteId: string): Promise<SiteClientDoc[]> {
+    return this.clients
+      .find({ site_id: siteId }, { projection: { _id: 0, secret_hash: 0 } })
+      .sort({ created_at: 1 })
+      .toArray();
+  }
+
+  async deleteClient(siteId: string, clientId: string): Promise<boolean> {
+    const result = await this.clients.deleteOne({ id: clientId, site_id: siteId });
+    return result.deletedCount === 1;
+  }
+}

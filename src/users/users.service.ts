@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+
+import { AuthCache, cacheKeys } from '../auth/auth-cache.js';
+import { CryptoRepository } from '../auth/crypto.repository.js';
+import type { Principal } from '../auth/principal.js';
+import { describePrincipal } from '../auth/principal.js';
+import { ConflictError, NotFoundError } from '../common/errors/domain-errors.js';
+import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
+import { Paginator } from '../common/pagination/paginator.js';
+import type { SiteClientIdentityDto, UserCreateDto, UserDto, UserUpdateDto } from './users.dto.js';
+import { UsersRepository, type UserChanges, type UserDoc } from './users.repository.js';
+
+const USER_FIELDS = [
+  'username',
+  'email',
+  'full_name',
+  'is_admin',
+  'site_admin',
+  'disabled',
+  'created_at',
+  'updated_at',
+];
+
+export function toUserDto(user: UserDoc): UserDto {
+  return {
+    username: user.username,
+    ...(user.email ? { email: user.email } : {}),
+    ...(user.full_name ? { full_name: user.full_name } : {}),
+    is_admin: user.is_admin,
+    site_admin: user.site_admin,
+    disabled: user.disabled,
+    created_at: user.created_at.toISOString(),
+    updated_at: user.updated_at.toISOString(),
+  };
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly crypto: CryptoRepository,
+    private readonly cache: AuthCache,
+    private readonly paginator: Paginator,
+  ) {}
+
+  async create(input: UserCreateDto): Promise<UserDto> {
+    const now = new Date();
+    const user: UserDoc = {
+      username: input.username,
+      password_hash: await this.crypto.hashSecret(input.password),
+      ...(input.email ? { email: input.email } : {}),
+      ...(input.full_name ? { full_name: input.full_name } : {}),
+      is_admin: input.is_admin ?? false,
+      site_admin: [...new Set(input.site_admin ?? [])],
+      disabled: input.disabled ?? false,
+      created_at: now,
+      updated_at: now,
+    };
+    if (!(await this.users.insert(user))) {
+      throw new ConflictError(`A user named "${input.username}" already exists`, {
+        username: input.username,
+      });
+    }
+    return toUserDto(user);
+  }
+
+  /** Creates the user only if no user of that name exists; true when it was created. */
+  async ensure(input: UserCreateDto): Promise<boolean> {
+    if (await this.users.findByUsername(input.username)) {
+      return false;
+    }
+    try {
+      await this.create(input);
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async update(username: string, input: UserUpdateDto): Promise<UserDto> {
+    const { password, site_admin, ...rest } = input;
+    const changes: UserChanges = { ...rest };
+    if (password !== undefined) {
+      changes.password_hash = await this.crypto.hashSecret(password);
+    }
+    if (site_admin !== undefined) {
+      changes.site_admin = [...new Set(site_admin)];
+    }
+    const updated = await this.users.update(username, changes);
+    if (!updated) {
+      throw new NotFoundError(`No user named "${username}"`);
+    }
+    await this.cache.invalidate(cacheKeys.user(username));
+    return toUserDto(updated);
+  }
+
+  async me(principal: Principal): Promise<UserDto | SiteClientIdentityDto> {
+    if (principal.kind === 'site') {
+      return { client_id: principal.clientId, site_id: principal.siteId };
+    }
+    const user = await this.users.findByUsername(principal.username);
+    if (!user) {
+      throw new NotFoundError(`No user named "${principal.username}" (${describePrincipal(principal)})`);
+    }
+    return toUserDto(user);
+  }
+
+  list(request: ListRequestDto): Promise<Page<Partial<UserDto>>> {
+    return this.paginator.paginate(request, {
+      scope: 'users',
+      filterPolicy: { fields: ['username', 'email', 'full_name', 'is_admin', 'site_admin', 'disabled'] },
+      fields: USER_FIELDS,
+      keyField: 'username',
+      keyOf: (user: UserDoc) => user.username,
+      fetch: (query) => this.users.findPage(query),
+      map: toUserDto,
+    });
+  }
+}
