@@ -19,21 +19,21 @@ import type { InstigatorType } from '../storage/records.js';
 import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
 import { InstigatorService } from './instigators.service.js';
 import {
-  EventListDto,
-  JobDto,
-  JobListDto,
-  LaunchRunDto,
-  ListEventsQueryDto,
-  ListRunsQueryDto,
-  ListTicksQueryDto,
-  ReexecuteRunDto,
-  RunDto,
-  RunListDto,
-  ScheduleDto,
-  ScheduleListDto,
-  SensorDto,
-  SensorListDto,
-  TickListDto,
+  OrchEventListDto,
+  OrchJobDto,
+  OrchJobListDto,
+  OrchLaunchRunDto,
+  OrchListEventsQueryDto,
+  OrchListRunsQueryDto,
+  OrchListTicksQueryDto,
+  OrchReexecuteRunDto,
+  OrchRunDto,
+  OrchRunListDto,
+  OrchScheduleDto,
+  OrchScheduleListDto,
+  OrchSensorDto,
+  OrchSensorListDto,
+  OrchTickListDto,
 } from './orchestrator.dto.js';
 import { RunService } from './runs.service.js';
 
@@ -48,17 +48,17 @@ export class JobsController {
   @Get()
   @Authenticated()
   @ApiOperation({ summary: 'Jobs this hub can run, each with its graph of ops (nodes and edges)' })
-  @ApiOkResponse({ type: JobListDto })
-  listOrchestratorJobs(): JobListDto {
+  @ApiOkResponse({ type: OrchJobListDto })
+  listOrchestratorJobs(): OrchJobListDto {
     return { resources: this.runs.listJobs() };
   }
 
   @Get(':name')
   @Authenticated()
   @ApiOperation({ summary: 'One job and its graph' })
-  @ApiOkResponse({ type: JobDto })
+  @ApiOkResponse({ type: OrchJobDto })
   @ApiNotFoundResponse({ description: 'No job has that name' })
-  getOrchestratorJob(@Param('name') name: string): JobDto {
+  getOrchestratorJob(@Param('name') name: string): OrchJobDto {
     return this.runs.getJob(name);
   }
 
@@ -70,14 +70,14 @@ export class JobsController {
     description:
       'The run config is validated against every op and resource config schema; the run is created QUEUED and started by the run coordinator within the concurrency limits.',
   })
-  @ApiCreatedResponse({ type: RunDto })
+  @ApiCreatedResponse({ type: OrchRunDto })
   @ApiBadRequestResponse({ description: 'The run config or tags are invalid; `errors` names every bad key' })
   @ApiNotFoundResponse({ description: 'No job has that name' })
   launchOrchestratorRun(
     @Param('name') name: string,
-    @Body() body: LaunchRunDto,
+    @Body() body: OrchLaunchRunDto,
     @CurrentPrincipal() principal?: Principal,
-  ): Promise<RunDto> {
+  ): Promise<OrchRunDto> {
     return this.runs.launch(name, body, createdBy(principal));
   }
 }
@@ -90,8 +90,8 @@ export class RunsController {
   @Get()
   @Authenticated()
   @ApiOperation({ summary: 'Runs, newest first, filtered by status, job, tag and creation time' })
-  @ApiOkResponse({ type: RunListDto })
-  async listOrchestratorRuns(@Query() query: ListRunsQueryDto): Promise<RunListDto> {
+  @ApiOkResponse({ type: OrchRunListDto })
+  async listOrchestratorRuns(@Query() query: OrchListRunsQueryDto): Promise<OrchRunListDto> {
     const tags = query.tag
       ? Object.fromEntries(query.tag.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]))
       : undefined;
@@ -110,9 +110,9 @@ export class RunsController {
   @Get(':id')
   @Authenticated()
   @ApiOperation({ summary: 'One run' })
-  @ApiOkResponse({ type: RunDto })
+  @ApiOkResponse({ type: OrchRunDto })
   @ApiNotFoundResponse({ description: 'No run has that id' })
-  getOrchestratorRun(@Param('id') id: string): Promise<RunDto> {
+  getOrchestratorRun(@Param('id') id: string): Promise<OrchRunDto> {
     return this.runs.get(id);
   }
 
@@ -124,14 +124,14 @@ export class RunsController {
       'JSON pages by default. With `Accept: text/event-stream` the response is a live tail: each event is sent as it is written (with its cursor as the SSE id; `Last-Event-ID` resumes) and the stream ends with an `end` event when the run has finished.',
   })
   @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: EventListDto })
+  @ApiOkResponse({ type: OrchEventListDto })
   @ApiNotFoundResponse({ description: 'No run has that id' })
   async listOrchestratorRunEvents(
     @Param('id') id: string,
-    @Query() query: ListEventsQueryDto,
+    @Query() query: OrchListEventsQueryDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<EventListDto | undefined> {
+  ): Promise<OrchEventListDto | undefined> {
     const after = Math.max(query.after ?? 0, lastEventId(request));
     if (wantsEventStream(request)) {
       await this.runs.get(id);
@@ -152,10 +152,10 @@ export class RunsController {
     description:
       'A queued run is canceled at once; a starting or running run moves to CANCELING and its worker, in whatever process, aborts the running op and stops at the next step boundary.',
   })
-  @ApiOkResponse({ type: RunDto })
+  @ApiOkResponse({ type: OrchRunDto })
   @ApiConflictResponse({ description: 'The run has already finished' })
   @ApiNotFoundResponse({ description: 'No run has that id' })
-  cancelOrchestratorRun(@Param('id') id: string): Promise<RunDto> {
+  cancelOrchestratorRun(@Param('id') id: string): Promise<OrchRunDto> {
     return this.runs.cancel(id);
   }
 
@@ -168,14 +168,14 @@ export class RunsController {
     description:
       'From failure, steps that succeeded are not executed again: their outputs are reused. The new run records the parent and root run ids.',
   })
-  @ApiCreatedResponse({ type: RunDto })
+  @ApiCreatedResponse({ type: OrchRunDto })
   @ApiConflictResponse({ description: 'The run has not finished, or nothing failed (from failure)' })
   @ApiNotFoundResponse({ description: 'No run has that id' })
   reexecuteOrchestratorRun(
     @Param('id') id: string,
-    @Body() body: ReexecuteRunDto,
+    @Body() body: OrchReexecuteRunDto,
     @CurrentPrincipal() principal?: Principal,
-  ): Promise<RunDto> {
+  ): Promise<OrchRunDto> {
     return this.runs.reexecute(id, body.fromFailure, createdBy(principal));
   }
 }
@@ -185,7 +185,11 @@ export class RunsController {
 export class InstigatorsController {
   constructor(private readonly instigators: InstigatorService) {}
 
-  private async ticks(type: InstigatorType, name: string, query: ListTicksQueryDto): Promise<TickListDto> {
+  private async ticks(
+    type: InstigatorType,
+    name: string,
+    query: OrchListTicksQueryDto,
+  ): Promise<OrchTickListDto> {
     const page = await this.instigators.ticks(type, name, query.max_page_size ?? 20, query.page_token);
     return { resources: page.ticks, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   }
@@ -193,17 +197,17 @@ export class InstigatorsController {
   @Get('sensors')
   @Authenticated()
   @ApiOperation({ summary: 'Sensors with their status, cursor and latest ticks' })
-  @ApiOkResponse({ type: SensorListDto })
-  async listOrchestratorSensors(): Promise<SensorListDto> {
+  @ApiOkResponse({ type: OrchSensorListDto })
+  async listOrchestratorSensors(): Promise<OrchSensorListDto> {
     return { resources: await this.instigators.listSensors() };
   }
 
   @Get('sensors/:name')
   @Authenticated()
   @ApiOperation({ summary: 'One sensor' })
-  @ApiOkResponse({ type: SensorDto })
+  @ApiOkResponse({ type: OrchSensorDto })
   @ApiNotFoundResponse({ description: 'No sensor has that name' })
-  getOrchestratorSensor(@Param('name') name: string): Promise<SensorDto> {
+  getOrchestratorSensor(@Param('name') name: string): Promise<OrchSensorDto> {
     return this.instigators.getSensor(name);
   }
 
@@ -213,9 +217,9 @@ export class InstigatorsController {
   @Authenticated()
   @ApiParam({ name: 'name' })
   @ApiOperation({ summary: 'Start a sensor (its job scheduler ticks every minimum interval)' })
-  @ApiOkResponse({ type: SensorDto })
+  @ApiOkResponse({ type: OrchSensorDto })
   @ApiNotFoundResponse({ description: 'No sensor has that name' })
-  async startOrchestratorSensor(@Param('name') name: string): Promise<SensorDto> {
+  async startOrchestratorSensor(@Param('name') name: string): Promise<OrchSensorDto> {
     await this.instigators.setStatus('sensor', name, 'RUNNING');
     return this.instigators.getSensor(name);
   }
@@ -226,9 +230,9 @@ export class InstigatorsController {
   @Authenticated()
   @ApiParam({ name: 'name' })
   @ApiOperation({ summary: 'Stop a sensor' })
-  @ApiOkResponse({ type: SensorDto })
+  @ApiOkResponse({ type: OrchSensorDto })
   @ApiNotFoundResponse({ description: 'No sensor has that name' })
-  async stopOrchestratorSensor(@Param('name') name: string): Promise<SensorDto> {
+  async stopOrchestratorSensor(@Param('name') name: string): Promise<OrchSensorDto> {
     await this.instigators.setStatus('sensor', name, 'STOPPED');
     return this.instigators.getSensor(name);
   }
@@ -236,29 +240,29 @@ export class InstigatorsController {
   @Get('sensors/:name/ticks')
   @Authenticated()
   @ApiOperation({ summary: "A sensor's ticks, newest first" })
-  @ApiOkResponse({ type: TickListDto })
+  @ApiOkResponse({ type: OrchTickListDto })
   @ApiNotFoundResponse({ description: 'No sensor has that name' })
   listOrchestratorSensorTicks(
     @Param('name') name: string,
-    @Query() query: ListTicksQueryDto,
-  ): Promise<TickListDto> {
+    @Query() query: OrchListTicksQueryDto,
+  ): Promise<OrchTickListDto> {
     return this.ticks('sensor', name, query);
   }
 
   @Get('schedules')
   @Authenticated()
   @ApiOperation({ summary: 'Schedules with their status, next time and latest ticks' })
-  @ApiOkResponse({ type: ScheduleListDto })
-  async listOrchestratorSchedules(): Promise<ScheduleListDto> {
+  @ApiOkResponse({ type: OrchScheduleListDto })
+  async listOrchestratorSchedules(): Promise<OrchScheduleListDto> {
     return { resources: await this.instigators.listSchedules() };
   }
 
   @Get('schedules/:name')
   @Authenticated()
   @ApiOperation({ summary: 'One schedule' })
-  @ApiOkResponse({ type: ScheduleDto })
+  @ApiOkResponse({ type: OrchScheduleDto })
   @ApiNotFoundResponse({ description: 'No schedule has that name' })
-  getOrchestratorSchedule(@Param('name') name: string): Promise<ScheduleDto> {
+  getOrchestratorSchedule(@Param('name') name: string): Promise<OrchScheduleDto> {
     return this.instigators.getSchedule(name);
   }
 
@@ -268,9 +272,9 @@ export class InstigatorsController {
   @Authenticated()
   @ApiParam({ name: 'name' })
   @ApiOperation({ summary: 'Start a schedule (missed times before now are not caught up)' })
-  @ApiOkResponse({ type: ScheduleDto })
+  @ApiOkResponse({ type: OrchScheduleDto })
   @ApiNotFoundResponse({ description: 'No schedule has that name' })
-  async startOrchestratorSchedule(@Param('name') name: string): Promise<ScheduleDto> {
+  async startOrchestratorSchedule(@Param('name') name: string): Promise<OrchScheduleDto> {
     await this.instigators.setStatus('schedule', name, 'RUNNING');
     return this.instigators.getSchedule(name);
   }
@@ -281,9 +285,9 @@ export class InstigatorsController {
   @Authenticated()
   @ApiParam({ name: 'name' })
   @ApiOperation({ summary: 'Stop a schedule' })
-  @ApiOkResponse({ type: ScheduleDto })
+  @ApiOkResponse({ type: OrchScheduleDto })
   @ApiNotFoundResponse({ description: 'No schedule has that name' })
-  async stopOrchestratorSchedule(@Param('name') name: string): Promise<ScheduleDto> {
+  async stopOrchestratorSchedule(@Param('name') name: string): Promise<OrchScheduleDto> {
     await this.instigators.setStatus('schedule', name, 'STOPPED');
     return this.instigators.getSchedule(name);
   }
@@ -291,12 +295,12 @@ export class InstigatorsController {
   @Get('schedules/:name/ticks')
   @Authenticated()
   @ApiOperation({ summary: "A schedule's ticks, newest first" })
-  @ApiOkResponse({ type: TickListDto })
+  @ApiOkResponse({ type: OrchTickListDto })
   @ApiNotFoundResponse({ description: 'No schedule has that name' })
   listOrchestratorScheduleTicks(
     @Param('name') name: string,
-    @Query() query: ListTicksQueryDto,
-  ): Promise<TickListDto> {
+    @Query() query: OrchListTicksQueryDto,
+  ): Promise<OrchTickListDto> {
     return this.ticks('schedule', name, query);
   }
 }

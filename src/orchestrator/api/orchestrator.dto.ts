@@ -44,7 +44,7 @@ function IsTagMap(): PropertyDecorator {
     });
 }
 
-export class LaunchRunDto {
+export class OrchLaunchRunDto {
   @ApiPropertyOptional({
     description:
       'Dagster-style run config: `ops.<node>.config`, `resources.<key>.config`, `execution.config`',
@@ -63,7 +63,7 @@ export class LaunchRunDto {
   tags?: Record<string, string>;
 }
 
-export class ReexecuteRunDto {
+export class OrchReexecuteRunDto {
   @ApiProperty({
     description:
       'true: execute only the steps that did not succeed, reusing the others’ outputs; false: everything',
@@ -72,7 +72,7 @@ export class ReexecuteRunDto {
   fromFailure!: boolean;
 }
 
-export class ListRunsQueryDto {
+export class OrchListRunsQueryDto {
   @ApiPropertyOptional({
     description: 'Only runs in these statuses (comma-separated or repeated)',
     enum: RUN_STATUSES,
@@ -133,7 +133,7 @@ export class ListRunsQueryDto {
   page_token?: string;
 }
 
-export class ListEventsQueryDto {
+export class OrchListEventsQueryDto {
   @ApiPropertyOptional({
     description: 'Only events after this cursor (an event id); 0 or omitted: from the start',
   })
@@ -152,7 +152,7 @@ export class ListEventsQueryDto {
   limit?: number;
 }
 
-export class ListTicksQueryDto {
+export class OrchListTicksQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 20 })
   @IsOptional()
   @Type(() => Number)
@@ -167,7 +167,7 @@ export class ListTicksQueryDto {
   page_token?: string;
 }
 
-export class RunDto {
+export class OrchRunDto {
   @ApiProperty({ format: 'uuid' }) runId!: string;
   @ApiProperty() jobName!: string;
   @ApiProperty({ enum: RUN_STATUSES }) status!: string;
@@ -204,12 +204,12 @@ export class RunDto {
   @ApiPropertyOptional({ format: 'date-time' }) endTime?: Date;
 }
 
-export class RunListDto {
-  @ApiProperty({ type: [RunDto] }) resources!: RunDto[];
+export class OrchRunListDto {
+  @ApiProperty({ type: [OrchRunDto] }) resources!: OrchRunDto[];
   @ApiPropertyOptional() next_page_token?: string;
 }
 
-export class EventDto {
+export class OrchEventDto {
   @ApiProperty({ description: 'The event cursor (strictly increasing)' }) id!: number;
   @ApiProperty({ format: 'uuid' }) runId!: string;
   @ApiProperty({ enum: EVENT_TYPES }) type!: string;
@@ -221,49 +221,49 @@ export class EventDto {
   @ApiProperty({ format: 'date-time' }) timestamp!: Date;
 }
 
-export class EventListDto {
-  @ApiProperty({ type: [EventDto] }) resources!: EventDto[];
+export class OrchEventListDto {
+  @ApiProperty({ type: [OrchEventDto] }) resources!: OrchEventDto[];
   @ApiProperty({ description: 'Pass as `after` to read on from here' }) cursor!: number;
   @ApiProperty({ description: 'True once the run has finished and every event has been read' })
   done!: boolean;
 }
 
-class OutputRefDto {
+class OrchOutputRefDto {
   @ApiProperty() node!: string;
   @ApiProperty() output!: string;
 }
 
-class InputRefDto {
+class OrchInputRefDto {
   @ApiProperty() node!: string;
   @ApiProperty() input!: string;
 }
 
-class NodeInputDto {
+class OrchNodeInputDto {
   @ApiProperty() name!: string;
   @ApiPropertyOptional() description?: string;
   @ApiProperty() optional!: boolean;
   @ApiProperty({ description: 'The input receives a list of its sources’ values' }) fanIn!: boolean;
-  @ApiProperty({ type: [OutputRefDto] }) sources!: OutputRefDto[];
+  @ApiProperty({ type: [OrchOutputRefDto] }) sources!: OrchOutputRefDto[];
 }
 
-class NodeOutputDto {
+class OrchNodeOutputDto {
   @ApiProperty() name!: string;
   @ApiPropertyOptional() description?: string;
 }
 
-class RetryPolicyDto {
+class OrchRetryPolicyDto {
   @ApiProperty() maxRetries!: number;
   @ApiPropertyOptional() delayMs?: number;
   @ApiPropertyOptional({ enum: ['linear', 'exponential'] }) backoff?: string;
   @ApiPropertyOptional({ enum: ['full', 'plus_minus'] }) jitter?: string;
 }
 
-class GraphNodeDto {
+class OrchGraphNodeDto {
   @ApiProperty({ description: 'The node (step) name' }) name!: string;
   @ApiProperty({ description: 'The op it invokes' }) op!: string;
   @ApiPropertyOptional() description?: string;
-  @ApiProperty({ type: [NodeInputDto] }) inputs!: NodeInputDto[];
-  @ApiProperty({ type: [NodeOutputDto] }) outputs!: NodeOutputDto[];
+  @ApiProperty({ type: [OrchNodeInputDto] }) inputs!: OrchNodeInputDto[];
+  @ApiProperty({ type: [OrchNodeOutputDto] }) outputs!: OrchNodeOutputDto[];
   @ApiProperty({ type: [String] }) requiredResources!: string[];
   @ApiPropertyOptional({
     type: 'object',
@@ -271,46 +271,46 @@ class GraphNodeDto {
     description: 'JSON Schema of its config',
   })
   configSchema?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: RetryPolicyDto }) retryPolicy?: RetryPolicyDto;
+  @ApiPropertyOptional({ type: OrchRetryPolicyDto }) retryPolicy?: OrchRetryPolicyDto;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) tags!: Record<string, string>;
 }
 
-class GraphEdgeDto {
-  @ApiProperty({ type: OutputRefDto }) from!: OutputRefDto;
-  @ApiProperty({ type: InputRefDto }) to!: InputRefDto;
+class OrchGraphEdgeDto {
+  @ApiProperty({ type: OrchOutputRefDto }) from!: OrchOutputRefDto;
+  @ApiProperty({ type: OrchInputRefDto }) to!: OrchInputRefDto;
 }
 
-class GraphDto {
+class OrchGraphDto {
   @ApiProperty() name!: string;
-  @ApiProperty({ type: [GraphNodeDto], description: 'In topological order' }) nodes!: GraphNodeDto[];
-  @ApiProperty({ type: [GraphEdgeDto] }) edges!: GraphEdgeDto[];
+  @ApiProperty({ type: [OrchGraphNodeDto], description: 'In topological order' }) nodes!: OrchGraphNodeDto[];
+  @ApiProperty({ type: [OrchGraphEdgeDto] }) edges!: OrchGraphEdgeDto[];
 }
 
-class ExecutorDto {
+class OrchExecutorDto {
   @ApiProperty() name!: string;
   @ApiProperty() maxConcurrent!: number;
 }
 
-class JobResourceDto {
+class OrchJobResourceDto {
   @ApiProperty() key!: string;
   @ApiPropertyOptional() description?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) configSchema?: Record<string, unknown>;
 }
 
-export class JobDto {
+export class OrchJobDto {
   @ApiProperty() name!: string;
   @ApiPropertyOptional() description?: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) tags!: Record<string, string>;
-  @ApiProperty({ type: ExecutorDto }) executor!: ExecutorDto;
-  @ApiProperty({ type: [JobResourceDto] }) resources!: JobResourceDto[];
-  @ApiProperty({ type: GraphDto }) graph!: GraphDto;
+  @ApiProperty({ type: OrchExecutorDto }) executor!: OrchExecutorDto;
+  @ApiProperty({ type: [OrchJobResourceDto] }) resources!: OrchJobResourceDto[];
+  @ApiProperty({ type: OrchGraphDto }) graph!: OrchGraphDto;
 }
 
-export class JobListDto {
-  @ApiProperty({ type: [JobDto] }) resources!: JobDto[];
+export class OrchJobListDto {
+  @ApiProperty({ type: [OrchJobDto] }) resources!: OrchJobDto[];
 }
 
-export class TickDto {
+export class OrchTickDto {
   @ApiProperty() id!: number;
   @ApiProperty() instigatorName!: string;
   @ApiProperty({ enum: ['sensor', 'schedule'] }) instigatorType!: string;
@@ -327,12 +327,12 @@ export class TickDto {
   @ApiPropertyOptional({ type: 'array', items: { type: 'object' } }) logs?: readonly unknown[];
 }
 
-export class TickListDto {
-  @ApiProperty({ type: [TickDto] }) resources!: TickDto[];
+export class OrchTickListDto {
+  @ApiProperty({ type: [OrchTickDto] }) resources!: OrchTickDto[];
   @ApiPropertyOptional() next_page_token?: string;
 }
 
-export class SensorDto {
+export class OrchSensorDto {
   @ApiProperty() name!: string;
   @ApiPropertyOptional() description?: string;
   @ApiProperty({ type: [String] }) jobNames!: string[];
@@ -343,14 +343,14 @@ export class SensorDto {
   @ApiPropertyOptional() lastRunKey?: string;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickStart?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickEnd?: Date;
-  @ApiProperty({ type: [TickDto] }) lastTicks!: TickDto[];
+  @ApiProperty({ type: [OrchTickDto] }) lastTicks!: OrchTickDto[];
 }
 
-export class SensorListDto {
-  @ApiProperty({ type: [SensorDto] }) resources!: SensorDto[];
+export class OrchSensorListDto {
+  @ApiProperty({ type: [OrchSensorDto] }) resources!: OrchSensorDto[];
 }
 
-export class ScheduleDto {
+export class OrchScheduleDto {
   @ApiProperty() name!: string;
   @ApiPropertyOptional() description?: string;
   @ApiProperty() jobName!: string;
@@ -362,9 +362,9 @@ export class ScheduleDto {
   @ApiPropertyOptional({ format: 'date-time' }) nextScheduledTime?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickStart?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickEnd?: Date;
-  @ApiProperty({ type: [TickDto] }) lastTicks!: TickDto[];
+  @ApiProperty({ type: [OrchTickDto] }) lastTicks!: OrchTickDto[];
 }
 
-export class ScheduleListDto {
-  @ApiProperty({ type: [ScheduleDto] }) resources!: ScheduleDto[];
+export class OrchScheduleListDto {
+  @ApiProperty({ type: [OrchScheduleDto] }) resources!: OrchScheduleDto[];
 }
