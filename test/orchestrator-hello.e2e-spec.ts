@@ -15,7 +15,7 @@ describe('orchestrator: hello through the API', () => {
   let api: ApiClient;
 
   beforeAll(async () => {
-    hub = await startTestHub({ env: FAST_ORCHESTRATOR_ENV });
+    hub = await startTestHub({ env: FAST_ORCHESTRATOR_ENV, listen: true });
     api = await adminClient(hub);
   });
   afterAll(async () => {
@@ -98,5 +98,113 @@ describe('orchestrator: hello through the API', () => {
       const res = await hub.inject({ method: 'POST', url, payload: {}, headers: asReader });
       expect(res.statusCode).toBe(403);
     }
+  });
+
+  it('tails a run’s events live as text/event-stream until it finishes', async () => {
+    const launched = await api.inject({
+      method: 'POST',
+      url: '/orchestrator/jobs/slow_job/runs',
+      payload: { runConfig: { ops: { wait: { config: { ms: 300 } } } } },
+    });
+    const runId = launched.json().runId;
+    const token = await passwordToken(hub, ADMIN.username, ADMIN.password);
+    const res = await fetch(`${hub.url}/orchestrator/runs/${runId}/events`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    const names = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    expect(names[0]).toBe('RUN_ENQUEUED');
+    expect(names.slice(-2)).toEqual(['RUN_SUCCESS', 'end']);
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids.length).toBe(names.length - 1);
+
+    const resumed = await fetch(`${hub.url}/orchestrator/runs/${runId}/events`, {
+      headers: {
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+        'last-event-id': String(ids.at(-2)),
+      },
+    });
+    expect([...(await resumed.text()).matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual([
+      'RUN_SUCCESS',
+      'end',
+    ]);
+  });
+
+  it('filters and pages runs, and answers 404 for unknown runs, jobs and sensors', async () => {
+    for (let i = 0; i < 3; i++) {
+      await api.inject({
+        method: 'POST',
+        url: '/orchestrator/jobs/noop_job/runs',
+        payload: { tags: { batch: 'b1' } },
+      });
+    }
+    const first = await api.inject({ method: 'GET', url: '/orchestrator/runs?tag=batch=b1&max_page_size=2' });
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json();
+    expect(page1.resources).toHaveLength(2);
+    expect(page1.next_page_token).toEqual(expect.any(String));
+    const second = await api.inject({
+      method: 'GET',
+      url: `/orchestrator/runs?tag=batch=b1&max_page_size=2&page_token=${page1.next_page_token}`,
+    });
+    expect(second.json().resources).toHaveLength(1);
+    expect(second.json().next_page_token).toBeUndefined();
+    const replayed = await api.inject({
+      method: 'GET',
+      url: `/orchestrator/runs?job=hello&page_token=${page1.next_page_token}`,
+    });
+    expect(replayed.statusCode).toBe(400);
+    const byJob = await api.inject({ method: 'GET', url: '/orchestrator/runs?job=hello&status=SUCCESS' });
+    expect(byJob.json().resources.every((r: { jobName: string }) => r.jobName === 'hello')).toBe(true);
+    const badStatus = await api.inject({ method: 'GET', url: '/orchestrator/runs?status=DONE' });
+    expect(badStatus.statusCode).toBe(400);
+    expect(badStatus.json().errors[0].path).toBe('status');
+
+    for (const url of [
+      '/orchestrator/runs/00000000-0000-0000-0000-000000000000',
+      '/orchestrator/runs/not-a-uuid',
+      '/orchestrator/jobs/nope',
+      '/orchestrator/sensors/nope',
+      '/orchestrator/schedules/nope/ticks',
+    ]) {
+      expect((await api.inject({ method: 'GET', url })).statusCode, url).toBe(404);
+    }
+    const launchUnknown = await api.inject({
+      method: 'POST',
+      url: '/orchestrator/jobs/nope/runs',
+      payload: {},
+    });
+    expect(launchUnknown.statusCode).toBe(404);
+    expect(launchUnknown.json().detail).toMatch(/Known jobs: .*hello/);
+    const reserved = await api.inject({
+      method: 'POST',
+      url: '/orchestrator/jobs/hello/runs',
+      payload: { tags: { 'dagster/run_key': 'x' } },
+    });
+    expect(reserved.statusCode).toBe(400);
+  });
+
+  it('lists schedules and sensors with their state', async () => {
+    const schedules = (await api.inject({ method: 'GET', url: '/orchestrator/schedules' })).json().resources;
+    expect(schedules.find((s: { name: string }) => s.name === 'housekeeping_weekly')).toMatchObject({
+      status: 'RUNNING',
+      cron: '0 3 * * 0',
+      jobName: 'housekeeping',
+      nextScheduledTime: expect.any(String),
+    });
+    const sensors = (await api.inject({ method: 'GET', url: '/orchestrator/sensors' })).json().resources;
+    expect(sensors.map((s: { name: string }) => s.name)).toEqual([
+      'cursor_sensor',
+      'dedup_sensor',
+      'latency_sensor',
+    ]);
+    expect(sensors[0]).toMatchObject({
+      status: 'STOPPED',
+      minimumIntervalSeconds: 0.2,
+      jobNames: ['noop_job'],
+    });
   });
 });

@@ -24,6 +24,10 @@ const toList = ({ value }: { value: unknown }): unknown =>
         typeof v === 'string' ? v.split(',') : [v],
       );
 
+/** Repeated query parameters arrive as an array, a single one as a string; tag values may hold commas. */
+const toArray = ({ value }: { value: unknown }): unknown =>
+  value === undefined ? undefined : Array.isArray(value) ? (value as unknown[]) : [value];
+
 /** A flat map of string tag keys (≤ 255 characters) to string values (≤ 4096). */
 function IsTagMap(): PropertyDecorator {
   return (target, propertyName) =>
@@ -95,7 +99,7 @@ export class OrchListRunsQueryDto {
     type: String,
   })
   @IsOptional()
-  @Transform(toList)
+  @Transform(toArray)
   @Matches(/^[^=]+=[\s\S]*$/, { each: true, message: 'tag must be key=value' })
   tag?: string[];
 
