@@ -68,45 +68,39 @@ export class RunExecutor implements OnApplicationShutdown {
   }
 
   async execute(runId: string, attempt: number, signal?: AbortSignal): Promise<void> {
-    const run = await this.runs.get(runId);
-    if (!run || isTerminal(run.status) || run.resumeAttempts !== attempt) {
-      return;
-    }
-    if (run.status === 'CANCELING') {
-      if (!run.workerId) {
-        await this.finishCanceled(run, attempt, 'The run was canceled before it started.');
-      }
-      return;
-    }
-    const claimed =
-      run.status === 'STARTING'
-        ? await this.runs.transition(runId, {
-            from: ['STARTING'],
-            to: 'STARTED',
-            fence: attempt,
-            workerId: this.workerId,
-            events: [
-              makeEvent('RUN_START', `Started execution of run for "${run.jobName}".`, {
-                data: { workerId: this.workerId },
-              }),
-            ],
-          })
-        : run.status === 'STARTED'
-          ? await this.runs.claimResume(
-              runId,
-              attempt,
-              this.workerId,
-              makeEvent('ENGINE_EVENT', `Resuming the run on worker ${this.workerId} (attempt ${attempt}).`, {
-                data: { workerId: this.workerId, attempt },
-              }),
-            )
-          : undefined;
+    // The common case first: a fresh launch moves STARTING → STARTED in one statement.
+    let claimed = await this.runs.transition(runId, {
+      from: ['STARTING'],
+      to: 'STARTED',
+      fence: attempt,
+      workerId: this.workerId,
+      events: [
+        makeEvent('RUN_START', 'Started execution of the run.', { data: { workerId: this.workerId } }),
+      ],
+    });
     if (!claimed) {
-      const now = await this.runs.get(runId);
-      if (now?.status === 'CANCELING' && now.resumeAttempts === attempt && !now.workerId) {
-        await this.finishCanceled(now, attempt, 'The run was canceled before it started.');
+      const run = await this.runs.get(runId);
+      if (!run || isTerminal(run.status) || run.resumeAttempts !== attempt || run.workerId) {
+        return;
       }
-      return;
+      if (run.status === 'CANCELING') {
+        await this.finishCanceled(run, attempt, 'The run was canceled before it started.');
+        return;
+      }
+      if (run.status !== 'STARTED') {
+        return;
+      }
+      claimed = await this.runs.claimResume(
+        runId,
+        attempt,
+        this.workerId,
+        makeEvent('ENGINE_EVENT', `Resuming the run on worker ${this.workerId} (attempt ${attempt}).`, {
+          data: { workerId: this.workerId, attempt },
+        }),
+      );
+      if (!claimed) {
+        return;
+      }
     }
     const controller = new AbortController();
     const onBullAbort = (): void => controller.abort();
@@ -114,9 +108,6 @@ export class RunExecutor implements OnApplicationShutdown {
     this.active.set(runId, { controller, attempt });
     this.startHeartbeat();
     try {
-      if (await this.queues.isCancelRequested(runId)) {
-        controller.abort();
-      }
       const outcome = await this.runPlan(claimed, controller.signal);
       await this.finish(claimed, attempt, outcome);
     } catch (error) {
@@ -126,7 +117,11 @@ export class RunExecutor implements OnApplicationShutdown {
     } finally {
       signal?.removeEventListener('abort', onBullAbort);
       this.active.delete(runId);
-      await this.queues.wakeCoordinator().catch(() => undefined);
+      const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
+      if (maxConcurrentRuns >= 0 || tagConcurrencyLimits.length > 0) {
+        // A slot is free: let queued runs in without waiting for the next periodic pass.
+        await this.queues.wakeCoordinator().catch(() => undefined);
+      }
     }
   }
 
@@ -156,7 +151,8 @@ export class RunExecutor implements OnApplicationShutdown {
         },
       };
     }
-    const done = await this.runs.completedSteps(run.runId);
+    // Only a resumed attempt or a re-execution can find outputs already stored.
+    const done = run.resumeAttempts > 0 || run.parentRunId ? await this.runs.completedSteps(run.runId) : [];
     if (done.length > 0) {
       host.record(
         makeEvent(
