@@ -11,30 +11,47 @@ import {
   type ApiClient,
 } from './support/orchestrator.js';
 
-describe('orchestrator run monitor and housekeeping', () => {
+describe('orchestrator coordinator, run monitor and housekeeping', () => {
   let hub: TestHub;
   let api: ApiClient;
   let postgres: PostgresService;
 
-  /** Launches a run while the coordinator is held off, then puts it in the state `shape` writes. */
-  async function runIn(shape: string, values: unknown[] = []): Promise<string> {
+  /** Runs `work` while the coordinator is held off, so launched runs stay QUEUED until it returns. */
+  async function withCoordinatorHeld<T>(work: () => Promise<T>): Promise<T> {
     const blocker = await postgres.pool.connect();
     const key = lockKey(postgres.schema, 'coordinator');
     await blocker.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
     try {
-      const res = await api.inject({ method: 'POST', url: '/orchestrator/jobs/noop_job/runs', payload: {} });
-      const runId = res.json<{ runId: string }>().runId;
-      await postgres.query(`UPDATE orch_runs SET ${shape} WHERE run_id = $1`, [runId, ...values]);
-      return runId;
+      return await work();
     } finally {
       await blocker.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
       blocker.release();
     }
   }
 
+  async function launch(job: string, payload: object = {}): Promise<string> {
+    const res = await api.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload });
+    expect(res.statusCode).toBe(201);
+    return res.json<{ runId: string }>().runId;
+  }
+
+  /** Launches a run while the coordinator is held off, then puts it in the state `shape` writes. */
+  function runIn(shape: string): Promise<string> {
+    return withCoordinatorHeld(async () => {
+      const runId = await launch('noop_job');
+      await postgres.query(`UPDATE orch_runs SET ${shape} WHERE run_id = $1`, [runId]);
+      return runId;
+    });
+  }
+
   beforeAll(async () => {
     hub = await startTestHub({
-      env: { ...FAST_ORCHESTRATOR_ENV, ORCH_MAX_RESUME_ATTEMPTS: '0', ORCH_START_TIMEOUT_MS: '2000' },
+      env: {
+        ...FAST_ORCHESTRATOR_ENV,
+        ORCH_MAX_RESUME_ATTEMPTS: '0',
+        ORCH_START_TIMEOUT_MS: '2000',
+        ORCH_MAX_CONCURRENT_RUNS: '1',
+      },
     });
     api = await adminClient(hub);
     postgres = hub.app.get(PostgresService);
@@ -108,5 +125,26 @@ describe('orchestrator run monitor and housekeeping', () => {
     expect((await eventsOf(api, oldRun)).map((e) => e.type)).toEqual(['ASSET_MATERIALIZATION']);
     const logs = (await eventsOf(api, runId)).filter((e) => e.type === 'LOGS').map((e) => e.message);
     expect(logs).toContain('dropped 1 skipped tick(s)');
+  });
+
+  it('starts queued runs one at a time under ORCH_MAX_CONCURRENT_RUNS=1, by priority then age', async () => {
+    const slow = { runConfig: { ops: { wait: { config: { ms: 150 } } } } };
+    const ids = await withCoordinatorHeld(async () => [
+      await launch('slow_job', slow),
+      await launch('slow_job', slow),
+      await launch('slow_job', slow),
+      await launch('slow_job', { ...slow, tags: { 'dagster/priority': '10' } }),
+    ]);
+    const runs = await Promise.all(ids.map((id) => waitForStatus(api, id, ['SUCCESS', 'FAILURE'], 20_000)));
+    expect(runs.map((r) => r.status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
+    const byStart = [...runs].sort(
+      (a, b) => Date.parse(String(a.startTime)) - Date.parse(String(b.startTime)),
+    );
+    expect(byStart.map((r) => r.runId)).toEqual([ids[3], ids[0], ids[1], ids[2]]);
+    for (let i = 1; i < byStart.length; i++) {
+      expect(Date.parse(String(byStart[i]?.startTime))).toBeGreaterThanOrEqual(
+        Date.parse(String(byStart[i - 1]?.endTime)),
+      );
+    }
   });
 });
