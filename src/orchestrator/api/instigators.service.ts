@@ -119,42 +119,45 @@ export class InstigatorService {
     };
   }
 
-  async listSensors(): Promise<SensorView[]> {
-    const names = this.definitionNames('sensor');
+  private async all<T>(
+    type: InstigatorType,
+    view: (name: string, state: InstigatorRecord | undefined, ticks: TickRecord[]) => T,
+  ): Promise<T[]> {
+    const names = this.definitionNames(type);
     const [states, ticks] = await Promise.all([
-      this.states('sensor'),
+      this.states(type),
       this.instigators.latestTicks(names, LAST_TICKS),
     ]);
-    return names.map((n) => this.sensorView(n, states.get(n), ticks.get(n) ?? []));
+    return names.map((n) => view(n, states.get(n), ticks.get(n) ?? []));
   }
 
-  async listSchedules(): Promise<ScheduleView[]> {
-    const names = this.definitionNames('schedule');
+  private async one<T>(
+    type: InstigatorType,
+    name: string,
+    view: (name: string, state: InstigatorRecord | undefined, ticks: TickRecord[]) => T,
+  ): Promise<T> {
+    this.assertDefined(type, name);
     const [states, ticks] = await Promise.all([
-      this.states('schedule'),
-      this.instigators.latestTicks(names, LAST_TICKS),
+      this.states(type),
+      this.instigators.latestTicks([name], LAST_TICKS),
     ]);
-    return names.map((n) => this.scheduleView(n, states.get(n), ticks.get(n) ?? []));
+    return view(name, states.get(name), ticks.get(name) ?? []);
   }
 
-  async getSensor(name: string): Promise<SensorView> {
-    this.assertDefined('sensor', name);
-    const states = await this.states('sensor');
-    return this.sensorView(
-      name,
-      states.get(name),
-      (await this.instigators.latestTicks([name], LAST_TICKS)).get(name) ?? [],
-    );
+  listSensors(): Promise<SensorView[]> {
+    return this.all('sensor', (n, state, ticks) => this.sensorView(n, state, ticks));
   }
 
-  async getSchedule(name: string): Promise<ScheduleView> {
-    this.assertDefined('schedule', name);
-    const states = await this.states('schedule');
-    return this.scheduleView(
-      name,
-      states.get(name),
-      (await this.instigators.latestTicks([name], LAST_TICKS)).get(name) ?? [],
-    );
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.all('schedule', (n, state, ticks) => this.scheduleView(n, state, ticks));
+  }
+
+  getSensor(name: string): Promise<SensorView> {
+    return this.one('sensor', name, (n, state, ticks) => this.sensorView(n, state, ticks));
+  }
+
+  getSchedule(name: string): Promise<ScheduleView> {
+    return this.one('schedule', name, (n, state, ticks) => this.scheduleView(n, state, ticks));
   }
 
   /** Starts or stops a sensor or schedule, then brings its BullMQ job scheduler in line. */

@@ -25,7 +25,7 @@ import {
   OrchLaunchRunDto,
   OrchListEventsQueryDto,
   OrchListRunsQueryDto,
-  OrchListTicksQueryDto,
+  OrchPageQueryDto,
   OrchReexecuteRunDto,
   OrchRunDto,
   OrchRunListDto,
@@ -185,11 +185,7 @@ export class RunsController {
 export class InstigatorsController {
   constructor(private readonly instigators: InstigatorService) {}
 
-  private async ticks(
-    type: InstigatorType,
-    name: string,
-    query: OrchListTicksQueryDto,
-  ): Promise<OrchTickListDto> {
+  private async ticks(type: InstigatorType, name: string, query: OrchPageQueryDto): Promise<OrchTickListDto> {
     const page = await this.instigators.ticks(type, name, query.max_page_size ?? 20, query.page_token);
     return { resources: page.ticks, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   }
@@ -244,7 +240,7 @@ export class InstigatorsController {
   @ApiNotFoundResponse({ description: 'No sensor has that name' })
   listOrchestratorSensorTicks(
     @Param('name') name: string,
-    @Query() query: OrchListTicksQueryDto,
+    @Query() query: OrchPageQueryDto,
   ): Promise<OrchTickListDto> {
     return this.ticks('sensor', name, query);
   }
@@ -299,7 +295,7 @@ export class InstigatorsController {
   @ApiNotFoundResponse({ description: 'No schedule has that name' })
   listOrchestratorScheduleTicks(
     @Param('name') name: string,
-    @Query() query: OrchListTicksQueryDto,
+    @Query() query: OrchPageQueryDto,
   ): Promise<OrchTickListDto> {
     return this.ticks('schedule', name, query);
   }

@@ -76,7 +76,23 @@ export class OrchReexecuteRunDto {
   fromFailure!: boolean;
 }
 
-export class OrchListRunsQueryDto {
+/** Keyset pagination of the orchestrator's lists. */
+export class OrchPageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  max_page_size?: number;
+
+  @ApiPropertyOptional({ description: 'The next_page_token of the previous page' })
+  @IsOptional()
+  @IsString()
+  page_token?: string;
+}
+
+export class OrchListRunsQueryDto extends OrchPageQueryDto {
   @ApiPropertyOptional({
     description: 'Only runs in these statuses (comma-separated or repeated)',
     enum: RUN_STATUSES,
@@ -122,19 +138,6 @@ export class OrchListRunsQueryDto {
   @Type(() => Date)
   @IsDate({ message: 'created_before must be an ISO 8601 date-time' })
   created_before?: Date;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  max_page_size?: number;
-
-  @ApiPropertyOptional({ description: 'The next_page_token of the previous page' })
-  @IsOptional()
-  @IsString()
-  page_token?: string;
 }
 
 export class OrchListEventsQueryDto {
@@ -154,21 +157,6 @@ export class OrchListEventsQueryDto {
   @Min(1)
   @Max(1000)
   limit?: number;
-}
-
-export class OrchListTicksQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  max_page_size?: number;
-
-  @ApiPropertyOptional({ description: 'The next_page_token of the previous page' })
-  @IsOptional()
-  @IsString()
-  page_token?: string;
 }
 
 export class OrchRunDto {

@@ -12,7 +12,7 @@ import type { GraphNode } from './graph.js';
 import type { JobDefinition } from './job.js';
 import type { OpContext, OpLogger } from './op.js';
 import { buildPlan } from './plan.js';
-import type { ResourceDefinition } from './resource.js';
+import { openResources } from './resource.js';
 import { retryDelayMs, type RetryPolicy } from './retry.js';
 import { resolveRunConfig, type ResolvedRunConfig } from './run-config.js';
 
@@ -57,10 +57,6 @@ export interface ExecutionOutcome {
 
 const MAX_OUTPUT_PREVIEW_BYTES = 2048;
 
-function isResourceDefinition(value: unknown): value is ResourceDefinition {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'resource';
-}
-
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -89,57 +85,6 @@ function toJson(value: unknown, where: string): unknown {
   } catch (error) {
     throw new Error(`${where} is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
   }
-}
-
-interface BuiltResources {
-  readonly values: Record<string, unknown>;
-  teardown(): Promise<void>;
-}
-
-async function buildResources(
-  options: ExecuteStepsOptions,
-  keys: ReadonlySet<string>,
-): Promise<BuiltResources> {
-  const values: Record<string, unknown> = {};
-  const built: { def: ResourceDefinition; value: unknown }[] = [];
-  const teardown = async (): Promise<void> => {
-    for (const { def, value } of built.reverse()) {
-      try {
-        await def.teardown?.(value);
-      } catch (error) {
-        options.host.record(
-          makeEvent('ENGINE_EVENT', `resource teardown failed: ${(error as Error).message}`, {
-            level: 'warning',
-            data: { error: serializeError(error) },
-          }),
-        );
-      }
-    }
-  };
-  try {
-    for (const key of keys) {
-      const override = options.resourceOverrides?.[key];
-      if (override !== undefined && !isResourceDefinition(override)) {
-        values[key] = override;
-        continue;
-      }
-      const def = override ?? options.job.resources[key];
-      if (!def) {
-        throw new Error(`resource "${key}" is required by an op but the job does not define it`);
-      }
-      const value = await def.setup({
-        config: (options.config.resources[key] ?? {}) as never,
-        runId: options.runId,
-        host: options.hostValues ?? {},
-      });
-      built.push({ def, value });
-      values[key] = value;
-    }
-  } catch (error) {
-    await teardown();
-    throw error;
-  }
-  return { values, teardown };
 }
 
 function makeLogger(
@@ -194,9 +139,21 @@ export async function executeSteps(options: ExecuteStepsOptions): Promise<Execut
   const requiredResources = new Set(
     plan.steps.filter((s) => toExecute.has(s.key)).flatMap((s) => s.node.op.requiredResources),
   );
-  let resources: BuiltResources;
+  let resources: Awaited<ReturnType<typeof openResources>>;
   try {
-    resources = await buildResources(options, requiredResources);
+    resources = await openResources(job.resources, requiredResources, {
+      host: options.hostValues ?? {},
+      owner: runId,
+      configs: options.config.resources,
+      ...(options.resourceOverrides ? { overrides: options.resourceOverrides } : {}),
+      onTeardownError: (key, error) =>
+        host.record(
+          makeEvent('ENGINE_EVENT', `teardown of resource "${key}" failed: ${(error as Error).message}`, {
+            level: 'warning',
+            data: { error: serializeError(error) },
+          }),
+        ),
+    });
   } catch (error) {
     host.record(
       makeEvent('ENGINE_EVENT', `resource initialisation failed: ${(error as Error).message}`, {
@@ -413,7 +370,7 @@ export async function executeSteps(options: ExecuteStepsOptions): Promise<Execut
     }
   } finally {
     options.signal?.removeEventListener('abort', abort);
-    await resources.teardown();
+    await resources.close();
   }
   if (infrastructureError !== undefined) {
     throw infrastructureError instanceof Error

@@ -70,35 +70,67 @@ export function valueResource<T>(value: T, description?: string): ResourceDefini
   return resource<T>({ ...(description ? { description } : {}), setup: () => value });
 }
 
-/**
- * Sets up the named resources outside a run (for sensor evaluations), with their default config.
- * `close()` tears them down in reverse order.
- */
+function isResourceDefinition(value: unknown): value is ResourceDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'resource';
+}
+
+export interface OpenResourcesOptions {
+  /** Values `hostResource(key)` resolves to. */
+  readonly host: Readonly<Record<string, unknown>>;
+  /** The run id (or another name for the owner, such as `sensor:<name>`). */
+  readonly owner: string;
+  /** Validated config by key; a key without one gets its schema's defaults. */
+  readonly configs?: Readonly<Record<string, unknown>>;
+  /** Values (or definitions) replacing the definitions, by key. */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  /** Told about a teardown that threw; teardown failures never fail the owner. */
+  readonly onTeardownError?: (key: string, error: unknown) => void;
+}
+
+/** Sets up the named resources in order; `close()` tears them down in reverse order. */
 export async function openResources(
   definitions: Readonly<Record<string, ResourceDefinition>>,
-  keys: readonly string[],
-  host: Readonly<Record<string, unknown>>,
-  owner: string,
+  keys: Iterable<string>,
+  options: OpenResourcesOptions,
 ): Promise<{ values: Record<string, unknown>; close: () => Promise<void> }> {
-  const opened: { def: ResourceDefinition; value: unknown }[] = [];
+  const opened: { key: string; def: ResourceDefinition; value: unknown }[] = [];
   const close = async (): Promise<void> => {
-    for (const { def, value } of opened.reverse()) {
-      await def.teardown?.(value);
+    for (const { key, def, value } of opened.reverse()) {
+      try {
+        await def.teardown?.(value);
+      } catch (error) {
+        options.onTeardownError?.(key, error);
+      }
     }
   };
   const values: Record<string, unknown> = {};
   try {
     for (const key of keys) {
-      const def = definitions[key];
+      const override = options.overrides?.[key];
+      if (override !== undefined && !isResourceDefinition(override)) {
+        values[key] = override;
+        continue;
+      }
+      const def = override ?? definitions[key];
       if (!def) {
-        throw new Error(`resource "${key}" is not defined`);
+        throw new Error(`resource "${key}" is required but not defined`);
       }
-      const config = def.config ? def.config.validate(undefined, `resources.${key}.config`) : undefined;
-      if (config && config.problems.length > 0) {
-        throw new Error(`resource "${key}" needs config: ${config.problems.map((p) => p.path).join(', ')}`);
+      let config = options.configs?.[key];
+      if (config === undefined && def.config) {
+        const defaults = def.config.validate(undefined, `resources.${key}.config`);
+        if (defaults.problems.length > 0) {
+          throw new Error(
+            `resource "${key}" needs config: ${defaults.problems.map((p) => p.path).join(', ')}`,
+          );
+        }
+        config = defaults.value;
       }
-      const value = await def.setup({ config: (config?.value ?? {}) as never, runId: owner, host });
-      opened.push({ def, value });
+      const value = await def.setup({
+        config: (config ?? {}) as never,
+        runId: options.owner,
+        host: options.host,
+      });
+      opened.push({ key, def, value });
       values[key] = value;
     }
   } catch (error) {

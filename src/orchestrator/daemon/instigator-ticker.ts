@@ -71,12 +71,12 @@ export class InstigatorTicker {
     let cursorAfter: string | null;
     let skipReason: string | undefined;
     try {
-      const resources = await openResources(
-        this.workspace.resources,
-        definition.requiredResources,
-        this.hostValues,
-        `sensor:${name}`,
-      );
+      const resources = await openResources(this.workspace.resources, definition.requiredResources, {
+        host: this.hostValues,
+        owner: `sensor:${name}`,
+        onTeardownError: (key, error) =>
+          this.log.warn({ err: error, sensor: name, key }, 'resource teardown failed'),
+      });
       try {
         const timeout = AbortSignal.timeout(this.config.orchestrator.sensorTimeoutMs);
         const evaluation = await withTimeout(

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { OrchestratorEvent, RunStatus } from '../core/index.js';
 import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
-import { eventRecordset, eventsParam, lockKey, type Queryable } from './sql.js';
+import { eventsParam, insertEvents, lockKey, type Queryable } from './sql.js';
 
 export interface RunFilter {
   readonly statuses?: readonly RunStatus[];
@@ -176,9 +176,7 @@ export class RunRepository {
          WHERE run_id = $1 AND status = ANY($3::text[]) AND ($4::integer IS NULL OR resume_attempts = $4)
          RETURNING *
        ), logged AS (
-         INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
-         SELECT updated.run_id, ev.event_type, ev.step_key, ev.level, ev.message, ev.data, ev.asset_key, ev.ts
-         FROM updated, ${eventRecordset(7)}
+         ${insertEvents(7, 'updated.run_id', 'updated')}
        ), queued AS (
          INSERT INTO orch_outbox (kind, payload)
          SELECT 'cancel-run', jsonb_build_object('runId', run_id) FROM updated WHERE $8
@@ -219,9 +217,7 @@ export class RunRepository {
          WHERE run_id = $1 AND status = 'STARTED' AND resume_attempts = $2 AND worker_id IS NULL
          RETURNING *
        ), logged AS (
-         INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
-         SELECT updated.run_id, ev.event_type, ev.step_key, ev.level, ev.message, ev.data, ev.asset_key, ev.ts
-         FROM updated, ${eventRecordset(4)}
+         ${insertEvents(4, 'updated.run_id', 'updated')}
        )
        SELECT * FROM updated`,
       [runId, attempt, workerId, eventsParam([event])],
@@ -247,9 +243,7 @@ export class RunRepository {
            AND heartbeat_at < now() - make_interval(secs => $3::double precision / 1000)
          RETURNING *
        ), logged AS (
-         INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
-         SELECT updated.run_id, ev.event_type, ev.step_key, ev.level, ev.message, ev.data, ev.asset_key, ev.ts
-         FROM updated, ${eventRecordset(4)}
+         ${insertEvents(4, 'updated.run_id', 'updated')}
        ), queued AS (
          INSERT INTO orch_outbox (kind, payload)
          SELECT 'execute-run', jsonb_build_object('runId', run_id, 'attempt', resume_attempts) FROM updated
@@ -350,12 +344,7 @@ export class RunRepository {
     if (events.length === 0) {
       return;
     }
-    await db.query(
-      `INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
-       SELECT $1, ev.event_type, ev.step_key, ev.level, ev.message, ev.data, ev.asset_key, ev.ts
-       FROM ${eventRecordset(2)}`,
-      [runId, eventsParam(events)],
-    );
+    await db.query(`${insertEvents(2, '$1')}`, [runId, eventsParam(events)]);
   }
 
   /** Writes a step's events and outputs in one statement, so a step is either done or not. */
@@ -371,9 +360,7 @@ export class RunRepository {
          SELECT $1, $2, o.key, o.value FROM jsonb_each($3::jsonb) AS o
          ON CONFLICT (run_id, step_key, output_name) DO UPDATE SET value = EXCLUDED.value, created_at = now()
        )
-       INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
-       SELECT $1, ev.event_type, ev.step_key, ev.level, ev.message, ev.data, ev.asset_key, ev.ts
-       FROM ${eventRecordset(4)}`,
+       ${insertEvents(4, '$1')}`,
       [runId, stepKey, JSON.stringify(outputs), eventsParam(events)],
     );
   }

@@ -24,9 +24,19 @@ export function eventsParam(events: readonly OrchestratorEvent[]): string {
 }
 
 /** The FROM item expanding an {@link eventsParam} bound to `$<param>` into rows aliased `ev`. */
-export function eventRecordset(param: number): string {
+function eventRecordset(param: number): string {
   return `jsonb_to_recordset($${param}::jsonb) AS ev(event_type text, step_key text, level text, message text,
     data jsonb, asset_key text, ts timestamptz)`;
+}
+
+/**
+ * An INSERT of the events bound to `$<param>` for the run `runId` (a parameter, or a column of the
+ * `from` CTE so that only rows a compare-and-set touched get their events).
+ */
+export function insertEvents(param: number, runId: string, from?: string): string {
+  return `INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
+    SELECT ${runId}, ev.event_type, ev.step_key, ev.level, ev.message, ev.data, ev.asset_key, ev.ts
+    FROM ${from ? `${from}, ` : ''}${eventRecordset(param)}`;
 }
 
 /** An advisory-lock key scoped to the schema, so isolated test schemas never contend. */
