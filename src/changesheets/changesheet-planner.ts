@@ -79,7 +79,8 @@ function coerce(raw: string, slot: SlotInfo, slotName: string, row: number): unk
         row,
         'value',
       );
-    default:
+    case 'string':
+    case 'any':
       return raw;
   }
 }

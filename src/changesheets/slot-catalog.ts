@@ -109,7 +109,8 @@ export class SlotCatalog {
         return multivalued ?? described[0] ?? { kind: 'any', multivalued: false };
       }
     }
-    const type = Array.isArray(slot.type) ? slot.type.find((t) => t !== 'null') : slot.type;
+    const declared: unknown[] = Array.isArray(slot.type) ? (slot.type as unknown[]) : [slot.type];
+    const type = declared.find((t) => t !== 'null');
     switch (type) {
       case 'string':
       case 'number':
