@@ -1,16 +1,18 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
-import { isConnectivityError } from '../infra/retry.js';
+import { isConnectivityError, runOrRetryInBackground } from '../infra/retry.js';
 import { loadRegistrySeed } from './registry-seed.js';
 import { RegistryService } from './registry.service.js';
 
 /** Upserts src/site/registry.yaml at every start; a broken file stops the boot with its problems listed. */
 @Injectable()
-export class RegistrySeeder implements OnApplicationBootstrap {
+export class RegistrySeeder implements OnApplicationBootstrap, OnApplicationShutdown {
+  private stopRetry: (() => void) | undefined;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: RegistryService,
@@ -19,13 +21,16 @@ export class RegistrySeeder implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const seed = await loadRegistrySeed(this.config.registryPath);
-    try {
-      await this.registry.seed(seed);
-    } catch (error) {
-      if (!isConnectivityError(error)) {
-        throw error;
-      }
-      this.log.error({ err: error }, 'could not seed the workflow registry: MongoDB is unreachable');
-    }
+    const handle = await runOrRetryInBackground(
+      'seeding the workflow registry',
+      () => this.registry.seed(seed),
+      this.log,
+      isConnectivityError,
+    );
+    this.stopRetry = () => handle.stop();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopRetry?.();
   }
 }
