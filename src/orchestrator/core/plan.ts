@@ -32,14 +32,3 @@ export function buildPlan(job: JobDefinition, done: Iterable<string> = []): Exec
     reused: steps.filter((s) => doneSet.has(s.key)).map((s) => s.key),
   };
 }
-
-/** Every step downstream of `roots` (inclusive). */
-export function downstreamOf(job: JobDefinition, roots: Iterable<string>): Set<string> {
-  const result = new Set(roots);
-  for (const node of job.graph.nodes) {
-    if (job.graph.upstreamOf(node.name).some((u) => result.has(u))) {
-      result.add(node.name);
-    }
-  }
-  return result;
-}

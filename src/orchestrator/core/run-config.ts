@@ -1,5 +1,5 @@
 import { acceptsEmptyConfig } from './config-schema.js';
-import { RunConfigError, type ConfigProblem } from './errors.js';
+import type { ConfigProblem } from './errors.js';
 import type { JobDefinition } from './job.js';
 
 /** Dagster's run config: `ops.<node>.config`, `resources.<key>.config`, `execution.config`. */
@@ -158,13 +158,4 @@ export function resolveRunConfig(
       maxConcurrent: merged.execution?.config?.maxConcurrent ?? job.executor.maxConcurrent,
     },
   };
-}
-
-/** Like {@link resolveRunConfig} but throws a {@link RunConfigError} naming every bad key. */
-export function resolveRunConfigOrThrow(job: JobDefinition, runConfig: unknown): ResolvedRunConfig {
-  const { config, problems } = resolveRunConfig(job, runConfig);
-  if (!config) {
-    throw new RunConfigError(job.name, problems);
-  }
-  return config;
 }

@@ -146,14 +146,6 @@ export class RunRepository {
     return { runs: page.map(toRun), more, ...(last ? { lastId: Number(last.id) } : {}) };
   }
 
-  /** The internal id of a run, used as its page-token position. */
-  async internalId(runId: string): Promise<number | undefined> {
-    const { rows } = await this.postgres.query<{ id: string }>('SELECT id FROM orch_runs WHERE run_id = $1', [
-      runId,
-    ]);
-    return rows[0] ? Number(rows[0].id) : undefined;
-  }
-
   /**
    * Compare-and-set of a run's status with the run-level event that explains it, in one statement.
    * Returns the updated run, or undefined when the run was not in an expected status (or the fence moved).
