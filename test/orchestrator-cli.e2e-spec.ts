@@ -57,7 +57,7 @@ describe('runtime-hub job / runs commands', () => {
       cli('job', 'execute', 'fixable_job'),
     ]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toContain('hello  (generate_numbers → filter_even_numbers');
+    expect(list.stdout).toContain('hello  (steps in order: generate_numbers, filter_even_numbers');
     expect(list.stdout).toContain('housekeeping');
 
     expect(ok.code).toBe(0);

@@ -76,7 +76,7 @@ export function registerOrchestratorCommands(
     .action(async () => {
       await withContext(config(), ORCHESTRATOR, (context) => {
         for (const view of context.get(RunService).listJobs()) {
-          out(`${view.name}  (${view.graph.nodes.map((n) => n.name).join(' → ')})`);
+          out(`${view.name}  (steps in order: ${view.graph.nodes.map((n) => n.name).join(', ')})`);
           if (view.description) {
             out(`    ${view.description}`);
           }
