@@ -9,6 +9,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  getMetadataStorage,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -153,6 +154,18 @@ class EnvironmentVariables {
   SERVICE_NAME = 'runtime-hub';
 }
 
+/**
+ * Every environment key the hub reads, in declaration order. Taken from the validation decorators rather
+ * than from an instance, so optional keys without a default (LOG_PRETTY, GIT_COMMIT) are listed too.
+ */
+export const CONFIG_KEYS: readonly string[] = Object.freeze([
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  ),
+]);
+
 export interface AppConfig {
   readonly env: NodeEnv;
   readonly role: AppRole;
@@ -211,15 +224,8 @@ export function loadConfig(
   source: Readonly<Record<string, string | undefined>>,
   packageVersion = '0.0.0',
 ): AppConfig {
-  const known = new EnvironmentVariables();
   const relevant: Record<string, string> = {};
-  for (const key of Object.keys(known)) {
-    const value = source[key];
-    if (value !== undefined && value !== '') {
-      relevant[key] = value;
-    }
-  }
-  for (const key of ['LOG_PRETTY', 'GIT_COMMIT'] as const) {
+  for (const key of CONFIG_KEYS) {
     const value = source[key];
     if (value !== undefined && value !== '') {
       relevant[key] = value;
