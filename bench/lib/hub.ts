@@ -23,6 +23,9 @@ export interface HubOptions {
 export interface BenchHub extends ServerProcess {
   /** How the hub was started, for the report. */
   readonly entry: string;
+  /** The MongoDB the hub uses, for baselines that must run against the same server and database. */
+  readonly mongoUrl: string;
+  readonly mongoDatabase: string;
 }
 
 /**
@@ -117,6 +120,8 @@ export async function startHub(options: HubOptions = {}): Promise<BenchHub> {
     url,
     pid: server.pid,
     entry: entry.label,
+    mongoUrl: stores.mongo,
+    mongoDatabase: names.mongoDb,
     cpuSeconds: () => server.cpuSeconds(),
     async stop() {
       await server.stop();

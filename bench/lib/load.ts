@@ -7,6 +7,7 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationSeconds: number;
   readonly pipelining?: number;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadResult {
@@ -38,6 +39,7 @@ export async function runLoad(options: LoadOptions, server?: ServerProcess): Pro
     url: options.url,
     connections: options.connections,
     pipelining: options.pipelining ?? 1,
+    ...(options.headers ? { headers: { ...options.headers } } : {}),
     duration: Math.min(Math.max(options.durationSeconds, 1), MAX_DURATION_SECONDS),
     timeout: 10,
   });
@@ -83,6 +85,7 @@ export interface Contender {
   readonly label: string;
   readonly url: string;
   readonly server: ServerProcess;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface AlternatingOptions {
@@ -117,6 +120,7 @@ export async function measureAlternating(
         url: contender.url,
         connections: options.connections,
         durationSeconds: options.warmupSeconds,
+        ...(contender.headers ? { headers: contender.headers } : {}),
       });
     }
   }
@@ -129,7 +133,12 @@ export async function measureAlternating(
       const contender = contenders[index]!;
       results[index]!.push(
         await runLoad(
-          { url: contender.url, connections: options.connections, durationSeconds: perRound },
+          {
+            url: contender.url,
+            connections: options.connections,
+            durationSeconds: perRound,
+            ...(contender.headers ? { headers: contender.headers } : {}),
+          },
           contender.server,
         ),
       );
