@@ -9,6 +9,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  getMetadataStorage,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -339,14 +340,17 @@ function parseTagLimits(text: string, problems: string[]): TagConcurrencyLimit[]
   return limits;
 }
 
-/** Keys without a default: absent unless set. */
-const OPTIONAL_KEYS = [
-  'LOG_PRETTY',
-  'GIT_COMMIT',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'REGISTRY_PATH',
-] as const;
+/**
+ * Every environment key the hub reads, in declaration order. Taken from the validation decorators rather
+ * than from an instance, so optional keys without a default (LOG_PRETTY, GIT_COMMIT) are listed too.
+ */
+export const CONFIG_KEYS: readonly string[] = Object.freeze([
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  ),
+]);
 
 export interface AppConfig {
   readonly env: NodeEnv;
@@ -417,15 +421,8 @@ export function loadConfig(
   source: Readonly<Record<string, string | undefined>>,
   packageVersion = '0.0.0',
 ): AppConfig {
-  const known = new EnvironmentVariables();
   const relevant: Record<string, string> = {};
-  for (const key of Object.keys(known)) {
-    const value = source[key];
-    if (value !== undefined && value !== '') {
-      relevant[key] = value;
-    }
-  }
-  for (const key of OPTIONAL_KEYS) {
+  for (const key of CONFIG_KEYS) {
     const value = source[key];
     if (value !== undefined && value !== '') {
       relevant[key] = value;
