@@ -1,216 +1,220 @@
 /**
- * Orchestrator benchmarks (`npm run bench:orchestrator`), against the local PostgreSQL and Redis:
+ * Orchestrator benchmarks (`npm run bench:orchestrator`), against the local PostgreSQL and Redis. The hub
+ * (role `all`) and the baseline's BullMQ worker each run as their own process pinned to one CPU; this
+ * process generates the load.
  *  1. 1,000 runs of a one-op no-op job through the API path (HTTP launch → PostgreSQL → coordinator →
- *     BullMQ → run worker → events) against 1,000 raw BullMQ no-op jobs on the same Redis;
- *  2. sensor tick → run STARTED latency;
- *  3. executeInProcess overhead of `hello`.
+ *     BullMQ → run worker → events) against 1,000 raw BullMQ no-op jobs on the same Redis, both with 50
+ *     in flight. Target: ≥ 0.5× the baseline's throughput.
+ *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
+ *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
  */
 import 'reflect-metadata';
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import pg from 'pg';
 
-import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
-import { PostgresService } from '../../src/infra/postgres/postgres.service.js';
-import { RunService } from '../../src/orchestrator/api/runs.service.js';
 import { executeInProcess } from '../../src/orchestrator/core/index.js';
 import { hello } from '../../src/site/hello.js';
-import { backgroundCpuLoad } from '../lib/processes.js';
+import { startHub } from '../lib/hub.js';
+import {
+  backgroundCpuLoad,
+  freePort,
+  isolateCpus,
+  startNodeServer,
+  TYPESCRIPT_LOADER,
+  type ServerProcess,
+} from '../lib/processes.js';
 import { writeResults } from '../lib/report.js';
 
 const RUNS = 1000;
-const CONNECTIONS = 50;
+const IN_FLIGHT = 50;
 const LATENCY_SAMPLES = 40;
-
-const id = randomBytes(4).toString('hex');
-const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/runtime_hub_test';
-const prefix = `bench:${id}`;
+const ADMIN = { username: 'bench', password: 'bench-password-123' };
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function rawBullmq(): Promise<number> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('bench-raw', { connection, prefix });
-  let done = 0;
-  let finished: () => void = () => undefined;
-  const allDone = new Promise<void>((resolve) => (finished = resolve));
-  const worker = new Worker('bench-raw', () => Promise.resolve(null), {
-    connection: new Redis(redisUrl, { maxRetriesPerRequest: null }),
-    prefix,
-    concurrency: CONNECTIONS,
-  });
-  worker.on('completed', () => {
-    if (++done === RUNS) {
-      finished();
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
     }
-  });
-  await worker.waitUntilReady();
-  const started = performance.now();
-  // As many producers in flight as the API benchmark has HTTP connections.
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (next < RUNS) {
-        next++;
-        await queue.add('noop', {}, { removeOnComplete: true });
-      }
-    }),
-  );
-  await allDone;
-  const seconds = (performance.now() - started) / 1000;
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  connection.disconnect();
-  return seconds;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
-async function waitForFinished(postgres: PostgresService, count: number): Promise<void> {
-  for (;;) {
-    const { rows } = await postgres.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM orch_runs WHERE job_name = 'bench_noop_job' AND status IN ('SUCCESS', 'FAILURE')`,
+/** 1,000 no-op jobs added by 50 concurrent producers, consumed by a worker process with concurrency 50. */
+async function rawBullmq(redisUrl: string): Promise<number> {
+  const prefix = `bench:raw:${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const worker = await startNodeServer({
+    args: [...TYPESCRIPT_LOADER, fileURLToPath(new URL('./raw-worker.ts', import.meta.url))],
+    env: {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      QUEUE: 'raw',
+      CONCURRENCY: String(IN_FLIGHT),
+      PORT: String(port),
+    },
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/',
+    label: 'raw BullMQ worker',
+  });
+  const queue = new Queue('raw', { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix });
+  try {
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < RUNS) {
+          next++;
+          await queue.add('noop', {});
+        }
+      }),
     );
-    if ((rows[0]?.n ?? 0) >= count) {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until('the raw jobs', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= RUNS);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await worker.stop();
+    await queue.obliterate({ force: true });
+    await queue.close();
   }
 }
 
 async function main(): Promise<void> {
   const background = await backgroundCpuLoad();
+  const cpus = await isolateCpus();
   if (background > 0.1) {
     console.log(
       `warning: other processes kept ${Math.round(background * 100)}% of the CPUs busy before the run; ` +
         'these figures are unreliable, run again on a quiet machine',
     );
   }
-  const blobDir = await mkdtemp(join(tmpdir(), 'rh-bench-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    MONGO_URL: process.env.BENCH_MONGO_URL ?? 'mongodb://127.0.0.1:27017',
-    MONGO_DB: `rh_bench_${id}`,
-    PG_SCHEMA: `bench_${id}`,
-    PG_POOL_MAX: '20',
-    REDIS_PREFIX: prefix,
-    BLOB_DIR: blobDir,
-    LOG_LEVEL: 'warn',
-    ADMIN_USERNAME: 'bench',
-    ADMIN_PASSWORD: 'bench-password-123',
-    TOKEN_RATE_LIMIT: '100000',
-    ORCH_MAX_CONCURRENT_RUNS: '-1',
-    ORCH_RUN_WORKER_CONCURRENCY: String(CONNECTIONS),
-    ORCH_DEQUEUE_INTERVAL_MS: '1000',
-    ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
-  });
-  const app = await createApp(config, { logger: pino({ level: 'warn' }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const postgres = app.get(PostgresService);
+  const stores = loadConfig({});
+  const redisUrl = process.env.REDIS_URL ?? stores.redis.url;
+  const id = randomBytes(4).toString('hex');
+  const schema = `bench_orch_${id}`;
+  // The bench's own definitions are TypeScript, so the hub runs from source through SWC.
+  process.env.BENCH_HUB_ENTRY = 'src';
+  const running: ServerProcess[] = [];
+  const db = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? stores.postgres.url, max: 2 });
   try {
-    const tokenRes = await fetch(`${base}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'password', username: 'bench', password: 'bench-password-123' }),
+    const rawSeconds = await rawBullmq(redisUrl);
+
+    const hub = await startHub({
+      role: 'all',
+      env: {
+        PG_SCHEMA: schema,
+        REDIS_PREFIX: `bench:orch:${id}`,
+        ADMIN_USERNAME: ADMIN.username,
+        ADMIN_PASSWORD: ADMIN.password,
+        TOKEN_RATE_LIMIT: '100000',
+        PG_POOL_MAX: '20',
+        ORCH_MAX_CONCURRENT_RUNS: '-1',
+        ORCH_RUN_WORKER_CONCURRENCY: String(IN_FLIGHT),
+        ORCH_DEQUEUE_INTERVAL_MS: '1000',
+        ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
+      },
     });
-    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    running.push(hub);
+    const token = (await (
+      await fetch(`${hub.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
+      })
+    ).json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' };
+    const finished = async (): Promise<number> =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${schema}".orch_runs WHERE job_name = 'bench_noop_job' AND status IN ('SUCCESS', 'FAILURE')`,
+        )
+      ).rows[0]?.n ?? 0;
 
-    // The HTTP layer's own ceiling, for reading the API figure: a public route, and an authenticated read
-    // that touches no database (after a warm-up, so token caches are hot).
-    const floor = async (url: string, withAuth: boolean): Promise<number> => {
-      const run = (amount: number) =>
-        autocannon({
-          url: `${base}${url}`,
-          ...(withAuth ? { headers } : {}),
-          amount,
-          connections: CONNECTIONS,
-        });
-      await run(200);
-      const result = await run(RUNS);
-      return RUNS / (result.duration || 1);
-    };
-    const publicFloor = await floor('/version', false);
-    const authFloor = await floor('/orchestrator/jobs/bench_noop_job', true);
+    // The HTTP layer's own ceiling, to read the API figure against: an authenticated read without I/O.
+    const floorRun = (amount: number): ReturnType<typeof autocannon> =>
+      autocannon({
+        url: `${hub.url}/orchestrator/jobs/bench_noop_job`,
+        headers,
+        amount,
+        connections: IN_FLIGHT,
+      });
+    await floorRun(300);
+    const floorStarted = performance.now();
+    await floorRun(RUNS);
+    const authFloor = RUNS / ((performance.now() - floorStarted) / 1000);
 
-    // 1. Throughput.
-    const rawSeconds = await rawBullmq();
+    // 1. Throughput through the API path (warm up with a few runs first).
+    await autocannon({
+      url: `${hub.url}/orchestrator/jobs/bench_noop_job/runs`,
+      method: 'POST',
+      headers,
+      body: '{}',
+      amount: 100,
+      connections: 10,
+    });
+    await until('the warm-up runs', async () => (await finished()) >= 100);
     const started = performance.now();
     const load = await autocannon({
-      url: `${base}/orchestrator/jobs/bench_noop_job/runs`,
+      url: `${hub.url}/orchestrator/jobs/bench_noop_job/runs`,
       method: 'POST',
       headers,
       body: '{}',
       amount: RUNS,
-      connections: CONNECTIONS,
+      connections: IN_FLIGHT,
     });
     const launchSeconds = (performance.now() - started) / 1000;
     if (load.non2xx > 0) {
       throw new Error(`${load.non2xx} launches failed`);
     }
-    await waitForFinished(postgres, RUNS);
+    await until('the runs to finish', async () => (await finished()) >= RUNS + 100);
     const apiSeconds = (performance.now() - started) / 1000;
-
-    // The same 1,000 runs launched through the service in-process: the orchestrator without HTTP and auth.
-    const service = app.get(RunService);
-    const serviceStarted = performance.now();
-    let launched = 0;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (launched < RUNS) {
-          launched++;
-          await service.launch('bench_noop_job', { tags: { phase: 'service' } });
-        }
-      }),
-    );
-    await waitForFinished(postgres, 2 * RUNS);
-    const serviceSeconds = (performance.now() - serviceStarted) / 1000;
-
-    const failed = await postgres.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM orch_runs WHERE status = 'FAILURE'`,
-    );
+    const failedRuns =
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${schema}".orch_runs WHERE status <> 'SUCCESS'`,
+        )
+      ).rows[0]?.n ?? 0;
 
     // 2. Sensor tick → run STARTED.
-    await fetch(`${base}/orchestrator/sensors/bench_latency_sensor:start`, {
+    await fetch(`${hub.url}/orchestrator/sensors/bench_latency_sensor:start`, {
       method: 'POST',
       headers,
       body: '{}',
     });
     let latencies: number[] = [];
-    const deadline = Date.now() + 60_000;
-    while (latencies.length < LATENCY_SAMPLES && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const { rows } = await postgres.query<{ ms: number }>(
-        `SELECT extract(epoch FROM r.start_time - t.started_at) * 1000 AS ms
-         FROM orch_ticks t JOIN orch_runs r ON r.run_id = ANY(t.run_ids)
-         WHERE t.instigator_name = 'bench_latency_sensor' AND r.start_time IS NOT NULL ORDER BY t.id`,
-      );
-      latencies = rows.map((r) => Number(r.ms));
-    }
-    await fetch(`${base}/orchestrator/sensors/bench_latency_sensor:stop`, {
+    await until(
+      `${LATENCY_SAMPLES} sensor ticks`,
+      async () => {
+        const { rows } = await db.query<{ ms: number }>(
+          `SELECT extract(epoch FROM r.start_time - t.started_at) * 1000 AS ms
+           FROM "${schema}".orch_ticks t JOIN "${schema}".orch_runs r ON r.run_id = ANY(t.run_ids)
+           WHERE t.instigator_name = 'bench_latency_sensor' AND r.start_time IS NOT NULL ORDER BY t.id`,
+        );
+        latencies = rows.map((r) => Number(r.ms));
+        return latencies.length >= LATENCY_SAMPLES;
+      },
+      60_000,
+    );
+    await fetch(`${hub.url}/orchestrator/sensors/bench_latency_sensor:stop`, {
       method: 'POST',
       headers,
       body: '{}',
     });
 
-    // 3. executeInProcess overhead of hello.
+    // 3. executeInProcess overhead of hello (its ops are trivial, so this is the executor's own cost).
     for (let i = 0; i < 200; i++) {
       await executeInProcess(hello);
     }
@@ -221,21 +225,22 @@ async function main(): Promise<void> {
       samples.push(performance.now() - t0);
     }
 
+    const rawPerSecond = RUNS / rawSeconds;
+    const apiPerSecond = RUNS / apiSeconds;
     const results = {
       runs: RUNS,
-      connections: CONNECTIONS,
-      rawBullmq: { seconds: rawSeconds, perSecond: RUNS / rawSeconds },
+      inFlight: IN_FLIGHT,
+      cpus,
+      hubEntry: hub.entry,
+      rawBullmq: { seconds: rawSeconds, perSecond: rawPerSecond },
       apiPath: {
-        launchSeconds,
         seconds: apiSeconds,
-        perSecond: RUNS / apiSeconds,
+        perSecond: apiPerSecond,
         launchesPerSecond: RUNS / launchSeconds,
-        failedRuns: failed.rows[0]?.n ?? 0,
+        failedRuns,
       },
-      servicePath: { seconds: serviceSeconds, perSecond: RUNS / serviceSeconds },
-      throughputRatio: rawSeconds / apiSeconds,
-      serviceThroughputRatio: rawSeconds / serviceSeconds,
-      httpFloorRequestsPerSecond: { public: publicFloor, authenticated: authFloor },
+      authenticatedHttpFloorPerSecond: authFloor,
+      throughputRatio: apiPerSecond / rawPerSecond,
       sensorLatencyMs: {
         samples: latencies.length,
         p50: percentile(latencies, 50),
@@ -247,35 +252,31 @@ async function main(): Promise<void> {
         p99: percentile(samples, 99),
       },
     };
-    const f = (n: number, d = 1): string => n.toFixed(d);
-    console.log('orchestrator benchmarks');
-    console.log(
-      `  raw BullMQ, ${RUNS} no-op jobs            ${f(results.rawBullmq.perSecond, 0)} jobs/s (${f(rawSeconds, 2)} s)`,
-    );
-    console.log(
-      `  API path, ${RUNS} runs of a 1-op no-op job  ${f(results.apiPath.perSecond, 0)} runs/s (${f(apiSeconds, 2)} s; launches ${f(results.apiPath.launchesPerSecond, 0)}/s)`,
-    );
-    console.log(
-      `  HTTP floor: public GET ${f(publicFloor, 0)}/s, authenticated GET ${f(authFloor, 0)}/s (ratio to raw ${f(authFloor / results.rawBullmq.perSecond, 2)}×)`,
-    );
-    console.log(
-      `  service path (no HTTP), ${RUNS} runs       ${f(results.servicePath.perSecond, 0)} runs/s (${f(serviceSeconds, 2)} s)`,
-    );
-    console.log(`  ratio service path / raw BullMQ        ${f(results.serviceThroughputRatio, 2)}×`);
-    console.log(`  ratio API path / raw BullMQ            ${f(results.throughputRatio, 2)}× (target ≥ 0.5×)`);
-    console.log(
-      `  sensor tick → run STARTED              p50 ${f(results.sensorLatencyMs.p50, 0)} ms, p99 ${f(results.sensorLatencyMs.p99, 0)} ms over ${latencies.length} ticks (target < 1000 / < 3000)`,
-    );
-    console.log(
-      `  executeInProcess(hello)                mean ${f(results.executeInProcessHelloMs.mean, 3)} ms, p50 ${f(results.executeInProcessHelloMs.p50, 3)} ms, p99 ${f(results.executeInProcessHelloMs.p99, 3)} ms (target < 5 ms)`,
-    );
     const verdicts = {
       throughput: results.throughputRatio >= 0.5,
       sensorLatency: results.sensorLatencyMs.p50 < 1000 && results.sensorLatencyMs.p99 < 3000,
       executeInProcess: results.executeInProcessHelloMs.mean < 5,
     };
+    const f = (n: number, digits = 0): string => n.toFixed(digits);
+    console.log(`bench orchestrator: hub ${hub.entry}, APP_ROLE=all; ${cpus}`);
+    console.log(
+      `  raw BullMQ, ${RUNS} no-op jobs                 ${f(rawPerSecond)} jobs/s (${f(rawSeconds, 2)} s)`,
+    );
+    console.log(
+      `  API path, ${RUNS} runs of a 1-op no-op job     ${f(apiPerSecond)} runs/s (${f(apiSeconds, 2)} s; launches ${f(results.apiPath.launchesPerSecond)}/s)`,
+    );
+    console.log(`  authenticated HTTP floor (GET, no I/O)      ${f(authFloor)} requests/s`);
+    console.log(
+      `  ratio API path / raw BullMQ                 ${f(results.throughputRatio, 2)}× (target ≥ 0.5×)`,
+    );
+    console.log(
+      `  sensor tick → run STARTED                   p50 ${f(results.sensorLatencyMs.p50)} ms, p99 ${f(results.sensorLatencyMs.p99)} ms over ${latencies.length} ticks (target < 1000 / < 3000)`,
+    );
+    console.log(
+      `  executeInProcess(hello)                     mean ${f(results.executeInProcessHelloMs.mean, 3)} ms, p50 ${f(results.executeInProcessHelloMs.p50, 3)} ms, p99 ${f(results.executeInProcessHelloMs.p99, 3)} ms (target < 5 ms)`,
+    );
     for (const [what, pass] of Object.entries(verdicts)) {
-      console.log(`  ${what.padEnd(38)} ${pass ? 'meets its target' : 'MISSES its target'}`);
+      console.log(`  ${what.padEnd(43)} ${pass ? 'meets its target' : 'MISSES its target'}`);
     }
     const path = await writeResults('orchestrator', {
       name: 'orchestrator',
@@ -290,20 +291,14 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await postgres.query(`DROP SCHEMA IF EXISTS "${config.postgres.schema}" CASCADE`).catch(() => undefined);
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) {
-      await redis.del(...keys);
-    }
-    redis.disconnect();
-    await app.close();
-    await rm(blobDir, { recursive: true, force: true });
+    await Promise.allSettled(running.map((server) => server.stop()));
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await db.end();
   }
 }
 
 main().then(
-  // Exit explicitly: BullMQ and pool sockets of a closed app can hold the event loop open for a while.
+  // Exit explicitly: closed Redis and pool sockets can hold the event loop open for a while.
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     console.error(`bench orchestrator failed: ${error instanceof Error ? error.message : String(error)}`);
