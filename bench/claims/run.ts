@@ -125,14 +125,15 @@ async function main(): Promise<void> {
             headers: { authorization: `Bearer ${t}` },
           });
           requests++;
-          await res.arrayBuffer();
+          await res.arrayBuffer().catch(() => undefined);
           if (res.status === 200) {
             winners.set(jobId, (winners.get(jobId) ?? 0) + 1);
             remaining.delete(jobId);
           } else if (res.status === 409) {
             remaining.delete(jobId);
           } else {
-            throw new Error(`claim answered ${res.status}`);
+            const errors = (hub.output?.() ?? '').split('\n').filter((line) => line.includes('"level":50'));
+            throw new Error(`claim answered ${res.status}; hub errors:\n${errors.slice(-3).join('\n')}`);
           }
         }
       }),

@@ -122,6 +122,7 @@ export async function startHub(options: HubOptions = {}): Promise<BenchHub> {
     entry: entry.label,
     mongoUrl: stores.mongo,
     mongoDatabase: names.mongoDb,
+    output: () => server.output?.() ?? '',
     cpuSeconds: () => server.cpuSeconds(),
     async stop() {
       await server.stop();

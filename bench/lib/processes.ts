@@ -16,6 +16,8 @@ export const TYPESCRIPT_LOADER: readonly string[] = ['--import', '@swc-node/regi
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
+  /** What the process has printed so far (for diagnosing a failed run); absent for processes not spawned here. */
+  output?(): string;
   /** CPU time (user + system) the process has used so far, in seconds; undefined where /proc is missing. */
   cpuSeconds(): Promise<number | undefined>;
   /** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
@@ -124,6 +126,7 @@ export async function startNodeServer(options: StartNodeOptions): Promise<Server
   return {
     url: options.url,
     pid: child.pid ?? -1,
+    output: () => `${output.stderr()}${output.stdout()}`,
     cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) {

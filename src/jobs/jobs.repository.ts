@@ -3,7 +3,7 @@ import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { isDuplicateKeyError } from '../infra/mongo/mongo-errors.js';
+import { isDuplicateKeyError, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { JobClaimState } from './job-state.js';
 
@@ -49,7 +49,7 @@ export class JobsRepository {
   /** Inserts the job; false when its dedupe key (or id) is taken. */
   async insert(job: JobDoc): Promise<boolean> {
     try {
-      await this.jobs.insertOne({ ...job });
+      await retryTransient(() => this.jobs.insertOne({ ...job }));
       return true;
     } catch (error) {
       if (isDuplicateKeyError(error)) {
@@ -72,20 +72,16 @@ export class JobsRepository {
    * version gate (see JobClaimsStore): the gate, not this filter, is what makes the write exclusive.
    */
   async writeVersion(id: string, fromVersion: number, next: JobClaimState, now: Date): Promise<void> {
-    await this.jobs.updateOne(
-      { id, version: fromVersion },
-      {
-        $set: {
-          claims: next.claims,
-          open_claim_sites: next.open_claim_sites,
-          claim_lock: next.claim_lock,
-          completed: next.completed,
-          status: next.status,
-          updated_at: now,
-          version: fromVersion + 1,
-        },
-      },
-    );
+    const fields = {
+      claims: next.claims,
+      open_claim_sites: next.open_claim_sites,
+      claim_lock: next.claim_lock,
+      completed: next.completed,
+      status: next.status,
+      updated_at: now,
+      version: fromVersion + 1,
+    };
+    await retryTransient(() => this.jobs.updateOne({ id, version: fromVersion }, { $set: fields }));
   }
 
   findPage(query: PageQuery): Promise<JobDoc[]> {

@@ -3,7 +3,7 @@ import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { retryTransient, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 export interface OperationError {
@@ -44,7 +44,7 @@ export class OperationsRepository {
   }
 
   async insert(operation: OperationDoc): Promise<void> {
-    await this.operations.insertOne({ ...operation });
+    await retryTransient(() => this.operations.insertOne({ ...operation }));
   }
 
   findById(id: string): Promise<OperationDoc | null> {
@@ -56,10 +56,8 @@ export class OperationsRepository {
    * compare-and-set on FerretDB: callers decide who may write through the job's claim entry first.
    */
   async setIfOpen(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
-    const updated = await this.operations.findOneAndUpdate(
-      { id, done: false },
-      { $set: fields },
-      { returnDocument: 'after' },
+    const updated = await retryTransient(() =>
+      this.operations.findOneAndUpdate({ id, done: false }, { $set: fields }, { returnDocument: 'after' }),
     );
     return withoutMongoId(updated);
   }
@@ -67,7 +65,9 @@ export class OperationsRepository {
   /** Sets fields (dotted paths allowed, e.g. `metadata.progress`) and returns the operation after. */
   async set(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
     return withoutMongoId(
-      await this.operations.findOneAndUpdate({ id }, { $set: fields }, { returnDocument: 'after' }),
+      await retryTransient(() =>
+        this.operations.findOneAndUpdate({ id }, { $set: fields }, { returnDocument: 'after' }),
+      ),
     );
   }
 

@@ -15,3 +15,31 @@ export function withoutMongoId<T extends object>(doc: (T & { _id?: unknown }) | 
   void _id;
   return rest as T;
 }
+
+/**
+ * Errors a retry cures: MongoDB's write conflicts, and FerretDB's SQLite backend reporting
+ * "database is locked" (SQLITE_BUSY) when many writers hit it at once. Neither applied the write.
+ */
+export function isTransientWriteError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 112 || (typeof message === 'string' && /SQLITE_BUSY|database is locked/.test(message));
+}
+
+/** Runs a write, retrying it with jittered backoff while the store reports a transient conflict. */
+export async function retryTransient<T>(write: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientWriteError(error)) {
+        throw error;
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(250, 5 * 2 ** attempt) * (0.5 + Math.random())),
+      );
+    }
+  }
+}

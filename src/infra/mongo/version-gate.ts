@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 
-import { isDuplicateKeyError } from './mongo-errors.js';
+import { isDuplicateKeyError, retryTransient } from './mongo-errors.js';
 import type { MongoService } from './mongo.service.js';
 
 interface SlotDoc<T> {
@@ -40,13 +40,15 @@ export class VersionGate<T> {
   /** Claims the right to write `version` of `entityId`; false when another writer holds it. */
   async claim(entityId: string, version: number, state: T): Promise<boolean> {
     try {
-      await this.slots.insertOne({
-        key: `${entityId}:${version}`,
-        entity_id: entityId,
-        version,
-        state,
-        created_at: new Date(),
-      });
+      await retryTransient(() =>
+        this.slots.insertOne({
+          key: `${entityId}:${version}`,
+          entity_id: entityId,
+          version,
+          state,
+          created_at: new Date(),
+        }),
+      );
       return true;
     } catch (error) {
       if (isDuplicateKeyError(error)) {
