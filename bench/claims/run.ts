@@ -5,6 +5,7 @@
  */
 import { MongoClient } from 'mongodb';
 
+import { retryTransient } from '../../src/infra/mongo/mongo-errors.js';
 import { startHub } from '../lib/hub.js';
 import { writeResults } from '../lib/report.js';
 

@@ -29,7 +29,7 @@ export function isTransientWriteError(error: unknown): boolean {
 }
 
 /** Runs a write, retrying it with jittered backoff while the store reports a transient conflict. */
-export async function retryTransient<T>(write: () => Promise<T>, attempts = 12): Promise<T> {
+export async function retryTransient<T>(write: () => Promise<T>, attempts = 30): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
