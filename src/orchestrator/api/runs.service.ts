@@ -106,17 +106,15 @@ export class RunService {
       ]);
     }
     checkRunConfig(job, request.runConfig ?? {});
-    const [run] = await this.runs.insertRuns([
-      {
-        runId: randomUUID(),
-        jobName,
-        runConfig: request.runConfig ?? {},
-        tags: { ...job.tags, ...tags },
-        instigatorType: 'manual',
-        priority: priorityOf(tags),
-        ...(createdBy ? { createdBy } : {}),
-      },
-    ]);
+    const run = await this.runs.insertRun({
+      runId: randomUUID(),
+      jobName,
+      runConfig: request.runConfig ?? {},
+      tags: { ...job.tags, ...tags },
+      instigatorType: 'manual',
+      priority: priorityOf(tags),
+      ...(createdBy ? { createdBy } : {}),
+    });
     await this.wake();
     return run as RunRecord;
   }

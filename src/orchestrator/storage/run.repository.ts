@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { OrchestratorEvent, RunStatus } from '../core/index.js';
+import { MicroBatcher } from './micro-batcher.js';
 import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
 import {
   eventsParam,
@@ -60,7 +61,20 @@ const TERMINAL = `('SUCCESS', 'FAILURE', 'CANCELED')`;
 /** Runs, their tags and run-level events. Every status change is a compare-and-set with its event. */
 @Injectable()
 export class RunRepository {
+  private readonly launches = new MicroBatcher<NewRun, RunRecord | undefined>(async (runs) => {
+    const created = new Map((await this.insertRuns(runs)).map((run) => [run.runId, run]));
+    return runs.map((run) => created.get(run.runId));
+  });
+
   constructor(private readonly postgres: PostgresService) {}
+
+  /**
+   * Creates one run like {@link insertRuns}, batched with the launches other requests make at the same
+   * moment. Undefined when its run key (or scheduled time) already has a run.
+   */
+  insertRun(run: NewRun): Promise<RunRecord | undefined> {
+    return this.launches.submit(run);
+  }
 
   /**
    * Creates runs in QUEUED with their tags and RUN_ENQUEUED events, in one statement. Runs whose
