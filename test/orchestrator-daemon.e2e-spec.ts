@@ -116,7 +116,8 @@ describe('orchestrator coordinator, run monitor and housekeeping', () => {
     const runId = res.json<{ runId: string }>().runId;
     expect((await waitForStatus(api, runId, ['SUCCESS', 'FAILURE'])).status).toBe('SUCCESS');
     const ticks = await postgres.query<{ status: string; old: boolean }>(
-      `SELECT status, started_at < now() - interval '7 days' AS old FROM orch_ticks ORDER BY id`,
+      `SELECT status, started_at < now() - interval '7 days' AS old FROM orch_ticks
+       WHERE instigator_name = 'housekeeping_weekly' ORDER BY id`,
     );
     expect(ticks.rows).toEqual([
       { status: 'SKIPPED', old: false },

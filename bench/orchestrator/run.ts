@@ -1,7 +1,7 @@
 /**
  * Orchestrator benchmarks (`npm run bench:orchestrator`), against the local PostgreSQL and Redis. The hub
  * (role `all`) and the baseline's BullMQ worker each run as their own process pinned to one CPU; this
- * process generates the load.
+ * process generates the load (50 requests or jobs in flight).
  *  1. 1,000 runs of a one-op no-op job through the API path (HTTP launch → PostgreSQL → coordinator →
  *     BullMQ → run worker → events) against 1,000 raw BullMQ no-op jobs on the same Redis, both with 50
  *     in flight. Target: ≥ 0.5× the baseline's throughput.
@@ -14,7 +14,6 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -51,6 +50,26 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * Sends `count` requests with IN_FLIGHT of them outstanding at a time (autocannon's `amount` mode
+ * rounds its run up to whole seconds, too coarse here). Throws on any non-2xx answer.
+ */
+async function requests(count: number, send: () => Promise<Response>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < count) {
+        next++;
+        const res = await send();
+        if (res.status >= 300) {
+          throw new Error(`${res.status} ${await res.text()}`);
+        }
+        await res.arrayBuffer();
+      }
+    }),
+  );
 }
 
 /** 1,000 no-op jobs added by 50 concurrent producers, consumed by a worker process with concurrency 50. */
@@ -144,41 +163,20 @@ async function main(): Promise<void> {
       ).rows[0]?.n ?? 0;
 
     // The HTTP layer's own ceiling, to read the API figure against: an authenticated read without I/O.
-    const floorRun = (amount: number): ReturnType<typeof autocannon> =>
-      autocannon({
-        url: `${hub.url}/orchestrator/jobs/bench_noop_job`,
-        headers,
-        amount,
-        connections: IN_FLIGHT,
-      });
-    await floorRun(300);
+    const floorUrl = `${hub.url}/orchestrator/jobs/bench_noop_job`;
+    await requests(300, () => fetch(floorUrl, { headers }));
     const floorStarted = performance.now();
-    await floorRun(RUNS);
+    await requests(RUNS, () => fetch(floorUrl, { headers }));
     const authFloor = RUNS / ((performance.now() - floorStarted) / 1000);
 
-    // 1. Throughput through the API path (warm up with a few runs first).
-    await autocannon({
-      url: `${hub.url}/orchestrator/jobs/bench_noop_job/runs`,
-      method: 'POST',
-      headers,
-      body: '{}',
-      amount: 100,
-      connections: 10,
-    });
+    // 1. Throughput through the API path (after 100 warm-up runs).
+    const launchUrl = `${hub.url}/orchestrator/jobs/bench_noop_job/runs`;
+    const launch = (): Promise<Response> => fetch(launchUrl, { method: 'POST', headers, body: '{}' });
+    await requests(100, launch);
     await until('the warm-up runs', async () => (await finished()) >= 100);
     const started = performance.now();
-    const load = await autocannon({
-      url: `${hub.url}/orchestrator/jobs/bench_noop_job/runs`,
-      method: 'POST',
-      headers,
-      body: '{}',
-      amount: RUNS,
-      connections: IN_FLIGHT,
-    });
+    await requests(RUNS, launch);
     const launchSeconds = (performance.now() - started) / 1000;
-    if (load.non2xx > 0) {
-      throw new Error(`${load.non2xx} launches failed`);
-    }
     await until('the runs to finish', async () => (await finished()) >= RUNS + 100);
     const apiSeconds = (performance.now() - started) / 1000;
     const failedRuns =

@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
 import type { Command } from 'commander';
 
+import { AuthCoreModule } from '../auth/auth-core.module.js';
+import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
+import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { RunService } from '../orchestrator/api/runs.service.js';
 import {
   executeInProcess,
@@ -16,7 +19,7 @@ import {
 import { ORCH_HOST_VALUES } from '../orchestrator/host-values.js';
 import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
 import type { RunRecord } from '../orchestrator/storage/records.js';
-import { ORCH_WORKSPACE } from '../orchestrator/workspace.js';
+import { loadWorkspace, ORCH_WORKSPACE } from '../orchestrator/workspace.js';
 
 type WithContext = <T>(
   config: AppConfig,
@@ -25,6 +28,10 @@ type WithContext = <T>(
 ) => Promise<T>;
 
 const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule] };
+/** For executing jobs whose host resources reach into the job-claim and auth stores (MongoDB). */
+const WITH_HUB_SERVICES: ModuleMetadata = {
+  imports: [CommonModule, AuthCoreModule, JobsCoreModule, OrchestratorCoreModule],
+};
 
 async function readRunConfig(path: string | undefined): Promise<unknown> {
   if (!path) {
@@ -91,7 +98,12 @@ export function registerOrchestratorCommands(
     .option('--config <file>', 'run config as a JSON file')
     .action(async (name: string, options: { config?: string }) => {
       const runConfig = await readRunConfig(options.config);
-      await withContext(config(), ORCHESTRATOR, async (context) => {
+      const known = (await loadWorkspace(config())).jobs.get(name);
+      // Only resources its ops require are built, so only those decide whether hub services must load.
+      const needsHub = (known?.graph.nodes ?? []).some((node) =>
+        node.op.requiredResources.some((key) => known?.resources[key]?.hostKey !== undefined),
+      );
+      await withContext(config(), needsHub ? WITH_HUB_SERVICES : ORCHESTRATOR, async (context) => {
         const workspace = context.get<RepositoryDefinition>(ORCH_WORKSPACE);
         const definition = workspace.jobs.get(name);
         if (!definition) {

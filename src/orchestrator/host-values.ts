@@ -1,3 +1,6 @@
+import type { Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+
 import { RevocationsRepository } from '../auth/revocations.repository.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -12,41 +15,41 @@ export const ORCH_HOST_VALUES = Symbol('ORCH_HOST_VALUES');
 
 /**
  * The values `hostResource(key)` resolves to when a job runs inside the hub (worker or CLI). Later
- * features add their repositories here under the keys their site definitions ask for.
+ * features add their repositories here under the keys their site definitions ask for. Services of other
+ * features are looked up when first used, so a process that never runs those ops (the CLI listing jobs)
+ * need not load their modules.
  */
 export function buildHostValues(
   config: AppConfig,
   runs: RunRepository,
   instigators: InstigatorRepository,
-  operations: OperationsService,
-  claims: JobClaimsStore,
-  revocations: RevocationsRepository,
+  moduleRef: ModuleRef,
 ): Readonly<Record<string, unknown>> {
+  const lazy =
+    <T>(type: Type<T>): (() => T) =>
+    () =>
+      moduleRef.get(type, { strict: false });
+  const operations = lazy(OperationsService);
+  const claims = lazy(JobClaimsStore);
+  const revocations = lazy(RevocationsRepository);
   const maintenance: OrchestratorMaintenance = {
     eventRetentionDays: config.orchestrator.eventRetentionDays,
     deleteSkippedTicksBefore: (cutoff) => instigators.deleteSkippedTicksBefore(cutoff),
     deleteRunEventsBefore: (cutoff) => runs.deleteEventsOfRunsBefore(cutoff),
     operationRetentionDays: config.jobs.operationRetentionDays,
-    deleteFinishedOperationsBefore: (cutoff) => operations.sweepFinished(cutoff),
+    deleteFinishedOperationsBefore: (cutoff) => operations().sweepFinished(cutoff),
     sweepAuthAndClaimLeftovers: async (now) => ({
-      revokedTokens: await revocations.sweepExpired(now),
+      revokedTokens: await revocations().sweepExpired(now),
       // A claim slot is only needed until its version is written, which takes milliseconds.
-      claimSlots: await claims.sweep(new Date(now.getTime() - 60 * 60 * 1000)),
+      claimSlots: await claims().sweep(new Date(now.getTime() - 60 * 60 * 1000)),
     }),
   };
   const hubClaims: HubClaims = {
-    countStaleClaims: () => operations.countStale(new Date()),
-    expireStaleClaims: () => operations.expireStale(new Date()),
+    countStaleClaims: () => operations().countStale(new Date()),
+    expireStaleClaims: () => operations().expireStale(new Date()),
   };
   return Object.freeze({ [MAINTENANCE]: maintenance, [HUB_CLAIMS]: hubClaims });
 }
 
 /** The providers `buildHostValues` takes, in order. */
-export const HOST_VALUE_DEPENDENCIES = [
-  APP_CONFIG,
-  RunRepository,
-  InstigatorRepository,
-  OperationsService,
-  JobClaimsStore,
-  RevocationsRepository,
-] as const;
+export const HOST_VALUE_DEPENDENCIES = [APP_CONFIG, RunRepository, InstigatorRepository, ModuleRef] as const;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { LOGGER } from '../../infra/logging/logging.module.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../common/errors/domain-errors.js';
 import {
   isTerminal,
@@ -62,6 +64,7 @@ export class RunService {
     private readonly eventLog: EventRepository,
     private readonly queues: OrchestratorQueues,
     private readonly relay: OutboxRelay,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.tokens = new PositionTokens(config.secrets.urlSigningKey);
   }
@@ -103,19 +106,30 @@ export class RunService {
       ]);
     }
     checkRunConfig(job, request.runConfig ?? {});
-    const [run] = await this.runs.insertRuns([
-      {
-        runId: randomUUID(),
-        jobName,
-        runConfig: request.runConfig ?? {},
-        tags: { ...job.tags, ...tags },
-        instigatorType: 'manual',
-        priority: priorityOf(tags),
-        ...(createdBy ? { createdBy } : {}),
-      },
-    ]);
-    await this.queues.wakeCoordinator();
+    const run = await this.runs.insertRun({
+      runId: randomUUID(),
+      jobName,
+      runConfig: request.runConfig ?? {},
+      tags: { ...job.tags, ...tags },
+      instigatorType: 'manual',
+      priority: priorityOf(tags),
+      ...(createdBy ? { createdBy } : {}),
+    });
+    await this.wake();
     return run as RunRecord;
+  }
+
+  /**
+   * Prompts the coordinator. The run is already safe in PostgreSQL, so Redis being down must not fail
+   * the request: the coordinator's periodic pass picks the run up once Redis is back.
+   */
+  private async wake(): Promise<void> {
+    await this.queues.wakeCoordinator().catch((error: unknown) => {
+      this.log.warn(
+        { err: error },
+        'could not prompt the run coordinator; its periodic pass will start the run',
+      );
+    });
   }
 
   async get(runId: string): Promise<RunRecord> {
@@ -269,7 +283,7 @@ export class RunService {
       ...(createdBy ? { createdBy } : {}),
     };
     const created = await this.runs.insertReexecution(run, parent.runId, reused);
-    await this.queues.wakeCoordinator();
+    await this.wake();
     return created;
   }
 }

@@ -12,6 +12,8 @@ export interface ResourceDefinition<T = unknown> {
   readonly kind: 'resource';
   readonly description?: string;
   readonly config?: CompiledConfigSchema;
+  /** Set for {@link hostResource}: the key whose value the hosting process provides. */
+  readonly hostKey?: string;
   readonly setup: (context: ResourceContext<never>) => T | Promise<T>;
   // Declared through a method type so a definition of a specific T is assignable to ResourceDefinition.
   readonly teardown?: { bivariant(value: T): void | Promise<void> }['bivariant'];
@@ -52,7 +54,7 @@ export function resource<T, TConfig = Record<string, unknown>>(
  * repositories this way), so definitions stay free of framework code.
  */
 export function hostResource<T>(key: string, description?: string): ResourceDefinition<T> {
-  return resource<T>({
+  const definition = resource<T>({
     description: description ?? `provided by the hosting process as "${key}"`,
     setup: ({ host }) => {
       if (!(key in host)) {
@@ -63,6 +65,7 @@ export function hostResource<T>(key: string, description?: string): ResourceDefi
       return host[key] as T;
     },
   });
+  return Object.freeze({ ...definition, hostKey: key });
 }
 
 /** A resource that is just a value (handy in tests and for executeInProcess overrides). */

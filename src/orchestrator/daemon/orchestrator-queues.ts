@@ -29,6 +29,8 @@ export interface SchedulerSpec {
   readonly tz?: string;
 }
 
+const WAKE_COALESCE_MS = 5;
+
 const DONE = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86_400, count: 1000 } };
 
 /**
@@ -39,6 +41,7 @@ const DONE = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age
 export class OrchestratorQueues implements OnApplicationShutdown {
   private connection: Redis | undefined;
   private readonly queues = new Map<string, Queue>();
+  private pendingWake: Promise<void> | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -87,13 +90,23 @@ export class OrchestratorQueues implements OnApplicationShutdown {
     return job ? await job.getState() : 'unknown';
   }
 
-  /** Asks for a coordinator pass; while one is pending another request adds nothing. */
-  async wakeCoordinator(): Promise<void> {
-    await this.queue(CONTROL_QUEUE).add(
-      'coordinate',
-      {},
-      { deduplication: { id: 'coordinate', keepLastIfActive: true }, ...DONE, removeOnComplete: true },
+  /**
+   * Asks for a coordinator pass. Requests within a few milliseconds share one message, sent after all of
+   * them (so after their callers' commits); BullMQ de-duplication then keeps at most one pass waiting
+   * behind the active one.
+   */
+  wakeCoordinator(): Promise<void> {
+    this.pendingWake ??= new Promise<void>((resolve) => setTimeout(resolve, WAKE_COALESCE_MS)).then(
+      async () => {
+        this.pendingWake = undefined;
+        await this.queue(CONTROL_QUEUE).add(
+          'coordinate',
+          {},
+          { deduplication: { id: 'coordinate', keepLastIfActive: true }, ...DONE, removeOnComplete: true },
+        );
+      },
     );
+    return this.pendingWake;
   }
 
   async enqueueTick(tick: TickJob): Promise<void> {

@@ -2,8 +2,19 @@ import { Injectable } from '@nestjs/common';
 
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { OrchestratorEvent, RunStatus } from '../core/index.js';
+import { MicroBatcher } from './micro-batcher.js';
 import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
-import { eventsParam, insertEvents, lockKey, type Queryable } from './sql.js';
+import {
+  eventsParam,
+  insertEvents,
+  lockKey,
+  outputsParam,
+  storeOutputs,
+  type Queryable,
+  type StepOutputRow,
+} from './sql.js';
+
+export type { StepOutputRow };
 
 export interface RunFilter {
   readonly statuses?: readonly RunStatus[];
@@ -23,6 +34,8 @@ export interface TransitionOptions {
   readonly events: readonly OrchestratorEvent[];
   /** Queue a `cancel-run` outbox message in the same statement (its id is returned as `outboxId`). */
   readonly broadcastCancel?: boolean;
+  /** Step outputs not stored yet, written only if the compare-and-set succeeds. */
+  readonly outputs?: readonly StepOutputRow[];
   /** Only when the run's resume_attempts equals this (the worker's fencing token). */
   readonly fence?: number;
   readonly failureReason?: string;
@@ -48,7 +61,20 @@ const TERMINAL = `('SUCCESS', 'FAILURE', 'CANCELED')`;
 /** Runs, their tags and run-level events. Every status change is a compare-and-set with its event. */
 @Injectable()
 export class RunRepository {
+  private readonly launches = new MicroBatcher<NewRun, RunRecord | undefined>(async (runs) => {
+    const created = new Map((await this.insertRuns(runs)).map((run) => [run.runId, run]));
+    return runs.map((run) => created.get(run.runId));
+  });
+
   constructor(private readonly postgres: PostgresService) {}
+
+  /**
+   * Creates one run like {@link insertRuns}, batched with the launches other requests make at the same
+   * moment. Undefined when its run key (or scheduled time) already has a run.
+   */
+  insertRun(run: NewRun): Promise<RunRecord | undefined> {
+    return this.launches.submit(run);
+  }
 
   /**
    * Creates runs in QUEUED with their tags and RUN_ENQUEUED events, in one statement. Runs whose
@@ -169,7 +195,7 @@ export class RunRepository {
          RETURNING *
        ), logged AS (
          ${insertEvents(7, 'updated.run_id', 'updated')}
-       ), queued AS (
+       ), ${storeOutputs(9, 'updated.run_id', 'updated')}, queued AS (
          INSERT INTO orch_outbox (kind, payload)
          SELECT 'cancel-run', jsonb_build_object('runId', run_id) FROM updated WHERE $8
          RETURNING id
@@ -184,6 +210,7 @@ export class RunRepository {
         options.workerId ?? null,
         eventsParam(options.events),
         options.broadcastCancel ?? false,
+        outputsParam(options.outputs ?? []),
       ],
     );
     const row = rows[0];
@@ -327,33 +354,22 @@ export class RunRepository {
     }
   }
 
-  /** Appends events (not run-level transitions) to a run's log in one round trip. */
+  /**
+   * Appends events (not run-level transitions) and completed steps' outputs in one statement; a step
+   * counts as done once its outputs are stored.
+   */
   async appendEvents(
     runId: string,
     events: readonly OrchestratorEvent[],
-    db: Queryable = this.postgres,
+    outputs: readonly StepOutputRow[] = [],
   ): Promise<void> {
-    if (events.length === 0) {
+    if (events.length === 0 && outputs.length === 0) {
       return;
     }
-    await db.query(`${insertEvents(2, '$1')}`, [runId, eventsParam(events)]);
-  }
-
-  /** Writes a step's events and outputs in one statement, so a step is either done or not. */
-  async commitStep(
-    runId: string,
-    stepKey: string,
-    outputs: Readonly<Record<string, unknown>>,
-    events: readonly OrchestratorEvent[],
-  ): Promise<void> {
     await this.postgres.query(
-      `WITH stored AS (
-         INSERT INTO orch_step_outputs (run_id, step_key, output_name, value)
-         SELECT $1, $2, o.key, o.value FROM jsonb_each($3::jsonb) AS o
-         ON CONFLICT (run_id, step_key, output_name) DO UPDATE SET value = EXCLUDED.value, created_at = now()
-       )
-       ${insertEvents(4, '$1')}`,
-      [runId, stepKey, JSON.stringify(outputs), eventsParam(events)],
+      `WITH ${storeOutputs(3, '$1')}
+       ${insertEvents(2, '$1')}`,
+      [runId, eventsParam(events), outputsParam(outputs)],
     );
   }
 

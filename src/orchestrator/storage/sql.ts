@@ -39,6 +39,26 @@ export function insertEvents(param: number, runId: string, from?: string): strin
     FROM ${from ? `${from}, ` : ''}${eventRecordset(param)}`;
 }
 
+export interface StepOutputRow {
+  readonly stepKey: string;
+  readonly output: string;
+  readonly value: unknown;
+}
+
+export function outputsParam(outputs: readonly StepOutputRow[]): string {
+  return JSON.stringify(outputs.map((o) => ({ step_key: o.stepKey, output_name: o.output, value: o.value })));
+}
+
+/** A CTE named `stored` upserting the step outputs bound to `$<param>` (see {@link insertEvents}). */
+export function storeOutputs(param: number, runId: string, from?: string): string {
+  return `stored AS (
+    INSERT INTO orch_step_outputs (run_id, step_key, output_name, value)
+    SELECT ${runId}, o.step_key, o.output_name, o.value
+    FROM ${from ? `${from}, ` : ''}jsonb_to_recordset($${param}::jsonb) AS o(step_key text, output_name text, value jsonb)
+    ON CONFLICT (run_id, step_key, output_name) DO UPDATE SET value = EXCLUDED.value, created_at = now()
+  )`;
+}
+
 /** An advisory-lock key scoped to the schema, so isolated test schemas never contend. */
 export function lockKey(schema: string, name: string): string {
   return `runtime-hub:${schema}:${name}`;

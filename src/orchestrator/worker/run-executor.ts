@@ -20,7 +20,7 @@ import { ORCH_HOST_VALUES } from '../host-values.js';
 import type { RunRecord } from '../storage/records.js';
 import { RunRepository } from '../storage/run.repository.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
-import { PgRunHost } from './pg-run-host.js';
+import { PgRunHost, type PendingWrites } from './pg-run-host.js';
 
 interface ActiveRun {
   readonly controller: AbortController;
@@ -68,8 +68,50 @@ export class RunExecutor implements OnApplicationShutdown {
   }
 
   async execute(runId: string, attempt: number, signal?: AbortSignal): Promise<void> {
-    // The common case first: a fresh launch moves STARTING → STARTED in one statement.
-    let claimed = await this.runs.transition(runId, {
+    if (this.active.has(runId)) {
+      // A duplicate delivery (a stalled job re-queued) while this process already executes the run.
+      return;
+    }
+    // Registered before the claim so that a cancel broadcast right after it is not missed.
+    const controller = new AbortController();
+    const entry: ActiveRun = { controller, attempt };
+    this.active.set(runId, entry);
+    const onBullAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onBullAbort, { once: true });
+    let claimed: RunRecord | undefined;
+    try {
+      claimed = await this.claim(runId, attempt);
+      if (!claimed) {
+        return;
+      }
+      this.startHeartbeat();
+      const host = new PgRunHost(this.runs, runId, () => this.queues.isCancelRequested(runId));
+      const outcome = await this.runPlan(claimed, host, controller.signal);
+      await this.finish(claimed, attempt, outcome, await host.drain());
+    } catch (error) {
+      // An infrastructure failure (database or Redis gone): leave the run STARTED. Its heartbeat stops
+      // with this attempt, and the monitor resumes it elsewhere or fails it.
+      this.log.error({ err: error, runId }, 'run execution interrupted by an infrastructure error');
+    } finally {
+      signal?.removeEventListener('abort', onBullAbort);
+      if (this.active.get(runId) === entry) {
+        this.active.delete(runId);
+      }
+      const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
+      if (claimed && (maxConcurrentRuns >= 0 || tagConcurrencyLimits.length > 0)) {
+        // A slot is free: let queued runs in without waiting for the next periodic pass.
+        await this.queues.wakeCoordinator().catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Takes the run for this attempt: STARTING → STARTED for a fresh launch (one statement, the common
+   * case), or a STARTED run the monitor handed to this attempt. A run canceled before it started is
+   * finished here. Undefined when there is nothing for this attempt to do.
+   */
+  private async claim(runId: string, attempt: number): Promise<RunRecord | undefined> {
+    const claimed = await this.runs.transition(runId, {
       from: ['STARTING'],
       to: 'STARTED',
       fence: attempt,
@@ -78,55 +120,31 @@ export class RunExecutor implements OnApplicationShutdown {
         makeEvent('RUN_START', 'Started execution of the run.', { data: { workerId: this.workerId } }),
       ],
     });
-    if (!claimed) {
-      const run = await this.runs.get(runId);
-      if (!run || isTerminal(run.status) || run.resumeAttempts !== attempt || run.workerId) {
-        return;
-      }
-      if (run.status === 'CANCELING') {
-        await this.finishCanceled(run, attempt, 'The run was canceled before it started.');
-        return;
-      }
-      if (run.status !== 'STARTED') {
-        return;
-      }
-      claimed = await this.runs.claimResume(
-        runId,
-        attempt,
-        this.workerId,
-        makeEvent('ENGINE_EVENT', `Resuming the run on worker ${this.workerId} (attempt ${attempt}).`, {
-          data: { workerId: this.workerId, attempt },
-        }),
-      );
-      if (!claimed) {
-        return;
-      }
+    if (claimed) {
+      return claimed;
     }
-    const controller = new AbortController();
-    const onBullAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onBullAbort, { once: true });
-    this.active.set(runId, { controller, attempt });
-    this.startHeartbeat();
-    try {
-      const outcome = await this.runPlan(claimed, controller.signal);
-      await this.finish(claimed, attempt, outcome);
-    } catch (error) {
-      // An infrastructure failure (database or Redis gone): leave the run STARTED. Its heartbeat stops
-      // with this attempt, and the monitor resumes it elsewhere or fails it.
-      this.log.error({ err: error, runId }, 'run execution interrupted by an infrastructure error');
-    } finally {
-      signal?.removeEventListener('abort', onBullAbort);
-      this.active.delete(runId);
-      const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
-      if (maxConcurrentRuns >= 0 || tagConcurrencyLimits.length > 0) {
-        // A slot is free: let queued runs in without waiting for the next periodic pass.
-        await this.queues.wakeCoordinator().catch(() => undefined);
-      }
+    const run = await this.runs.get(runId);
+    if (!run || isTerminal(run.status) || run.resumeAttempts !== attempt || run.workerId) {
+      return undefined;
     }
+    if (run.status === 'CANCELING') {
+      await this.finishCanceled(run, attempt, 'The run was canceled before it started.');
+      return undefined;
+    }
+    if (run.status !== 'STARTED') {
+      return undefined;
+    }
+    return this.runs.claimResume(
+      runId,
+      attempt,
+      this.workerId,
+      makeEvent('ENGINE_EVENT', `Resuming the run on worker ${this.workerId} (attempt ${attempt}).`, {
+        data: { workerId: this.workerId, attempt },
+      }),
+    );
   }
 
-  private async runPlan(run: RunRecord, signal: AbortSignal): Promise<ExecutionOutcome> {
-    const host = new PgRunHost(this.runs, run.runId, () => this.queues.isCancelRequested(run.runId));
+  private async runPlan(run: RunRecord, host: PgRunHost, signal: AbortSignal): Promise<ExecutionOutcome> {
     const job = this.workspace.jobs.get(run.jobName);
     if (!job) {
       return {
@@ -173,13 +191,17 @@ export class RunExecutor implements OnApplicationShutdown {
       signal,
       hostValues: this.hostValues,
     });
-    await host.flush();
     return outcome;
   }
 
-  private async finish(run: RunRecord, attempt: number, outcome: ExecutionOutcome): Promise<void> {
+  private async finish(
+    run: RunRecord,
+    attempt: number,
+    outcome: ExecutionOutcome,
+    pending: PendingWrites,
+  ): Promise<void> {
     if (outcome.status === 'CANCELED') {
-      await this.finishCanceled(run, attempt, `Execution of run for "${run.jobName}" was canceled.`);
+      await this.finishCanceled(run, attempt, `Execution of run for "${run.jobName}" was canceled.`, pending);
       return;
     }
     const success = outcome.status === 'SUCCESS';
@@ -188,7 +210,9 @@ export class RunExecutor implements OnApplicationShutdown {
       to: success ? 'SUCCESS' : 'FAILURE',
       fence: attempt,
       ...(success ? {} : { failureReason: outcome.reason ?? 'RUN_EXCEPTION' }),
+      outputs: pending.outputs,
       events: [
+        ...pending.events,
         success
           ? makeEvent('RUN_SUCCESS', `Finished execution of run for "${run.jobName}".`)
           : makeEvent(
@@ -208,12 +232,18 @@ export class RunExecutor implements OnApplicationShutdown {
     }
   }
 
-  private async finishCanceled(run: RunRecord, attempt: number, message: string): Promise<void> {
+  private async finishCanceled(
+    run: RunRecord,
+    attempt: number,
+    message: string,
+    pending: PendingWrites = { events: [], outputs: [] },
+  ): Promise<void> {
     await this.runs.transition(run.runId, {
       from: ['CANCELING', 'STARTED'],
       to: 'CANCELED',
       fence: attempt,
-      events: [makeEvent('RUN_CANCELED', message)],
+      outputs: pending.outputs,
+      events: [...pending.events, makeEvent('RUN_CANCELED', message)],
     });
   }
 
