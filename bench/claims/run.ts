@@ -53,9 +53,10 @@ async function rawBaseline(
     await Promise.all(
       Array.from({ length: CLAIMERS }, async (_, claimer) => {
         for (;;) {
-          const doc = await collection.findOneAndUpdate(
-            { claimed: false },
-            { $set: { claimed: true, by: claimer } },
+          // FerretDB answers SQLITE_BUSY under this contention; the hub retries such writes, so the baseline does too.
+          const doc = await retryTransient(
+            () => collection.findOneAndUpdate({ claimed: false }, { $set: { claimed: true, by: claimer } }),
+            1000,
           );
           if (!doc) {
             return;
