@@ -188,10 +188,44 @@ class EnvironmentVariables {
 
   @Matches(SITE_ID_PATTERN, { message: 'HUB_SITE_ID must be 1-64 letters, digits or ._-' })
   HUB_SITE_ID = 'runtime-hub';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  METADATA_SCHEMA_PATH?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 86400)
+  METADATA_QUERY_CURSOR_TTL_SECONDS = 3600;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  METADATA_OPEN_CURSORS_MAX = 64;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(5)
+  @Max(600)
+  METADATA_OPEN_CURSOR_IDLE_SECONDS = 120;
+
+  @Matches(/^[0-9][a-z]{0,6}[0-9]$/, {
+    message: 'PID_SHOULDER must be a digit, up to 6 lower-case letters and a digit (e.g. 11)',
+  })
+  PID_SHOULDER = '11';
 }
 
 /** Keys without a default: absent unless set. */
-const OPTIONAL_KEYS = ['LOG_PRETTY', 'GIT_COMMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'] as const;
+const OPTIONAL_KEYS = [
+  'LOG_PRETTY',
+  'GIT_COMMIT',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'METADATA_SCHEMA_PATH',
+] as const;
 
 export interface AppConfig {
   readonly env: NodeEnv;
@@ -224,6 +258,14 @@ export interface AppConfig {
     readonly cacheTtlMs: number;
     readonly bootstrapAdmin?: { readonly username: string; readonly password: string };
     readonly hubSiteId: string;
+  };
+  readonly metadata: {
+    /** A JSON Schema file replacing the shipped one; absent means the shipped schema. */
+    readonly schemaPath?: string;
+    readonly queryCursorTtlSeconds: number;
+    readonly openCursorsMax: number;
+    readonly openCursorIdleSeconds: number;
+    readonly pidShoulder: string;
   };
 }
 
@@ -331,6 +373,13 @@ export function loadConfig(
         ? { bootstrapAdmin: { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } }
         : {}),
       hubSiteId: env.HUB_SITE_ID,
+    },
+    metadata: {
+      ...(env.METADATA_SCHEMA_PATH ? { schemaPath: env.METADATA_SCHEMA_PATH } : {}),
+      queryCursorTtlSeconds: env.METADATA_QUERY_CURSOR_TTL_SECONDS,
+      openCursorsMax: env.METADATA_OPEN_CURSORS_MAX,
+      openCursorIdleSeconds: env.METADATA_OPEN_CURSOR_IDLE_SECONDS,
+      pidShoulder: env.PID_SHOULDER,
     },
   });
 }
