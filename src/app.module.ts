@@ -15,6 +15,8 @@ import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
 import { BootMigrations } from './infra/postgres/boot-migrations.js';
 import { MetaModule } from './meta/meta.module.js';
+import { MetadataCoreModule } from './metadata/metadata-core.module.js';
+import { MetadataModule } from './metadata/metadata.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -24,6 +26,7 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   AuthModule,
   UsersModule,
   SitesModule,
+  MetadataModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
@@ -46,6 +49,7 @@ export class AppModule {
         InfraModule,
         CommonModule,
         AuthCoreModule,
+        MetadataCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),
