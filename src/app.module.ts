@@ -17,6 +17,7 @@ import { BootMigrations } from './infra/postgres/boot-migrations.js';
 import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
+import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -27,6 +28,7 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   UsersModule,
   SitesModule,
   MetadataModule,
+  PidsModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
