@@ -118,7 +118,7 @@ describe('metadata collection reads', () => {
     const expected = Array.from({ length: PAGED }, (_, i) => nmdcId('bsm', i + 1)).sort();
     expect(seen).toEqual(expected);
     expect(hub.app.get(OpenCursors).size).toBe(openBefore);
-  }, 60_000);
+  }, 120_000);
 
   it('continues a page token in another process that has no open cursor for it', async () => {
     const first = await hub.inject({
@@ -146,7 +146,7 @@ describe('metadata collection reads', () => {
     } finally {
       await other.close();
     }
-  });
+  }, 60_000);
 
   it('refuses a token replayed with another filter', async () => {
     const first = await hub.inject({

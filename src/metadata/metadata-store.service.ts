@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
 import { parseSchemaId } from '../common/ids/schema-ids.js';
 import { PidsRepository } from '../pids/pids.repository.js';
+import { canonicalJson, escapePointer, isJsonObject as isObject } from './json-document.js';
 import { MetadataRepository, type MetadataDoc } from './metadata.repository.js';
 import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
 
@@ -26,29 +27,6 @@ export interface PutResult {
 export const MAX_LISTED_PROBLEMS = 1000;
 
 const DATABASE_TYPES = new Set(['Database', 'nmdc:Database']);
-
-function isObject(value: unknown): value is MetadataDoc {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Key order must not make two equal documents differ. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonical).join(',')}]`;
-  }
-  if (isObject(value)) {
-    return `{${Object.keys(value)
-      .filter((key) => key !== '_id')
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 export function unprocessable(
   summary: string,
@@ -298,7 +276,7 @@ export class MetadataStore {
         const existing = stored.get(String(doc.id));
         if (!existing) {
           fresh.push(doc);
-        } else if (canonical(existing) !== canonical(doc)) {
+        } else if (canonicalJson(existing) !== canonicalJson(doc)) {
           conflicts.push({
             path: `/${i}/id`,
             message: `${String(doc.id)} is already stored with other content`,

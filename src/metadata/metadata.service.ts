@@ -5,16 +5,11 @@ import { parseProjection } from '../common/pagination/filter-policy.js';
 import type { ListRequestDto } from '../common/pagination/list-request.dto.js';
 import { Paginator, type CountedPage } from '../common/pagination/paginator.js';
 import { parseSchemaId, SCHEMA_ID_SYNTAX } from '../common/ids/schema-ids.js';
+import { withoutMongoId } from './json-document.js';
 import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
 import { MetadataStore, unprocessable, type MetadataBatch } from './metadata-store.service.js';
 import type { CollectionSpec } from './schema/metadata-schema.js';
-
-function withoutMongoId(doc: MetadataDoc): MetadataDoc {
-  const { _id, ...rest } = doc;
-  void _id;
-  return rest;
-}
 
 /** Reads of schema collections and JSON validation, as the HTTP API offers them. */
 @Injectable()

@@ -95,6 +95,15 @@ export class OpenCursors implements OnApplicationShutdown {
     return docs;
   }
 
+  /** Closes the cursor parked for a traversal that its owner knows is finished. */
+  discard(session: string): void {
+    const entry = this.parked.get(session);
+    if (entry) {
+      this.parked.delete(session);
+      this.close(entry.cursor);
+    }
+  }
+
   onApplicationShutdown(): void {
     clearInterval(this.sweeper);
     for (const entry of this.parked.values()) {

@@ -5,6 +5,7 @@ import addFormatsModule from 'ajv-formats';
 
 import type { FieldProblem } from '../../common/errors/domain-errors.js';
 import { parseSchemaId } from '../../common/ids/schema-ids.js';
+import { escapePointer, isJsonObject as isObject } from '../json-document.js';
 
 /** A MongoDB index the schema asks for, from the `x-indexes` annotation of a collection slot. */
 export interface IndexDeclaration {
@@ -62,14 +63,6 @@ const ROOT_KEY = 'runtime-hub:metadata-schema';
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: AjvInstance,
 ) => void;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 function typecodesIn(pattern: unknown): { prefix?: string; typecodes: string[] } {
   if (typeof pattern !== 'string') {
