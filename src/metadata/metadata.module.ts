@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 
+import { FindController } from './find.controller.js';
+import { FindService } from './find.service.js';
 import { MetadataController } from './metadata.controller.js';
 import { MetadataService } from './metadata.service.js';
 import { QueriesController } from './queries.controller.js';
@@ -7,7 +9,7 @@ import { QueriesRepository } from './queries.repository.js';
 import { QueriesService } from './queries.service.js';
 
 @Module({
-  controllers: [MetadataController, QueriesController],
-  providers: [MetadataService, QueriesService, QueriesRepository],
+  controllers: [MetadataController, QueriesController, FindController],
+  providers: [MetadataService, QueriesService, QueriesRepository, FindService],
 })
 export class MetadataModule {}

@@ -187,7 +187,8 @@ export class MetadataSchema {
 
   private constructor(
     readonly source: string,
-    document: Json,
+    /** The parsed schema file, for features that read more of it (changesheets walk slot ranges). */
+    readonly document: Readonly<Json>,
   ) {
     this.title = typeof document.title === 'string' ? document.title : 'metadata schema';
     this.version = typeof document.version === 'string' ? document.version : '0.0.0';
