@@ -6,8 +6,19 @@ import { MAX_PAGE_SIZE } from '../common/pagination/list-request.dto.js';
 
 export const DEFAULT_PER_PAGE = 25;
 
+export class FindOneRequestDto {
+  @ApiPropertyOptional({
+    description: 'Comma-separated fields to return (id is always returned)',
+    example: 'id,name',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  fields?: string;
+}
+
 /** The finders' query parameters (NMDC's FindRequest). */
-export class FindRequestDto {
+export class FindRequestDto extends FindOneRequestDto {
   @ApiPropertyOptional({
     description:
       'Comma-separated `attribute:value` pairs. A value may start with `<`, `<=`, `>` or `>=` to compare numerically; `attribute.search:regex` matches a regular expression. Values cannot contain commas.',
@@ -54,15 +65,6 @@ export class FindRequestDto {
   @IsString()
   @MaxLength(4000)
   cursor?: string;
-
-  @ApiPropertyOptional({
-    description: 'Comma-separated fields to return (id is always returned)',
-    example: 'id,name',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4000)
-  fields?: string;
 
   @ApiPropertyOptional({
     description: 'Not supported: answers 400. Use `filter=<attribute>.search:<regex>`.',
@@ -125,15 +127,4 @@ export class FindResponseDto {
 
   @ApiProperty({ type: 'array', items: {}, description: 'Always empty (group_by is not supported)' })
   group_by!: unknown[];
-}
-
-export class FindOneRequestDto {
-  @ApiPropertyOptional({
-    description: 'Comma-separated fields to return (id is always returned)',
-    example: 'id,name',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4000)
-  fields?: string;
 }

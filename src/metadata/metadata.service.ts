@@ -4,7 +4,7 @@ import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.j
 import { parseProjection } from '../common/pagination/filter-policy.js';
 import type { ListRequestDto } from '../common/pagination/list-request.dto.js';
 import { Paginator, type CountedPage } from '../common/pagination/paginator.js';
-import { parseSchemaId, SCHEMA_ID_SYNTAX } from '../common/ids/schema-ids.js';
+import { requireSchemaId } from '../common/ids/schema-ids.js';
 import { withoutMongoId } from './json-document.js';
 import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
@@ -85,14 +85,7 @@ export class MetadataService {
   }
 
   async getById(id: string): Promise<MetadataDoc> {
-    const parsed = parseSchemaId(id);
-    if (!parsed) {
-      throw new BadRequestError(
-        `${JSON.stringify(id)} is not a schema id; expected ${SCHEMA_ID_SYNTAX}, e.g. nmdc:bsm-11-0pyv7738`,
-        [{ path: 'id', message: 'malformed id' }],
-        'invalid_id',
-      );
-    }
+    const parsed = requireSchemaId(id);
     if (this.store.collectionsForId(id).length === 0) {
       throw new NotFoundError(`No metadata collection holds ids with typecode "${parsed.typecode}"`);
     }

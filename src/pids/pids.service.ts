@@ -7,7 +7,7 @@ import {
   ForbiddenError,
   NotFoundError,
 } from '../common/errors/domain-errors.js';
-import { bladeChecksOut, mintSchemaId, parseSchemaId, SCHEMA_ID_SYNTAX } from '../common/ids/schema-ids.js';
+import { bladeChecksOut, mintSchemaId, requireSchemaId } from '../common/ids/schema-ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetadataSchema } from '../metadata/schema/metadata-schema.js';
@@ -123,14 +123,7 @@ export class PidsService {
   }
 
   private async require(id: string): Promise<PidDoc> {
-    const parsed = parseSchemaId(id);
-    if (!parsed) {
-      throw new BadRequestError(
-        `${JSON.stringify(id)} is not a schema id; expected ${SCHEMA_ID_SYNTAX}, e.g. nmdc:bsm-11-0pyv7738`,
-        [{ path: 'id', message: 'malformed id' }],
-        'invalid_id',
-      );
-    }
+    const parsed = requireSchemaId(id);
     if (parsed.shoulder === this.shoulder && !bladeChecksOut(parsed.blade)) {
       throw new BadRequestError(
         `${id} fails its check digits (the last two digits of the blade); it was probably mistyped`,

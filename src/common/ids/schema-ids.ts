@@ -1,3 +1,4 @@
+import { BadRequestError } from '../errors/domain-errors.js';
 import { checkDigits, decodeBlade, mintId } from './ids.js';
 
 /**
@@ -34,6 +35,19 @@ export function parseSchemaId(id: string): SchemaId | undefined {
     ...(version ? { version: version.slice(1) } : {}),
     ...(locus ? { locus: locus.slice(1) } : {}),
   };
+}
+
+/** Parses an id a caller sent, or answers 400 saying what shape it must have. */
+export function requireSchemaId(id: string): SchemaId {
+  const parsed = parseSchemaId(id);
+  if (!parsed) {
+    throw new BadRequestError(
+      `${JSON.stringify(id)} is not a schema id; expected ${SCHEMA_ID_SYNTAX}, e.g. nmdc:bsm-11-0pyv7738`,
+      [{ path: 'id', message: 'malformed id' }],
+      'invalid_id',
+    );
+  }
+  return parsed;
 }
 
 /**
