@@ -15,10 +15,17 @@ MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/runtime_hub}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
+# Reinstalls only when package.json or the lock file changed since the last install (by content, not
+# by timestamp, which a checkout resets). `npm install` rather than `npm ci`: the lock file comes from a
+# registry mirror that serves only this platform's optional binaries, so `npm ci` calls it incomplete.
 ensure_node_modules() {
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  local stamp=node_modules/.runtime-hub-deps
+  local want
+  want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing npm dependencies"
-    npm ci --no-fund --no-audit --loglevel=error >/dev/null
+    npm install --no-fund --no-audit --loglevel=error >/dev/null
+    echo "$want" > "$stamp"
   fi
 }
 

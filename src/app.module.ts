@@ -14,6 +14,8 @@ import { InfraModule } from './infra/infra.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
 import { BootMigrations } from './infra/postgres/boot-migrations.js';
+import { JobsApiModule } from './jobs/jobs-api.module.js';
+import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
@@ -27,6 +29,7 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   AuthModule,
   UsersModule,
   SitesModule,
+  JobsApiModule,
   MetadataModule,
   PidsModule,
 ];
@@ -51,6 +54,7 @@ export class AppModule {
         InfraModule,
         CommonModule,
         AuthCoreModule,
+        JobsCoreModule,
         MetadataCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),

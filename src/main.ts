@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.http.port, host: config.http.host });
   log.info(
-    { role: config.role, url: `http://${config.http.host}:${config.http.port}` },
+    { url: `http://${config.http.host}:${config.http.port}` },
     config.role === 'worker'
       ? 'worker started (health on /health)'
       : `hub listening; docs at ${config.http.publicBaseUrl}/redoc`,

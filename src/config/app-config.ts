@@ -9,6 +9,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  getMetadataStorage,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -192,6 +193,11 @@ class EnvironmentVariables {
   @IsOptional()
   @IsString()
   @MinLength(1)
+  REGISTRY_PATH?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   METADATA_SCHEMA_PATH?: string;
 
   @Transform(toInteger)
@@ -218,14 +224,17 @@ class EnvironmentVariables {
   PID_SHOULDER = '11';
 }
 
-/** Keys without a default: absent unless set. */
-const OPTIONAL_KEYS = [
-  'LOG_PRETTY',
-  'GIT_COMMIT',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'METADATA_SCHEMA_PATH',
-] as const;
+/**
+ * Every environment key the hub reads, in declaration order. Taken from the validation decorators rather
+ * than from an instance, so optional keys without a default (LOG_PRETTY, GIT_COMMIT) are listed too.
+ */
+export const CONFIG_KEYS: readonly string[] = Object.freeze([
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  ),
+]);
 
 export interface AppConfig {
   readonly env: NodeEnv;
@@ -251,6 +260,8 @@ export interface AppConfig {
   readonly blobs: { readonly dir: string };
   readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
   readonly health: { readonly timeoutMs: number };
+  /** The workflow registry file; the one shipped in src/site when unset. */
+  readonly registryPath?: string;
   readonly auth: {
     readonly tokenTtlSeconds: number;
     readonly tokenRateLimit: number;
@@ -301,15 +312,8 @@ export function loadConfig(
   source: Readonly<Record<string, string | undefined>>,
   packageVersion = '0.0.0',
 ): AppConfig {
-  const known = new EnvironmentVariables();
   const relevant: Record<string, string> = {};
-  for (const key of Object.keys(known)) {
-    const value = source[key];
-    if (value !== undefined && value !== '') {
-      relevant[key] = value;
-    }
-  }
-  for (const key of OPTIONAL_KEYS) {
+  for (const key of CONFIG_KEYS) {
     const value = source[key];
     if (value !== undefined && value !== '') {
       relevant[key] = value;
@@ -364,6 +368,7 @@ export function loadConfig(
     blobs: { dir: env.BLOB_DIR },
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
+    ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),
     auth: {
       tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
       tokenRateLimit: env.TOKEN_RATE_LIMIT,

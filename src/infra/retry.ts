@@ -70,7 +70,7 @@ export function isConnectivityError(error: unknown): boolean {
   ) {
     return true;
   }
-  return /MongoServerSelectionError|MongoNetwork|ECONNREFUSED|Connection terminated|timeout/i.test(
+  return /MongoServerSelectionError|MongoNetwork|MongoTopologyClosed|Topology is closed|MongoNotConnected|ECONNREFUSED|Connection terminated|timeout/i.test(
     `${error.name} ${error.message}`,
   );
 }

@@ -52,6 +52,7 @@ export class SitesService {
       throw new ConflictError(`A site with id "${input.id}" already exists`, { site_id: input.id });
     }
     await this.users.addSiteAdmin(principal.username, site.id);
+    await this.cache.invalidate(cacheKeys.user(principal.username));
     return toSiteDto(site);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { AuthCache, cacheKeys } from '../auth/auth-cache.js';
+import { AuthService } from '../auth/auth.service.js';
 import { CryptoRepository } from '../auth/crypto.repository.js';
 import type { Principal } from '../auth/principal.js';
 import { describePrincipal } from '../auth/principal.js';
@@ -21,7 +22,7 @@ const USER_FIELDS = [
   'updated_at',
 ];
 
-export function toUserDto(user: UserDoc): UserDto {
+export function toUserDto(user: Omit<UserDoc, 'password_hash'>): UserDto {
   return {
     username: user.username,
     ...(user.email ? { email: user.email } : {}),
@@ -41,6 +42,7 @@ export class UsersService {
     private readonly crypto: CryptoRepository,
     private readonly cache: AuthCache,
     private readonly paginator: Paginator,
+    private readonly auth: AuthService,
   ) {}
 
   async create(input: UserCreateDto): Promise<UserDto> {
@@ -101,7 +103,7 @@ export class UsersService {
     if (principal.kind === 'site') {
       return { client_id: principal.clientId, site_id: principal.siteId };
     }
-    const user = await this.users.findByUsername(principal.username);
+    const user = await this.auth.cachedUser(principal.username);
     if (!user) {
       throw new NotFoundError(`No user named "${principal.username}" (${describePrincipal(principal)})`);
     }

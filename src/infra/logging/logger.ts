@@ -7,16 +7,16 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
-  '*.password',
-  '*.client_secret',
-  '*.secret',
-  '*.token',
-  '*.access_token',
-  '*.password_hash',
-  '*.secret_hash',
   'password',
   'client_secret',
+  'secret',
+  'token',
   'access_token',
+  'password_hash',
+  'secret_hash',
+  'body.password',
+  'body.client_secret',
+  'user.password_hash',
 ];
 
 export function createLogger(config: AppConfig, destination?: pino.DestinationStream): Logger {

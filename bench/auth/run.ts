@@ -1,0 +1,92 @@
+/**
+ * Authenticated GET /users/me (bearer JWT verified through passport, principal resolved) against the
+ * public GET /version on the same hub, 64 connections. Target: at least 0.8× — verifying a token must
+ * not dominate a request.
+ */
+import { startHub } from '../lib/hub.js';
+import { measureAlternating } from '../lib/load.js';
+import { backgroundCpuLoad, isolateCpus } from '../lib/processes.js';
+import { compare, printTable, printVerdict, writeResults } from '../lib/report.js';
+import { benchSettings } from '../lib/settings.js';
+
+const NAME = 'auth';
+const CONNECTIONS = 64;
+const TARGET = 0.8;
+const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+
+async function main(): Promise<void> {
+  const settings = benchSettings({ durationSeconds: 10, warmupSeconds: 3, rounds: 2 });
+  const cpus = await isolateCpus();
+  const background = await backgroundCpuLoad();
+  const hub = await startHub({ env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password } });
+  try {
+    let token: string | undefined;
+    for (let attempt = 0; attempt < 50 && !token; attempt++) {
+      const res = await fetch(`${hub.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
+      });
+      if (res.ok) {
+        token = ((await res.json()) as { access_token: string }).access_token;
+      } else {
+        // The bootstrap admin is created just after the hub starts listening.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    if (!token) {
+      throw new Error('could not get a token for the bench admin');
+    }
+    const headers = { authorization: `Bearer ${token}` };
+    const me = await fetch(`${hub.url}/users/me`, { headers });
+    if (me.status !== 200) {
+      throw new Error(`GET /users/me answered ${me.status}`);
+    }
+
+    console.log(
+      `bench ${NAME}: GET /users/me (bearer) vs GET /version (public), ${CONNECTIONS} connections; ${cpus}`,
+    );
+    if (background > 0.1) {
+      console.log(
+        `warning: other processes kept ${Math.round(background * 100)}% of the CPUs busy; figures are unreliable`,
+      );
+    }
+    const [publicRoute, authenticated] = await measureAlternating(
+      [
+        { label: 'GET /version (public)', url: `${hub.url}/version`, server: hub },
+        { label: 'GET /users/me (bearer)', url: `${hub.url}/users/me`, server: hub, headers },
+      ],
+      { connections: CONNECTIONS, ...settings },
+    );
+    console.log('');
+    printTable([
+      { label: publicRoute!.label, result: publicRoute!.total },
+      { label: authenticated!.label, result: authenticated!.total },
+    ]);
+    console.log('');
+    const verdict = compare(authenticated!.total, publicRoute!.total, TARGET);
+    printVerdict('authenticated / public throughput', verdict);
+    const path = await writeResults(NAME, {
+      name: NAME,
+      date: new Date().toISOString(),
+      connections: CONNECTIONS,
+      ...settings,
+      cpus,
+      backgroundCpuLoad: background,
+      publicRoute,
+      authenticated,
+      ...verdict,
+    });
+    console.log(`results: ${path}`);
+    if (!verdict.pass) {
+      process.exitCode = 1;
+    }
+  } finally {
+    await hub.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench ${NAME} failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

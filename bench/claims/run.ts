@@ -1,0 +1,186 @@
+/**
+ * 1,000 jobs claimed by 64 concurrent site clients through POST /jobs/{id}:claim until all are claimed,
+ * against a raw loop of conditional findOneAndUpdate calls (64 concurrent) on 1,000 documents in the same
+ * FerretDB. Reports claims per second, the ratio (target ≥ 0.5×) and double claims (must be 0 for the hub).
+ */
+import { MongoClient } from 'mongodb';
+
+import { startHub } from '../lib/hub.js';
+import { writeResults } from '../lib/report.js';
+
+const NAME = 'claims';
+const JOBS = Number(process.env.BENCH_CLAIM_JOBS ?? 1000);
+const CLAIMERS = 64;
+const TARGET = 0.5;
+const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+
+async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) {
+    throw new Error(`${res.status} ${await res.text()}`);
+  }
+  return (await res.json()) as T;
+}
+
+async function token(url: string, body: Record<string, string>): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const res = await fetch(`${url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.ok) {
+      return ((await res.json()) as { access_token: string }).access_token;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('no token');
+}
+
+async function rawBaseline(
+  mongoUrl: string,
+  database: string,
+): Promise<{ perSecond: number; doubleClaims: number; seconds: number }> {
+  const client = new MongoClient(mongoUrl, { maxPoolSize: CLAIMERS });
+  await client.connect();
+  try {
+    const collection = client
+      .db(database)
+      .collection<{ n: number; claimed: boolean; by?: number }>('raw_claims');
+    await collection.insertMany(Array.from({ length: JOBS }, (_, n) => ({ n, claimed: false })));
+    let successes = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CLAIMERS }, async (_, claimer) => {
+        for (;;) {
+          const doc = await collection.findOneAndUpdate(
+            { claimed: false },
+            { $set: { claimed: true, by: claimer } },
+          );
+          if (!doc) {
+            return;
+          }
+          successes++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return { perSecond: successes / seconds, doubleClaims: successes - JOBS, seconds };
+  } finally {
+    await client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const hub = await startHub({
+    env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, TOKEN_RATE_LIMIT: '100000' },
+  });
+  try {
+    const admin = await token(hub.url, { grant_type: 'password', ...ADMIN });
+    const auth = (t: string) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' });
+    console.log(`bench ${NAME}: registering ${CLAIMERS} sites and ${JOBS} jobs`);
+    const siteTokens: string[] = [];
+    for (let i = 0; i < CLAIMERS; i++) {
+      await json(
+        await fetch(`${hub.url}/sites`, {
+          method: 'POST',
+          headers: auth(admin),
+          body: JSON.stringify({ id: `bench-${i}`, capability_ids: ['test'] }),
+        }),
+      );
+      const creds = await json<{ client_id: string; client_secret: string }>(
+        await fetch(`${hub.url}/sites/bench-${i}:generateCredentials`, {
+          method: 'POST',
+          headers: auth(admin),
+        }),
+      );
+      siteTokens.push(await token(hub.url, { grant_type: 'client_credentials', ...creds }));
+    }
+    const jobIds: string[] = [];
+    for (let i = 0; i < JOBS; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, JOBS - i) }, async () =>
+          json<{ id: string }>(
+            await fetch(`${hub.url}/jobs`, {
+              method: 'POST',
+              headers: auth(siteTokens[0]!),
+              body: JSON.stringify({ workflow: { id: 'test' }, config: {} }),
+            }),
+          ),
+        ),
+      );
+      jobIds.push(...batch.map((j) => j.id));
+    }
+
+    const remaining = new Set(jobIds);
+    const winners = new Map<string, number>();
+    let requests = 0;
+    const started = performance.now();
+    await Promise.all(
+      siteTokens.map(async (t) => {
+        while (remaining.size > 0) {
+          const pool = [...remaining];
+          const jobId = pool[Math.floor(Math.random() * pool.length)]!;
+          const res = await fetch(`${hub.url}/jobs/${jobId}:claim`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${t}` },
+          });
+          requests++;
+          await res.arrayBuffer();
+          if (res.status === 200) {
+            winners.set(jobId, (winners.get(jobId) ?? 0) + 1);
+            remaining.delete(jobId);
+          } else if (res.status === 409) {
+            remaining.delete(jobId);
+          } else {
+            throw new Error(`claim answered ${res.status}`);
+          }
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const hubPerSecond = JOBS / seconds;
+    let stored = 0;
+    for (const jobId of jobIds) {
+      const job = await json<{ claims: unknown[] }>(await fetch(`${hub.url}/jobs/${jobId}`));
+      stored += job.claims.length;
+    }
+    const doubleClaims = [...winners.values()].filter((n) => n > 1).length + (stored - JOBS);
+    const unclaimed = JOBS - winners.size;
+
+    const raw = await rawBaseline(hub.mongoUrl, hub.mongoDatabase);
+    const ratio = hubPerSecond / raw.perSecond;
+    console.log('');
+    console.log(
+      `hub:  ${JOBS} jobs claimed in ${seconds.toFixed(2)} s = ${hubPerSecond.toFixed(0)} claims/s (${requests} requests), double claims ${doubleClaims}, unclaimed ${unclaimed}`,
+    );
+    console.log(
+      `raw:  ${JOBS} documents claimed in ${raw.seconds.toFixed(2)} s = ${raw.perSecond.toFixed(0)} claims/s, double claims ${raw.doubleClaims}`,
+    );
+    const pass = ratio >= TARGET && doubleClaims === 0 && unclaimed === 0;
+    console.log(
+      `hub / raw throughput: ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) — ${pass ? 'PASS' : 'FAIL'}`,
+    );
+    const path = await writeResults(NAME, {
+      name: NAME,
+      date: new Date().toISOString(),
+      jobs: JOBS,
+      claimers: CLAIMERS,
+      hub: { seconds, perSecond: hubPerSecond, requests, doubleClaims, unclaimed },
+      raw,
+      ratio,
+      target: TARGET,
+      pass,
+    });
+    console.log(`results: ${path}`);
+    if (!pass) {
+      process.exitCode = 1;
+    }
+  } finally {
+    await hub.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench ${NAME} failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,30 @@
+import { Global, Module } from '@nestjs/common';
+
+import { OperationsRepository } from '../operations/operations.repository.js';
+import { OperationsService } from '../operations/operations.service.js';
+import { RegistryRepository } from '../workflows/registry.repository.js';
+import { RegistrySeeder } from '../workflows/registry-seeder.js';
+import { RegistryService } from '../workflows/registry.service.js';
+import { JobClaimsStore } from './job-claims.store.js';
+import { JobsRepository } from './jobs.repository.js';
+import { JobsService } from './jobs.service.js';
+
+/**
+ * The job-claim domain for every role: the API serves it over HTTP, and the orchestrator's sensors claim
+ * jobs as the hub's own site through the very same services.
+ */
+@Global()
+@Module({
+  providers: [
+    RegistryRepository,
+    RegistryService,
+    RegistrySeeder,
+    JobsRepository,
+    JobClaimsStore,
+    JobsService,
+    OperationsRepository,
+    OperationsService,
+  ],
+  exports: [RegistryService, JobsService, OperationsService],
+})
+export class JobsCoreModule {}

@@ -1,0 +1,348 @@
+import { Injectable } from '@nestjs/common';
+
+import type { Principal } from '../auth/principal.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnprocessableError,
+} from '../common/errors/domain-errors.js';
+import { mintId } from '../common/ids/ids.js';
+import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
+import { Paginator } from '../common/pagination/paginator.js';
+import type { OperationDto } from '../operations/operations.dto.js';
+import { OperationsRepository, type OperationDoc } from '../operations/operations.repository.js';
+import { OperationsService, toOperationDto } from '../operations/operations.service.js';
+import { SitesRepository } from '../sites/sites.repository.js';
+import { DEFAULT_LEASE_SECONDS, RegistryService } from '../workflows/registry.service.js';
+import type { WorkflowDoc } from '../workflows/registry.types.js';
+import { JobClaimsStore } from './job-claims.store.js';
+import {
+  claimableFilter,
+  decideClaim,
+  deriveStatus,
+  finishClaim,
+  type ClaimDecision,
+  type JobClaimState,
+} from './job-state.js';
+import type { JobCreateDto, JobDto } from './jobs.dto.js';
+import { JobsRepository, type JobDoc } from './jobs.repository.js';
+
+const JOB_FIELDS = [
+  'id',
+  'workflow',
+  'name',
+  'description',
+  'config',
+  'created_at',
+  'created_by',
+  'claims',
+  'status',
+];
+
+export function toJobDto(job: JobDoc, now = new Date()): JobDto {
+  return {
+    id: job.id,
+    workflow: { id: job.workflow.id, name: job.workflow.name, capability_ids: job.workflow.capability_ids },
+    ...(job.name ? { name: job.name } : {}),
+    ...(job.description ? { description: job.description } : {}),
+    config: job.config,
+    created_at: job.created_at.toISOString(),
+    created_by: job.created_by,
+    claims: Object.values(job.claims)
+      .sort((a, b) => a.claimed_at.getTime() - b.claimed_at.getTime())
+      .map((c) => ({
+        op_id: c.op_id,
+        site_id: c.site_id,
+        claimed_at: c.claimed_at.toISOString(),
+        expire_time: c.expire_time.toISOString(),
+        state: c.state,
+        ...(c.finished_at ? { finished_at: c.finished_at.toISOString() } : {}),
+      })),
+    // Derived at read time, so a lease that just ran out shows at once, before any sweep.
+    status: deriveStatus(job.claims, now),
+  };
+}
+
+export interface ClaimOutcome {
+  operation: OperationDto;
+  /** False when the site already held this claim and got its operation back. */
+  created: boolean;
+}
+
+export interface TriggeredJob {
+  workflowId: string;
+  objectId: string;
+}
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly operations: OperationsRepository,
+    private readonly operationsService: OperationsService,
+    private readonly claims: JobClaimsStore,
+    private readonly registry: RegistryService,
+    private readonly sites: SitesRepository,
+    private readonly paginator: Paginator,
+  ) {}
+
+  async create(input: JobCreateDto, principal: Principal): Promise<JobDto> {
+    if (principal.kind !== 'site') {
+      throw new ForbiddenError('Jobs are created by site clients');
+    }
+    const workflow = await this.registry.findWorkflow(input.workflow.id);
+    if (!workflow) {
+      throw new UnprocessableError(`No workflow with id "${input.workflow.id}"; GET /workflows lists them`, [
+        { path: 'workflow.id', message: 'unknown workflow' },
+      ]);
+    }
+    const id = mintId('sys0');
+    const job = this.newJob(
+      id,
+      workflow,
+      input.config,
+      `site:${principal.siteId}`,
+      `job:${id}`,
+      input.name,
+      input.description,
+    );
+    if (!(await this.jobs.insert(job))) {
+      throw new ServiceUnavailableError('Could not store the job (id collision); retry');
+    }
+    return toJobDto(job);
+  }
+
+  /**
+   * Creates the job for a (workflow, object) pair unless it exists; safe to call from several processes
+   * at once (the dedupe key is unique). Returns the ids of jobs it created.
+   */
+  async createForTriggers(pairs: readonly TriggeredJob[]): Promise<string[]> {
+    const keyOf = (p: TriggeredJob): string => `trigger:${p.workflowId}:${p.objectId}`;
+    const existing = await this.jobs.existingDedupeKeys(pairs.map(keyOf));
+    const created: string[] = [];
+    for (const pair of pairs) {
+      if (existing.has(keyOf(pair))) {
+        continue;
+      }
+      const workflow = await this.registry.findWorkflow(pair.workflowId);
+      if (!workflow) {
+        continue;
+      }
+      const id = mintId('sys0');
+      const job = this.newJob(id, workflow, { object_id: pair.objectId }, 'hub:triggers', keyOf(pair));
+      if (await this.jobs.insert(job)) {
+        created.push(id);
+      }
+    }
+    return created;
+  }
+
+  async get(id: string): Promise<JobDto> {
+    return toJobDto(await this.require(id));
+  }
+
+  /** With a site token and no filter: only the jobs that site may claim now. */
+  async list(request: ListRequestDto, principal: Principal | undefined): Promise<Page<Partial<JobDto>>> {
+    let baseFilter: Record<string, unknown> | undefined;
+    if (principal?.kind === 'site' && request.filter === undefined) {
+      const site = await this.sites.findById(principal.siteId);
+      const workflowIds = await this.registry.workflowsClaimableWith(site?.capability_ids ?? []);
+      baseFilter = claimableFilter(principal.siteId, workflowIds, new Date());
+    }
+    return this.paginator.paginate(request, {
+      scope: 'jobs',
+      filterPolicy: {
+        fields: [
+          'id',
+          'workflow.id',
+          'workflow.name',
+          'name',
+          'description',
+          'config',
+          'created_at',
+          'created_by',
+          'status',
+          'completed',
+        ],
+      },
+      fields: JOB_FIELDS,
+      keyField: 'id',
+      keyOf: (job: JobDoc) => job.id,
+      fetch: (query) => this.jobs.findPage(query),
+      map: (job: JobDoc) => toJobDto(job),
+      ...(baseFilter ? { baseFilter } : {}),
+    });
+  }
+
+  /**
+   * Claims a job for a site: atomic under any contention (compare-and-set on the job), idempotent for the
+   * site that already holds the claim. The hub's own sensors call this too, as the hub's site.
+   */
+  async claim(jobId: string, siteId: string): Promise<ClaimOutcome> {
+    const site = await this.sites.findById(siteId);
+    if (!site) {
+      throw new ForbiddenError(`Site "${siteId}" no longer exists`);
+    }
+    const opId = mintId('sys0');
+    let decision: ClaimDecision | undefined;
+    const update = await this.claims.update(jobId, (job, now) => {
+      const missing = job.workflow.capability_ids.filter((c) => !site.capability_ids.includes(c));
+      if (missing.length > 0) {
+        throw new ForbiddenError(
+          `Site "${siteId}" lacks the capabilities ${missing.join(', ')} that workflow "${job.workflow.id}" needs`,
+        );
+      }
+      decision = decideClaim(job, siteId, opId, now, job.workflow.lease_seconds);
+      return decision.kind === 'claim' ? decision.next : null;
+    });
+    if (!update || !decision) {
+      throw new NotFoundError(`No job with id "${jobId}"`);
+    }
+    switch (decision.kind) {
+      case 'reuse':
+        return { operation: toOperationDto(await this.awaitOperation(decision.opId)), created: false };
+      case 'conflict':
+        throw new ConflictError(
+          `Job "${jobId}" is claimed by site "${decision.siteId}" (operation "${decision.opId}") until its lease ends`,
+          { operation_id: decision.opId },
+          'already_claimed',
+        );
+      case 'completed':
+        throw new ConflictError(`Job "${jobId}" is done; it cannot be claimed again`, undefined, 'job_done');
+      case 'claim': {
+        const job = update.job;
+        const entry = job.claims[opId]!;
+        const operation = this.newOperation(opId, job, siteId, entry.claimed_at, entry.expire_time);
+        try {
+          await this.operations.insert(operation);
+        } catch (error) {
+          await this.claims.update(job.id, (current, at) => finishClaim(current, opId, 'cancelled', at));
+          throw error;
+        }
+        await this.closeExpired(decision.expiredOpIds, entry.claimed_at);
+        return { operation: toOperationDto(operation), created: true };
+      }
+    }
+  }
+
+  /** The winner of a claim writes its operation just after the job; a concurrent re-claim may look between. */
+  private async awaitOperation(opId: string): Promise<OperationDoc> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const operation = await this.operations.findById(opId);
+      if (operation) {
+        return operation;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new ServiceUnavailableError(`Operation "${opId}" is not written yet; retry the claim`);
+  }
+
+  /** Cancels the site's open operations on the job and makes it claimable again. */
+  async release(jobId: string, siteId: string): Promise<JobDto> {
+    await this.require(jobId);
+    return this.releaseOne(jobId, siteId);
+  }
+
+  async releaseMany(jobIds: readonly string[], siteId: string): Promise<JobDto[]> {
+    const ids = [...new Set(jobIds)];
+    const jobs = await Promise.all(ids.map((id) => this.jobs.findById(id)));
+    const unknown = ids.filter((_, i) => jobs[i] === null);
+    if (unknown.length > 0) {
+      throw new NotFoundError(`No jobs with ids ${unknown.join(', ')}; nothing was released`);
+    }
+    const released: JobDto[] = [];
+    for (const id of ids) {
+      released.push(await this.releaseOne(id, siteId));
+    }
+    return released;
+  }
+
+  private async releaseOne(jobId: string, siteId: string): Promise<JobDto> {
+    let cancelled: string[] = [];
+    const updated = await this.claims.update(jobId, (job, at) => {
+      let state: JobClaimState | null = null;
+      cancelled = [];
+      for (const entry of Object.values(job.claims)) {
+        if (entry.site_id === siteId && entry.state === 'open') {
+          state = finishClaim(state ?? job, entry.op_id, 'cancelled', at) ?? state;
+          cancelled.push(entry.op_id);
+        }
+      }
+      return state;
+    });
+    if (!updated) {
+      throw new NotFoundError(`No job with id "${jobId}"`);
+    }
+    for (const opId of updated.changed ? cancelled : []) {
+      await this.operationsService.markCancelled(opId, updated.job.updated_at);
+    }
+    return toJobDto(updated.job);
+  }
+
+  /** The claim already closed these entries as expired; their operations now say so too. */
+  private async closeExpired(opIds: readonly string[], now: Date): Promise<void> {
+    for (const opId of opIds) {
+      await this.operationsService.markExpired(opId, now);
+    }
+  }
+
+  private newJob(
+    id: string,
+    workflow: WorkflowDoc,
+    config: Record<string, unknown>,
+    createdBy: string,
+    dedupeKey: string,
+    name?: string,
+    description?: string,
+  ): JobDoc {
+    const now = new Date();
+    return {
+      id,
+      workflow: {
+        id: workflow.id,
+        name: workflow.name,
+        capability_ids: workflow.capability_ids,
+        lease_seconds: workflow.lease_seconds ?? DEFAULT_LEASE_SECONDS,
+      },
+      ...(name ? { name } : {}),
+      ...(description ? { description } : {}),
+      config,
+      created_at: now,
+      created_by: createdBy,
+      dedupe_key: dedupeKey,
+      parallel_claims: workflow.parallel_claims ?? false,
+      claims: {},
+      open_claim_sites: [],
+      claim_lock: null,
+      completed: false,
+      status: 'unclaimed',
+      version: 0,
+      updated_at: now,
+    };
+  }
+
+  private newOperation(id: string, job: JobDoc, siteId: string, now: Date, expireTime: Date): OperationDoc {
+    return {
+      id,
+      done: false,
+      expire_time: expireTime,
+      metadata: {
+        job: { id: job.id, workflow: { id: job.workflow.id }, config: job.config },
+        site_id: siteId,
+        model: 'job-operation',
+      },
+      created_at: now,
+      updated_at: now,
+    };
+  }
+
+  private async require(id: string): Promise<JobDoc> {
+    const job = await this.jobs.findById(id);
+    if (!job) {
+      throw new NotFoundError(`No job with id "${id}"`);
+    }
+    return job;
+  }
+}
