@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { MetadataSchema, SchemaLoadError } from './metadata-schema.js';
+import { nmdcShaped } from '../../../test/fixtures/metadata-schemas.js';
 import { MetadataSchemaRepository } from './metadata-schema.repository.js';
 
 const TERM = {
@@ -21,83 +22,6 @@ const SAMPLE = {
   env_local_scale: TERM,
   env_medium: TERM,
 };
-
-/** The shape of the published nmdc_materialized_patterns.schema.json, cut down to a few classes. */
-function nmdcShaped(draft: '2020-12' | '07'): Record<string, unknown> {
-  const defsKey = draft === '07' ? 'definitions' : '$defs';
-  const ref = (name: string) => ({ $ref: `#/${defsKey}/${name}` });
-  const idPattern = (codes: string, versioned = false) =>
-    `^(nmdc):${codes}-([0-9][a-z]{0,6}[0-9])-([A-Za-z0-9]{1,})${versioned ? '(\\.[1-9]{1}[0-9]{0,})' : ''}$`;
-  const typeSlot = (uri: string) => ({ enum: [uri], type: 'string' });
-  return {
-    $schema:
-      draft === '07'
-        ? 'http://json-schema.org/draft-07/schema#'
-        : 'https://json-schema.org/draft/2020-12/schema',
-    title: 'NMDC',
-    version: '11.0.0',
-    type: 'object',
-    properties: {
-      data_generation_set: {
-        items: { anyOf: [ref('NucleotideSequencing'), ref('MassSpectrometry')] },
-        type: 'array',
-      },
-      workflow_execution_set: { items: { anyOf: [ref('MetagenomeAssembly')] }, type: ['array', 'null'] },
-      functional_annotation_agg: { items: ref('FunctionalAnnotationAggMember'), type: ['array', 'null'] },
-      object_set: { type: 'object' },
-    },
-    [defsKey]: {
-      NucleotideSequencing: {
-        additionalProperties: false,
-        properties: {
-          id: { pattern: idPattern('(dgns|omprc)'), type: 'string' },
-          type: typeSlot('nmdc:NucleotideSequencing'),
-          has_input: {
-            items: {
-              pattern: '^(nmdc):(bsm|procsm)-([0-9][a-z]{0,6}[0-9])-([A-Za-z0-9]{1,})$',
-              type: 'string',
-            },
-            type: 'array',
-          },
-          alternative_identifiers: { items: { pattern: '^[a-z]+:[a-zA-Z0-9_\\-\\=\\#]+$', type: 'string' } },
-        },
-        required: ['id', 'type'],
-        type: 'object',
-      },
-      MassSpectrometry: {
-        additionalProperties: false,
-        properties: {
-          id: { pattern: idPattern('(dgms|omprc)'), type: 'string' },
-          type: typeSlot('nmdc:MassSpectrometry'),
-        },
-        required: ['id', 'type'],
-        type: 'object',
-      },
-      MetagenomeAssembly: {
-        additionalProperties: false,
-        properties: {
-          id: { pattern: idPattern('wfmgas', true), type: 'string' },
-          type: typeSlot('nmdc:MetagenomeAssembly'),
-          was_informed_by: {
-            items: {
-              pattern: '^(nmdc):(omprc|dgns)-([0-9][a-z]{0,6}[0-9])-([A-Za-z0-9]{1,})$',
-              type: 'string',
-            },
-            type: 'array',
-          },
-        },
-        required: ['id', 'type'],
-        type: 'object',
-      },
-      FunctionalAnnotationAggMember: {
-        additionalProperties: false,
-        properties: { count: { type: 'integer' }, type: typeSlot('nmdc:FunctionalAnnotationAggMember') },
-        required: ['count'],
-        type: 'object',
-      },
-    },
-  };
-}
 
 describe('MetadataSchema', () => {
   describe('the shipped nmdc-lite schema', () => {
