@@ -19,6 +19,7 @@ import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
+import { OrchestratorApiModule, OrchestratorWorkerModule } from './orchestrator/orchestrator.module.js';
 import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -30,12 +31,13 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   UsersModule,
   SitesModule,
   JobsApiModule,
+  OrchestratorApiModule,
   MetadataModule,
   PidsModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
-const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [];
+const WORKER_MODULES: NonNullable<ModuleMetadata['imports']> = [OrchestratorWorkerModule];
 
 @Module({})
 export class AppModule {

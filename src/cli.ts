@@ -7,6 +7,7 @@ import { validate } from 'class-validator';
 import { Command, CommanderError } from 'commander';
 
 import { createCliContext } from './cli/cli-context.js';
+import { registerOrchestratorCommands } from './cli/orchestrator-commands.js';
 import { ConfigError, type AppConfig } from './config/app-config.js';
 import { loadConfigFromEnvironment } from './config/load-env.js';
 import { packageInfo } from './config/package-info.js';
@@ -98,6 +99,8 @@ export function buildProgram(config: () => AppConfig): Command {
         }
       });
     });
+
+  registerOrchestratorCommands(program, config, withContext, out);
 
   return program;
 }

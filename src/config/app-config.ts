@@ -195,6 +195,80 @@ class EnvironmentVariables {
   @MinLength(1)
   REGISTRY_PATH?: string;
 
+  @Transform(toInteger)
+  @IsInt({ message: 'ORCH_MAX_CONCURRENT_RUNS must be an integer (-1 for no limit)' })
+  @Min(-1)
+  ORCH_MAX_CONCURRENT_RUNS = 10;
+
+  @IsString()
+  ORCH_TAG_CONCURRENCY_LIMITS = '[]';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  ORCH_RUN_WORKER_CONCURRENCY = 4;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(50)
+  ORCH_DEQUEUE_INTERVAL_MS = 5000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(50)
+  ORCH_MONITOR_INTERVAL_MS = 30_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  ORCH_START_TIMEOUT_MS = 180_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  ORCH_CANCEL_TIMEOUT_MS = 180_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  ORCH_MAX_RESUME_ATTEMPTS = 3;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(50)
+  ORCH_HEARTBEAT_INTERVAL_MS = 10_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(200)
+  ORCH_WORKER_TIMEOUT_MS = 60_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  ORCH_SENSOR_TIMEOUT_MS = 60_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  ORCH_MAX_CATCHUP_RUNS = 1;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  ORCH_EVENT_RETENTION_DAYS = 90;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  ORCH_OUTBOX_RETRY_MS = 30_000;
+
+  @IsString()
+  ORCH_CODE_LOCATIONS = '';
+
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -222,6 +296,76 @@ class EnvironmentVariables {
     message: 'PID_SHOULDER must be a digit, up to 6 lower-case letters and a digit (e.g. 11)',
   })
   PID_SHOULDER = '11';
+}
+
+export interface TagConcurrencyLimit {
+  readonly key: string;
+  /** Limit only runs whose tag has this value; omitted, every run carrying the key counts together. */
+  readonly value?: string;
+  /** Apply the limit separately to each value of the tag (Dagster's applyLimitPerUniqueValue). */
+  readonly perUniqueValue?: boolean;
+  readonly limit: number;
+}
+
+export interface OrchestratorConfig {
+  readonly maxConcurrentRuns: number;
+  readonly tagConcurrencyLimits: readonly TagConcurrencyLimit[];
+  readonly runWorkerConcurrency: number;
+  readonly dequeueIntervalMs: number;
+  readonly monitorIntervalMs: number;
+  readonly startTimeoutMs: number;
+  readonly cancelTimeoutMs: number;
+  readonly maxResumeAttempts: number;
+  readonly heartbeatIntervalMs: number;
+  readonly workerTimeoutMs: number;
+  readonly sensorTimeoutMs: number;
+  readonly maxCatchupRuns: number;
+  readonly eventRetentionDays: number;
+  readonly outboxRetryMs: number;
+  /** Module paths whose default export is a repository, served beside src/site (Dagster's code locations). */
+  readonly codeLocations: readonly string[];
+}
+
+function parseTagLimits(text: string, problems: string[]): TagConcurrencyLimit[] {
+  const where = 'ORCH_TAG_CONCURRENCY_LIMITS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text || '[]');
+  } catch {
+    problems.push(`${where}: must be a JSON array like [{"key":"team","limit":2}]`);
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push(`${where}: must be a JSON array like [{"key":"team","limit":2}]`);
+    return [];
+  }
+  const limits: TagConcurrencyLimit[] = [];
+  parsed.forEach((entry: unknown, index) => {
+    const item = entry as Record<string, unknown> | null;
+    const ok =
+      item !== null &&
+      typeof item === 'object' &&
+      typeof item.key === 'string' &&
+      item.key.length > 0 &&
+      Number.isInteger(item.limit) &&
+      (item.limit as number) >= 0 &&
+      (item.value === undefined || typeof item.value === 'string') &&
+      (item.perUniqueValue === undefined || typeof item.perUniqueValue === 'boolean') &&
+      Object.keys(item).every((k) => ['key', 'value', 'perUniqueValue', 'limit'].includes(k));
+    if (!ok) {
+      problems.push(
+        `${where}[${index}]: must be {"key": string, "limit": integer >= 0, "value"?: string, "perUniqueValue"?: boolean}`,
+      );
+      return;
+    }
+    limits.push({
+      key: item.key as string,
+      limit: item.limit as number,
+      ...(item.value !== undefined ? { value: item.value as string } : {}),
+      ...(item.perUniqueValue !== undefined ? { perUniqueValue: item.perUniqueValue as boolean } : {}),
+    });
+  });
+  return limits;
 }
 
 /**
@@ -270,6 +414,7 @@ export interface AppConfig {
     readonly bootstrapAdmin?: { readonly username: string; readonly password: string };
     readonly hubSiteId: string;
   };
+  readonly orchestrator: OrchestratorConfig;
   readonly metadata: {
     /** A JSON Schema file replacing the shipped one; absent means the shipped schema. */
     readonly schemaPath?: string;
@@ -336,6 +481,10 @@ export function loadConfig(
   if (env.ADMIN_PASSWORD && !env.ADMIN_USERNAME) {
     problems.push('ADMIN_USERNAME: required when ADMIN_PASSWORD is set');
   }
+  const tagConcurrencyLimits = parseTagLimits(env.ORCH_TAG_CONCURRENCY_LIMITS, problems);
+  if (env.ORCH_WORKER_TIMEOUT_MS <= env.ORCH_HEARTBEAT_INTERVAL_MS) {
+    problems.push('ORCH_WORKER_TIMEOUT_MS: must be longer than ORCH_HEARTBEAT_INTERVAL_MS');
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems.sort());
   }
@@ -378,6 +527,25 @@ export function loadConfig(
         ? { bootstrapAdmin: { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } }
         : {}),
       hubSiteId: env.HUB_SITE_ID,
+    },
+    orchestrator: {
+      maxConcurrentRuns: env.ORCH_MAX_CONCURRENT_RUNS,
+      tagConcurrencyLimits,
+      runWorkerConcurrency: env.ORCH_RUN_WORKER_CONCURRENCY,
+      dequeueIntervalMs: env.ORCH_DEQUEUE_INTERVAL_MS,
+      monitorIntervalMs: env.ORCH_MONITOR_INTERVAL_MS,
+      startTimeoutMs: env.ORCH_START_TIMEOUT_MS,
+      cancelTimeoutMs: env.ORCH_CANCEL_TIMEOUT_MS,
+      maxResumeAttempts: env.ORCH_MAX_RESUME_ATTEMPTS,
+      heartbeatIntervalMs: env.ORCH_HEARTBEAT_INTERVAL_MS,
+      workerTimeoutMs: env.ORCH_WORKER_TIMEOUT_MS,
+      sensorTimeoutMs: env.ORCH_SENSOR_TIMEOUT_MS,
+      maxCatchupRuns: env.ORCH_MAX_CATCHUP_RUNS,
+      eventRetentionDays: env.ORCH_EVENT_RETENTION_DAYS,
+      outboxRetryMs: env.ORCH_OUTBOX_RETRY_MS,
+      codeLocations: env.ORCH_CODE_LOCATIONS.split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
     },
     metadata: {
       ...(env.METADATA_SCHEMA_PATH ? { schemaPath: env.METADATA_SCHEMA_PATH } : {}),

@@ -1,0 +1,144 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { RedisService } from '../../infra/redis/redis.service.js';
+
+export const RUNS_QUEUE = 'orch-runs';
+export const INSTIGATORS_QUEUE = 'orch-instigators';
+export const CONTROL_QUEUE = 'orch-control';
+
+export interface ExecuteRunJob {
+  readonly runId: string;
+  readonly attempt: number;
+}
+
+export interface TickJob {
+  readonly kind: 'sensor' | 'schedule';
+  readonly name: string;
+  /** For schedule ticks enqueued by hand (catch-up); scheduler jobs carry it in their id. */
+  readonly scheduledTime?: string;
+}
+
+export interface SchedulerSpec {
+  readonly id: string;
+  readonly every?: number;
+  readonly pattern?: string;
+  readonly tz?: string;
+}
+
+const DONE = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86_400, count: 1000 } };
+
+/**
+ * The only code that talks to BullMQ queues and the cancellation channel. Everything here is transport:
+ * PostgreSQL holds the state, so each message can be sent again without harm.
+ */
+@Injectable()
+export class OrchestratorQueues implements OnApplicationShutdown {
+  private connection: Redis | undefined;
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisService,
+  ) {}
+
+  get prefix(): string {
+    return this.config.redis.prefix;
+  }
+
+  /** The Redis channel cancellations are broadcast on. */
+  get cancelChannel(): string {
+    return `${this.prefix}:orch:cancel`;
+  }
+
+  queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      this.connection ??= this.redis.createBullConnection();
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DONE });
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** The BullMQ job id of one execution attempt of a run (ids may not contain ':'). */
+  static executionJobId(runId: string, attempt: number): string {
+    return `${runId}.${attempt}`;
+  }
+
+  async enqueueExecutions(jobs: readonly ExecuteRunJob[]): Promise<void> {
+    if (jobs.length === 0) {
+      return;
+    }
+    const opts = (job: ExecuteRunJob): JobsOptions => ({
+      jobId: OrchestratorQueues.executionJobId(job.runId, job.attempt),
+      attempts: 1,
+    });
+    await this.queue(RUNS_QUEUE).addBulk(jobs.map((data) => ({ name: 'execute', data, opts: opts(data) })));
+  }
+
+  /** The BullMQ state of an execution attempt ('unknown' when the job is gone). */
+  async executionState(runId: string, attempt: number): Promise<string> {
+    const job = await this.queue(RUNS_QUEUE).getJob(OrchestratorQueues.executionJobId(runId, attempt));
+    return job ? await job.getState() : 'unknown';
+  }
+
+  /** Asks for a coordinator pass; while one is pending another request adds nothing. */
+  async wakeCoordinator(): Promise<void> {
+    await this.queue(CONTROL_QUEUE).add(
+      'coordinate',
+      {},
+      { deduplication: { id: 'coordinate', keepLastIfActive: true }, ...DONE, removeOnComplete: true },
+    );
+  }
+
+  async enqueueTick(tick: TickJob): Promise<void> {
+    await this.queue(INSTIGATORS_QUEUE).add('tick', tick, { attempts: 1, ...DONE });
+  }
+
+  async listSchedulers(queueName: string): Promise<SchedulerSpec[]> {
+    const schedulers = await this.queue(queueName).getJobSchedulers(0, -1, true);
+    return schedulers.map((s) => ({
+      id: s.key,
+      ...(s.every ? { every: Number(s.every) } : {}),
+      ...(s.pattern ? { pattern: s.pattern } : {}),
+      ...(s.tz ? { tz: s.tz } : {}),
+    }));
+  }
+
+  async upsertScheduler(queueName: string, spec: SchedulerSpec, name: string, data: object): Promise<void> {
+    await this.queue(queueName).upsertJobScheduler(
+      spec.id,
+      spec.every !== undefined
+        ? { every: spec.every }
+        : { pattern: spec.pattern, ...(spec.tz ? { tz: spec.tz } : {}) },
+      { name, data, opts: { attempts: 1, ...DONE } },
+    );
+  }
+
+  async removeScheduler(queueName: string, id: string): Promise<void> {
+    await this.queue(queueName).removeJobScheduler(id);
+  }
+
+  /**
+   * Tells every worker process to abort a run. Pub/sub is fire-and-forget, so a key with a TTL also
+   * records the request for workers that check at step boundaries or start the run later.
+   */
+  async broadcastCancel(runId: string, ttlMs: number): Promise<void> {
+    await this.redis.client.set(`${this.prefix}:orch:cancel:${runId}`, '1', 'PX', ttlMs);
+    await this.redis.client.publish(this.cancelChannel, runId);
+  }
+
+  async isCancelRequested(runId: string): Promise<boolean> {
+    return (await this.redis.client.exists(`${this.prefix}:orch:cancel:${runId}`)) === 1;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { LOGGER } from '../../infra/logging/logging.module.js';
+import { OutboxRepository, type OutboxMessage } from '../storage/outbox.repository.js';
+import { OrchestratorQueues } from './orchestrator-queues.js';
+
+/** Carries committed decisions to Redis. Relaying twice is harmless: jobs have ids, cancels are idempotent. */
+@Injectable()
+export class OutboxRelay {
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly queues: OrchestratorQueues,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Relays the given messages right after their transaction committed. Failures are left to the sweep. */
+  async relay(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) {
+      return;
+    }
+    try {
+      await this.dispatch(await this.outbox.get(ids));
+    } catch (error) {
+      this.log.warn({ err: error, ids }, 'outbox relay failed; the run monitor will relay again');
+    }
+  }
+
+  /** Relays what nobody confirmed (the committing process died, or Redis was down). */
+  async relayPending(): Promise<number> {
+    const pending = await this.outbox.pending(this.config.orchestrator.outboxRetryMs);
+    await this.dispatch(pending);
+    return pending.length;
+  }
+
+  private async dispatch(messages: readonly OutboxMessage[]): Promise<void> {
+    const executions = messages.filter((m) => m.kind === 'execute-run');
+    await this.queues.enqueueExecutions(
+      executions.map((m) => ({ runId: m.payload.runId, attempt: m.payload.attempt ?? 0 })),
+    );
+    for (const message of messages.filter((m) => m.kind === 'cancel-run')) {
+      await this.queues.broadcastCancel(message.payload.runId, this.config.orchestrator.cancelTimeoutMs);
+    }
+    await this.outbox.markDispatched(messages.map((m) => m.id));
+  }
+}

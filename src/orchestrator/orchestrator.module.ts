@@ -1,0 +1,72 @@
+import { Module } from '@nestjs/common';
+
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { InstigatorService } from './api/instigators.service.js';
+import { JobsController, RunsController, InstigatorsController } from './api/orchestrator.controllers.js';
+import { RunService } from './api/runs.service.js';
+import { InstigatorTicker } from './daemon/instigator-ticker.js';
+import { OrchestratorQueues } from './daemon/orchestrator-queues.js';
+import { OutboxRelay } from './daemon/outbox-relay.js';
+import { RunCoordinator } from './daemon/run-coordinator.js';
+import { RunMonitor } from './daemon/run-monitor.js';
+import { SchedulerReconciler } from './daemon/scheduler-reconciler.js';
+import { buildHostValues, ORCH_HOST_VALUES } from './host-values.js';
+import { EventRepository } from './storage/event.repository.js';
+import { InstigatorRepository } from './storage/instigator.repository.js';
+import { LockRepository } from './storage/lock.repository.js';
+import { OutboxRepository } from './storage/outbox.repository.js';
+import { RunRepository } from './storage/run.repository.js';
+import { OrchestratorDaemon } from './worker/orchestrator-daemon.js';
+import { RunExecutor } from './worker/run-executor.js';
+import { loadWorkspace, ORCH_WORKSPACE } from './workspace.js';
+
+const SHARED = [
+  RunRepository,
+  EventRepository,
+  InstigatorRepository,
+  OutboxRepository,
+  LockRepository,
+  OrchestratorQueues,
+  OutboxRelay,
+  SchedulerReconciler,
+  RunService,
+  InstigatorService,
+];
+
+/**
+ * What every role (and the CLI) needs: the workspace of definitions, storage, the queues as producers,
+ * and the run/instigator services.
+ */
+@Module({
+  providers: [
+    {
+      provide: ORCH_WORKSPACE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => loadWorkspace(config),
+    },
+    {
+      provide: ORCH_HOST_VALUES,
+      inject: [APP_CONFIG, RunRepository, InstigatorRepository],
+      useFactory: buildHostValues,
+    },
+    ...SHARED,
+  ],
+  exports: [ORCH_WORKSPACE, ORCH_HOST_VALUES, ...SHARED],
+})
+export class OrchestratorCoreModule {}
+
+/** The orchestrator's REST API, loaded by the `api` and `all` roles. */
+@Module({
+  imports: [OrchestratorCoreModule],
+  controllers: [JobsController, RunsController, InstigatorsController],
+})
+export class OrchestratorApiModule {}
+
+/** The orchestrator daemon (sensors, schedules, coordinator, monitor) and run workers: `worker`/`all`. */
+@Module({
+  imports: [OrchestratorCoreModule],
+  providers: [InstigatorTicker, RunCoordinator, RunMonitor, RunExecutor, OrchestratorDaemon],
+  exports: [InstigatorTicker, RunCoordinator, RunMonitor, RunExecutor],
+})
+export class OrchestratorWorkerModule {}

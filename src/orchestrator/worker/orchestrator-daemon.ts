@@ -1,0 +1,158 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { LOGGER } from '../../infra/logging/logging.module.js';
+import { RedisService } from '../../infra/redis/redis.service.js';
+import { isConnectivityError, runOrRetryInBackground } from '../../infra/retry.js';
+import { InstigatorTicker } from '../daemon/instigator-ticker.js';
+import {
+  CONTROL_QUEUE,
+  INSTIGATORS_QUEUE,
+  OrchestratorQueues,
+  RUNS_QUEUE,
+  type ExecuteRunJob,
+  type TickJob,
+} from '../daemon/orchestrator-queues.js';
+import { RunCoordinator } from '../daemon/run-coordinator.js';
+import { RunMonitor } from '../daemon/run-monitor.js';
+import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
+import { RunExecutor } from './run-executor.js';
+
+/** The millisecond timestamp a job scheduler's job was due at (its id is `repeat:<scheduler>:<millis>`). */
+export function scheduledTimeOf(job: Pick<Job, 'id' | 'timestamp' | 'delay'>, data: TickJob): Date {
+  if (data.scheduledTime) {
+    return new Date(data.scheduledTime);
+  }
+  const millis = /^repeat:.+:(\d+)$/.exec(job.id ?? '')?.[1];
+  return new Date(millis ? Number(millis) : job.timestamp + job.delay);
+}
+
+/**
+ * The orchestrator daemon and run workers of a `worker`/`all` process: BullMQ workers for runs, ticks
+ * and control (coordinator passes, monitor sweeps), the cancellation subscriber, and boot-time
+ * reconciliation of the job schedulers.
+ */
+@Injectable()
+export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly workers: Worker[] = [];
+  private subscriber: Redis | undefined;
+  private stopBoot: (() => void) | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly redis: RedisService,
+    private readonly queues: OrchestratorQueues,
+    private readonly reconciler: SchedulerReconciler,
+    private readonly coordinator: RunCoordinator,
+    private readonly monitor: RunMonitor,
+    private readonly ticker: InstigatorTicker,
+    private readonly executor: RunExecutor,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const handle = await runOrRetryInBackground(
+      'starting the orchestrator daemon',
+      () => this.start(),
+      this.log,
+      isConnectivityError,
+    );
+    this.stopBoot = () => handle.stop();
+  }
+
+  private async start(): Promise<void> {
+    await this.reconciler.syncDefinitions();
+    if (this.workers.length === 0) {
+      await this.subscribeToCancels();
+      this.startWorkers();
+    }
+    await this.reconciler.reconcileAll();
+    await this.queues.wakeCoordinator();
+    this.log.info({ workerId: this.executor.workerId }, 'orchestrator daemon and run workers started');
+  }
+
+  private startWorkers(): void {
+    const settings = this.config.orchestrator;
+    this.addWorker(RUNS_QUEUE, settings.runWorkerConcurrency, async (job, signal) => {
+      const data = job.data as ExecuteRunJob;
+      await this.executor.execute(data.runId, data.attempt, signal);
+    });
+    this.addWorker(INSTIGATORS_QUEUE, 4, async (job) => {
+      const data = job.data as TickJob;
+      const outcome =
+        data.kind === 'sensor'
+          ? await this.ticker.tickSensor(data.name)
+          : await this.ticker.tickSchedule(data.name, scheduledTimeOf(job, data));
+      return { outcome };
+    });
+    this.addWorker(CONTROL_QUEUE, 2, async (job) => {
+      if (job.name === 'monitor') {
+        return this.monitor.sweep();
+      }
+      const pass = await this.coordinator.pass();
+      if (pass.full) {
+        await this.queues.wakeCoordinator();
+      }
+      return pass;
+    });
+  }
+
+  private addWorker(
+    queue: string,
+    concurrency: number,
+    process: (job: Job, signal?: AbortSignal) => Promise<unknown>,
+  ): void {
+    const worker = new Worker(queue, (job, _token, signal) => process(job, signal), {
+      connection: this.redis.createBullConnection(),
+      prefix: this.config.redis.prefix,
+      concurrency,
+      // Runs hold their BullMQ job while they execute; the PostgreSQL heartbeat, not the lock, decides
+      // whether a worker died, so a stalled lock only re-delivers a job the executor then ignores.
+      maxStalledCount: 1,
+    });
+    worker.on('error', (error) => this.log.warn({ err: error, queue }, 'orchestrator worker error'));
+    worker.on('failed', (job, error) =>
+      this.log.warn({ err: error, queue, jobId: job?.id }, 'orchestrator job failed'),
+    );
+    this.workers.push(worker);
+  }
+
+  private async subscribeToCancels(): Promise<void> {
+    this.subscriber = this.redis.createSubscriber();
+    this.subscriber.on('message', (_channel: string, runId: string) => {
+      if (this.executor.abort(runId)) {
+        this.log.info({ runId }, 'aborting run: cancellation requested');
+      }
+    });
+    await this.subscriber.subscribe(this.queues.cancelChannel);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopBoot?.();
+    // Let active runs finish within most of the shutdown budget; a run cut short keeps its STARTED
+    // status and is resumed by the monitor of another worker once its heartbeat is stale.
+    const grace = Math.max(500, this.config.http.shutdownTimeoutMs - 3000);
+    const closing = Promise.allSettled(this.workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), grace);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await Promise.allSettled(this.workers.map((w) => w.close(true)));
+    }
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+}

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { LOGGER } from '../../infra/logging/logging.module.js';
+import {
+  executeSteps,
+  isTerminal,
+  makeEvent,
+  resolveRunConfig,
+  type ExecutionOutcome,
+  type RepositoryDefinition,
+} from '../core/index.js';
+import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
+import { ORCH_HOST_VALUES } from '../host-values.js';
+import type { RunRecord } from '../storage/records.js';
+import { RunRepository } from '../storage/run.repository.js';
+import { ORCH_WORKSPACE } from '../workspace.js';
+import { PgRunHost } from './pg-run-host.js';
+
+interface ActiveRun {
+  readonly controller: AbortController;
+  readonly attempt: number;
+}
+
+/**
+ * Executes runs handed over by the coordinator (or the monitor, for a resumed attempt). Every write is
+ * a compare-and-set fenced by the attempt number, so a duplicate or stale delivery does nothing and a
+ * worker presumed dead cannot overwrite its successor's result.
+ */
+@Injectable()
+export class RunExecutor implements OnApplicationShutdown {
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly active = new Map<string, ActiveRun>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(ORCH_WORKSPACE) private readonly workspace: RepositoryDefinition,
+    @Inject(ORCH_HOST_VALUES) private readonly hostValues: Readonly<Record<string, unknown>>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly runs: RunRepository,
+    private readonly queues: OrchestratorQueues,
+  ) {}
+
+  /** Aborts a run executing in this process (a cancel broadcast arrived). */
+  abort(runId: string): boolean {
+    const active = this.active.get(runId);
+    active?.controller.abort();
+    return active !== undefined;
+  }
+
+  activeRunIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  private startHeartbeat(): void {
+    this.heartbeat ??= setInterval(() => {
+      this.runs.heartbeat(this.activeRunIds(), this.workerId).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'run heartbeat failed');
+      });
+    }, this.config.orchestrator.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  async execute(runId: string, attempt: number, signal?: AbortSignal): Promise<void> {
+    // The common case first: a fresh launch moves STARTING → STARTED in one statement.
+    let claimed = await this.runs.transition(runId, {
+      from: ['STARTING'],
+      to: 'STARTED',
+      fence: attempt,
+      workerId: this.workerId,
+      events: [
+        makeEvent('RUN_START', 'Started execution of the run.', { data: { workerId: this.workerId } }),
+      ],
+    });
+    if (!claimed) {
+      const run = await this.runs.get(runId);
+      if (!run || isTerminal(run.status) || run.resumeAttempts !== attempt || run.workerId) {
+        return;
+      }
+      if (run.status === 'CANCELING') {
+        await this.finishCanceled(run, attempt, 'The run was canceled before it started.');
+        return;
+      }
+      if (run.status !== 'STARTED') {
+        return;
+      }
+      claimed = await this.runs.claimResume(
+        runId,
+        attempt,
+        this.workerId,
+        makeEvent('ENGINE_EVENT', `Resuming the run on worker ${this.workerId} (attempt ${attempt}).`, {
+          data: { workerId: this.workerId, attempt },
+        }),
+      );
+      if (!claimed) {
+        return;
+      }
+    }
+    const controller = new AbortController();
+    const onBullAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onBullAbort, { once: true });
+    this.active.set(runId, { controller, attempt });
+    this.startHeartbeat();
+    try {
+      const outcome = await this.runPlan(claimed, controller.signal);
+      await this.finish(claimed, attempt, outcome);
+    } catch (error) {
+      // An infrastructure failure (database or Redis gone): leave the run STARTED. Its heartbeat stops
+      // with this attempt, and the monitor resumes it elsewhere or fails it.
+      this.log.error({ err: error, runId }, 'run execution interrupted by an infrastructure error');
+    } finally {
+      signal?.removeEventListener('abort', onBullAbort);
+      this.active.delete(runId);
+      const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
+      if (maxConcurrentRuns >= 0 || tagConcurrencyLimits.length > 0) {
+        // A slot is free: let queued runs in without waiting for the next periodic pass.
+        await this.queues.wakeCoordinator().catch(() => undefined);
+      }
+    }
+  }
+
+  private async runPlan(run: RunRecord, signal: AbortSignal): Promise<ExecutionOutcome> {
+    const host = new PgRunHost(this.runs, run.runId, () => this.queues.isCancelRequested(run.runId));
+    const job = this.workspace.jobs.get(run.jobName);
+    if (!job) {
+      return {
+        status: 'FAILURE',
+        failedSteps: [],
+        reason: 'JOB_INITIALIZATION_FAILURE',
+        error: {
+          name: 'UnknownJob',
+          message: `job "${run.jobName}" is not defined in this worker's workspace`,
+        },
+      };
+    }
+    const { config, problems } = resolveRunConfig(job, run.runConfig);
+    if (!config) {
+      return {
+        status: 'FAILURE',
+        failedSteps: [],
+        reason: 'JOB_INITIALIZATION_FAILURE',
+        error: {
+          name: 'RunConfigError',
+          message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+        },
+      };
+    }
+    // Only a resumed attempt or a re-execution can find outputs already stored.
+    const done = run.resumeAttempts > 0 || run.parentRunId ? await this.runs.completedSteps(run.runId) : [];
+    if (done.length > 0) {
+      host.record(
+        makeEvent(
+          'ENGINE_EVENT',
+          `Reusing the stored outputs of ${done.length} step(s): ${done.join(', ')}.`,
+          {
+            data: { reusedSteps: done },
+          },
+        ),
+      );
+    }
+    const outcome = await executeSteps({
+      job,
+      runId: run.runId,
+      config,
+      host,
+      done,
+      signal,
+      hostValues: this.hostValues,
+    });
+    await host.flush();
+    return outcome;
+  }
+
+  private async finish(run: RunRecord, attempt: number, outcome: ExecutionOutcome): Promise<void> {
+    if (outcome.status === 'CANCELED') {
+      await this.finishCanceled(run, attempt, `Execution of run for "${run.jobName}" was canceled.`);
+      return;
+    }
+    const success = outcome.status === 'SUCCESS';
+    const finished = await this.runs.transition(run.runId, {
+      from: ['STARTED', 'CANCELING'],
+      to: success ? 'SUCCESS' : 'FAILURE',
+      fence: attempt,
+      ...(success ? {} : { failureReason: outcome.reason ?? 'RUN_EXCEPTION' }),
+      events: [
+        success
+          ? makeEvent('RUN_SUCCESS', `Finished execution of run for "${run.jobName}".`)
+          : makeEvent(
+              'RUN_FAILURE',
+              `Execution of run for "${run.jobName}" failed: ${outcome.error?.message ?? ''}`,
+              {
+                data: { reason: outcome.reason, failedSteps: outcome.failedSteps, error: outcome.error },
+              },
+            ),
+      ],
+    });
+    if (!finished) {
+      this.log.warn(
+        { runId: run.runId, attempt },
+        'run finished after it was handed to another attempt; result dropped',
+      );
+    }
+  }
+
+  private async finishCanceled(run: RunRecord, attempt: number, message: string): Promise<void> {
+    await this.runs.transition(run.runId, {
+      from: ['CANCELING', 'STARTED'],
+      to: 'CANCELED',
+      fence: attempt,
+      events: [makeEvent('RUN_CANCELED', message)],
+    });
+  }
+
+  onApplicationShutdown(): void {
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import type { AppConfig } from '../config/app-config.js';
+import { siteRepository } from '../site/repository.js';
+import { mergeRepositories, type RepositoryDefinition } from './core/index.js';
+
+export const ORCH_WORKSPACE = Symbol('ORCH_WORKSPACE');
+
+function isRepository(value: unknown): value is RepositoryDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'repository';
+}
+
+/**
+ * Every definition this hub serves: the site repository plus the repositories exported by the modules
+ * listed in ORCH_CODE_LOCATIONS (Dagster's code locations), merged into one namespace.
+ */
+export async function loadWorkspace(config: AppConfig): Promise<RepositoryDefinition> {
+  const repositories = [siteRepository];
+  for (const location of config.orchestrator.codeLocations) {
+    const url = pathToFileURL(isAbsolute(location) ? location : resolve(process.cwd(), location)).href;
+    const loaded = (await import(url)) as Record<string, unknown>;
+    const found = Object.values(loaded).filter(isRepository);
+    if (found.length === 0) {
+      throw new Error(`ORCH_CODE_LOCATIONS: ${location} exports no repository() definition`);
+    }
+    repositories.push(...found);
+  }
+  return mergeRepositories('workspace', repositories);
+}

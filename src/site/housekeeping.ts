@@ -1,0 +1,75 @@
+import { graph, hostResource, op, schedule } from '../orchestrator/core/index.js';
+
+/** What housekeeping needs from the hub's storage; the worker binds its PostgreSQL implementation. */
+export interface OrchestratorMaintenance {
+  /** Deletes SKIPPED ticks that started before `cutoff`; returns how many. */
+  deleteSkippedTicksBefore(cutoff: Date): Promise<number>;
+  /** Deletes the events (except asset materializations) of finished runs created before `cutoff`. */
+  deleteRunEventsBefore(cutoff: Date): Promise<number>;
+  /** The operator's default event retention (ORCH_EVENT_RETENTION_DAYS). */
+  readonly eventRetentionDays: number;
+}
+
+export const MAINTENANCE = 'orchestrator_maintenance';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const dropSkippedTicks = op<{ olderThanDays: number }>(
+  {
+    name: 'drop_skipped_ticks',
+    description:
+      'Drop SKIPPED sensor and schedule ticks older than `olderThanDays` (Dagster keeps them 7 days)',
+    config: {
+      type: 'object',
+      properties: { olderThanDays: { type: 'number', minimum: 0, default: 7 } },
+      additionalProperties: false,
+    },
+    requiredResources: [MAINTENANCE],
+  },
+  async (ctx) => {
+    const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
+    const deleted = await maintenance.deleteSkippedTicksBefore(
+      new Date(Date.now() - ctx.config.olderThanDays * DAY_MS),
+    );
+    ctx.log.info(`dropped ${deleted} skipped tick(s)`, { deleted });
+    return deleted;
+  },
+);
+
+export const dropOldRunEvents = op<{ retentionDays?: number }>(
+  {
+    name: 'drop_old_run_events',
+    description:
+      'Drop the events of finished runs older than the retention (ORCH_EVENT_RETENTION_DAYS unless configured); asset materializations are kept',
+    config: {
+      type: 'object',
+      properties: { retentionDays: { type: 'number', minimum: 0 } },
+      additionalProperties: false,
+    },
+    requiredResources: [MAINTENANCE],
+  },
+  async (ctx) => {
+    const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
+    const days = ctx.config.retentionDays ?? maintenance.eventRetentionDays;
+    const deleted = await maintenance.deleteRunEventsBefore(new Date(Date.now() - days * DAY_MS));
+    ctx.log.info(`dropped ${deleted} event(s) of runs older than ${days} day(s)`, { deleted, days });
+    return deleted;
+  },
+);
+
+export const housekeeping = graph(
+  'housekeeping',
+  ({ call }) => {
+    call(dropSkippedTicks);
+    call(dropOldRunEvents);
+  },
+  { description: "Trims the orchestrator's own history: old skipped ticks and old runs' events" },
+).toJob({ resources: { [MAINTENANCE]: hostResource<OrchestratorMaintenance>(MAINTENANCE) } });
+
+export const housekeepingWeekly = schedule({
+  name: 'housekeeping_weekly',
+  description: 'Runs housekeeping every Sunday at 03:00 UTC',
+  job: housekeeping,
+  cron: '0 3 * * 0',
+  timezone: 'UTC',
+  defaultStatus: 'RUNNING',
+});
