@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       const creds = await json<{ client_id: string; client_secret: string }>(
         await fetch(`${hub.url}/sites/bench-${i}:generateCredentials`, {
           method: 'POST',
-          headers: auth(admin),
+          headers: { authorization: `Bearer ${admin}` },
         }),
       );
       siteTokens.push(await token(hub.url, { grant_type: 'client_credentials', ...creds }));

@@ -196,12 +196,20 @@ class EnvironmentVariables {
   REGISTRY_PATH?: string;
 
   @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  OPERATION_RETENTION_DAYS = 30;
+
+  @Transform(toInteger)
   @IsInt({ message: 'ORCH_MAX_CONCURRENT_RUNS must be an integer (-1 for no limit)' })
   @Min(-1)
   ORCH_MAX_CONCURRENT_RUNS = 10;
 
   @IsString()
   ORCH_TAG_CONCURRENCY_LIMITS = '[]';
+
+  @IsString()
+  ORCH_SENSOR_INTERVALS = '{}';
 
   @Transform(toInteger)
   @IsInt()
@@ -324,6 +332,33 @@ export interface OrchestratorConfig {
   readonly outboxRetryMs: number;
   /** Module paths whose default export is a repository, served beside src/site (Dagster's code locations). */
   readonly codeLocations: readonly string[];
+  /** Per-sensor minimum intervals in seconds, overriding the definitions' own. */
+  readonly sensorIntervals: Readonly<Record<string, number>>;
+}
+
+function parseSensorIntervals(text: string, problems: string[]): Record<string, number> {
+  const where = 'ORCH_SENSOR_INTERVALS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text || '{}');
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(
+      `${where}: must be a JSON object of sensor names to seconds, like {"expire_stale_claims": 30}`,
+    );
+    return {};
+  }
+  const intervals: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(parsed)) {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0.05) {
+      problems.push(`${where}.${name}: must be a number of seconds, at least 0.05`);
+    } else {
+      intervals[name] = seconds;
+    }
+  }
+  return intervals;
 }
 
 function parseTagLimits(text: string, problems: string[]): TagConcurrencyLimit[] {
@@ -406,6 +441,7 @@ export interface AppConfig {
   readonly health: { readonly timeoutMs: number };
   /** The workflow registry file; the one shipped in src/site when unset. */
   readonly registryPath?: string;
+  readonly jobs: { readonly operationRetentionDays: number };
   readonly auth: {
     readonly tokenTtlSeconds: number;
     readonly tokenRateLimit: number;
@@ -482,6 +518,7 @@ export function loadConfig(
     problems.push('ADMIN_USERNAME: required when ADMIN_PASSWORD is set');
   }
   const tagConcurrencyLimits = parseTagLimits(env.ORCH_TAG_CONCURRENCY_LIMITS, problems);
+  const sensorIntervals = parseSensorIntervals(env.ORCH_SENSOR_INTERVALS, problems);
   if (env.ORCH_WORKER_TIMEOUT_MS <= env.ORCH_HEARTBEAT_INTERVAL_MS) {
     problems.push('ORCH_WORKER_TIMEOUT_MS: must be longer than ORCH_HEARTBEAT_INTERVAL_MS');
   }
@@ -518,6 +555,7 @@ export function loadConfig(
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
     ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),
+    jobs: { operationRetentionDays: env.OPERATION_RETENTION_DAYS },
     auth: {
       tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
       tokenRateLimit: env.TOKEN_RATE_LIMIT,
@@ -546,6 +584,7 @@ export function loadConfig(
       codeLocations: env.ORCH_CODE_LOCATIONS.split(',')
         .map((p) => p.trim())
         .filter((p) => p.length > 0),
+      sensorIntervals,
     },
     metadata: {
       ...(env.METADATA_SCHEMA_PATH ? { schemaPath: env.METADATA_SCHEMA_PATH } : {}),

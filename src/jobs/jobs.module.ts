@@ -25,6 +25,6 @@ import { JobsService } from './jobs.service.js';
     OperationsRepository,
     OperationsService,
   ],
-  exports: [RegistryService, JobsService, OperationsService],
+  exports: [RegistryService, JobsService, OperationsService, JobClaimsStore],
 })
 export class JobsCoreModule {}

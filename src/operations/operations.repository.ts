@@ -81,6 +81,10 @@ export class OperationsRepository {
       .toArray();
   }
 
+  countExpiredOpen(now: Date): Promise<number> {
+    return this.operations.countDocuments({ done: false, expire_time: { $lte: now } });
+  }
+
   findExpiredOpen(now: Date, limit: number): Promise<OperationDoc[]> {
     return this.operations
       .find({ done: false, expire_time: { $lte: now } }, { projection: { _id: 0 } })

@@ -140,6 +140,11 @@ export class OperationsService {
     return toOperationDto(updated);
   }
 
+  /** How many open operations are past their lease. */
+  countStale(now = new Date()): Promise<number> {
+    return this.operations.countExpiredOpen(now);
+  }
+
   /** Marks every open operation past its lease as failed with DEADLINE_EXCEEDED and frees its job. */
   async expireStale(now = new Date(), limit = 500): Promise<string[]> {
     const expired: string[] = [];

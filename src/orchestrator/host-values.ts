@@ -1,7 +1,12 @@
+import { RevocationsRepository } from '../auth/revocations.repository.js';
 import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { JobClaimsStore } from '../jobs/job-claims.store.js';
+import { OperationsService } from '../operations/operations.service.js';
 import { MAINTENANCE, type OrchestratorMaintenance } from '../site/housekeeping.js';
-import type { InstigatorRepository } from './storage/instigator.repository.js';
-import type { RunRepository } from './storage/run.repository.js';
+import { HUB_CLAIMS, type HubClaims } from '../site/job-claims.js';
+import { InstigatorRepository } from './storage/instigator.repository.js';
+import { RunRepository } from './storage/run.repository.js';
 
 export const ORCH_HOST_VALUES = Symbol('ORCH_HOST_VALUES');
 
@@ -13,11 +18,35 @@ export function buildHostValues(
   config: AppConfig,
   runs: RunRepository,
   instigators: InstigatorRepository,
+  operations: OperationsService,
+  claims: JobClaimsStore,
+  revocations: RevocationsRepository,
 ): Readonly<Record<string, unknown>> {
   const maintenance: OrchestratorMaintenance = {
     eventRetentionDays: config.orchestrator.eventRetentionDays,
     deleteSkippedTicksBefore: (cutoff) => instigators.deleteSkippedTicksBefore(cutoff),
     deleteRunEventsBefore: (cutoff) => runs.deleteEventsOfRunsBefore(cutoff),
+    operationRetentionDays: config.jobs.operationRetentionDays,
+    deleteFinishedOperationsBefore: (cutoff) => operations.sweepFinished(cutoff),
+    sweepAuthAndClaimLeftovers: async (now) => ({
+      revokedTokens: await revocations.sweepExpired(now),
+      // A claim slot is only needed until its version is written, which takes milliseconds.
+      claimSlots: await claims.sweep(new Date(now.getTime() - 60 * 60 * 1000)),
+    }),
   };
-  return Object.freeze({ [MAINTENANCE]: maintenance });
+  const hubClaims: HubClaims = {
+    countStaleClaims: () => operations.countStale(new Date()),
+    expireStaleClaims: () => operations.expireStale(new Date()),
+  };
+  return Object.freeze({ [MAINTENANCE]: maintenance, [HUB_CLAIMS]: hubClaims });
 }
+
+/** The providers `buildHostValues` takes, in order. */
+export const HOST_VALUE_DEPENDENCIES = [
+  APP_CONFIG,
+  RunRepository,
+  InstigatorRepository,
+  OperationsService,
+  JobClaimsStore,
+  RevocationsRepository,
+] as const;

@@ -11,7 +11,7 @@ import { OutboxRelay } from './daemon/outbox-relay.js';
 import { RunCoordinator } from './daemon/run-coordinator.js';
 import { RunMonitor } from './daemon/run-monitor.js';
 import { SchedulerReconciler } from './daemon/scheduler-reconciler.js';
-import { buildHostValues, ORCH_HOST_VALUES } from './host-values.js';
+import { buildHostValues, HOST_VALUE_DEPENDENCIES, ORCH_HOST_VALUES } from './host-values.js';
 import { EventRepository } from './storage/event.repository.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
 import { LockRepository } from './storage/lock.repository.js';
@@ -47,7 +47,7 @@ const SHARED = [
     },
     {
       provide: ORCH_HOST_VALUES,
-      inject: [APP_CONFIG, RunRepository, InstigatorRepository],
+      inject: [...HOST_VALUE_DEPENDENCIES],
       useFactory: buildHostValues,
     },
     ...SHARED,

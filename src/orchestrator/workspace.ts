@@ -26,5 +26,31 @@ export async function loadWorkspace(config: AppConfig): Promise<RepositoryDefini
     }
     repositories.push(...found);
   }
-  return mergeRepositories('workspace', repositories);
+  return withSensorIntervals(
+    mergeRepositories('workspace', repositories),
+    config.orchestrator.sensorIntervals,
+  );
+}
+
+/** Applies ORCH_SENSOR_INTERVALS; naming a sensor that does not exist stops the boot. */
+function withSensorIntervals(
+  workspace: RepositoryDefinition,
+  intervals: Readonly<Record<string, number>>,
+): RepositoryDefinition {
+  const unknown = Object.keys(intervals).filter((name) => !workspace.sensors.has(name));
+  if (unknown.length > 0) {
+    throw new Error(`ORCH_SENSOR_INTERVALS names unknown sensor(s): ${unknown.join(', ')}`);
+  }
+  if (Object.keys(intervals).length === 0) {
+    return workspace;
+  }
+  const sensors = new Map(
+    [...workspace.sensors].map(([name, definition]) => [
+      name,
+      intervals[name] === undefined
+        ? definition
+        : Object.freeze({ ...definition, minimumIntervalSeconds: intervals[name] }),
+    ]),
+  );
+  return Object.freeze({ ...workspace, sensors });
 }

@@ -34,15 +34,24 @@ describe('site definitions', () => {
         cutoffs.events = cutoff;
         return Promise.resolve(5);
       },
+      operationRetentionDays: 14,
+      deleteFinishedOperationsBefore: (cutoff) => {
+        cutoffs.operations = cutoff;
+        return Promise.resolve(3);
+      },
+      sweepAuthAndClaimLeftovers: () => Promise.resolve({ revokedTokens: 1, claimSlots: 4 }),
     };
     const result = await executeInProcess(housekeeping, { host: { [MAINTENANCE]: maintenance } });
     expect(result.success).toBe(true);
     expect(result.output('drop_skipped_ticks')).toBe(2);
     expect(result.output('drop_old_run_events')).toBe(5);
+    expect(result.output('drop_finished_operations')).toBe(3);
+    expect(result.output('sweep_revocations_and_claim_slots')).toEqual({ revokedTokens: 1, claimSlots: 4 });
     const days = (date: Date | undefined): number =>
       Math.round((Date.now() - (date?.getTime() ?? 0)) / 86_400_000);
     expect(days(cutoffs.ticks)).toBe(7);
     expect(days(cutoffs.events)).toBe(30);
+    expect(days(cutoffs.operations)).toBe(14);
   });
 
   it('registers a weekly housekeeping schedule, running by default', () => {
@@ -50,6 +59,10 @@ describe('site definitions', () => {
       cron: '0 3 * * 0',
       defaultStatus: 'RUNNING',
     });
-    expect([...siteRepository.jobs.keys()].sort()).toEqual(['hello', 'housekeeping']);
+    expect([...siteRepository.jobs.keys()].sort()).toEqual(['expire_claims', 'hello', 'housekeeping']);
+    expect(siteRepository.sensors.get('expire_stale_claims')).toMatchObject({
+      minimumIntervalSeconds: 60,
+      defaultStatus: 'RUNNING',
+    });
   });
 });

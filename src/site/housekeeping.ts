@@ -8,6 +8,12 @@ export interface OrchestratorMaintenance {
   deleteRunEventsBefore(cutoff: Date): Promise<number>;
   /** The operator's default event retention (ORCH_EVENT_RETENTION_DAYS). */
   readonly eventRetentionDays: number;
+  /** Deletes job operations that finished before `cutoff`; returns how many. */
+  deleteFinishedOperationsBefore(cutoff: Date): Promise<number>;
+  /** How long finished operations are kept (OPERATION_RETENTION_DAYS). */
+  readonly operationRetentionDays: number;
+  /** Drops revoked-token entries of tokens that have expired anyway, and claim write slots long applied. */
+  sweepAuthAndClaimLeftovers(now: Date): Promise<{ revokedTokens: number; claimSlots: number }>;
 }
 
 export const MAINTENANCE = 'orchestrator_maintenance';
@@ -56,13 +62,55 @@ export const dropOldRunEvents = op<{ retentionDays?: number }>(
   },
 );
 
+export const dropFinishedOperations = op<{ retentionDays?: number }>(
+  {
+    name: 'drop_finished_operations',
+    description:
+      'Delete job operations finished longer ago than the retention (OPERATION_RETENTION_DAYS unless configured)',
+    config: {
+      type: 'object',
+      properties: { retentionDays: { type: 'number', minimum: 0 } },
+      additionalProperties: false,
+    },
+    requiredResources: [MAINTENANCE],
+  },
+  async (ctx) => {
+    const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
+    const days = ctx.config.retentionDays ?? maintenance.operationRetentionDays;
+    const deleted = await maintenance.deleteFinishedOperationsBefore(new Date(Date.now() - days * DAY_MS));
+    ctx.log.info(`dropped ${deleted} operation(s) finished over ${days} day(s) ago`, { deleted, days });
+    return deleted;
+  },
+);
+
+export const sweepLeftovers = op(
+  {
+    name: 'sweep_revocations_and_claim_slots',
+    description:
+      'Drop revocations of tokens that have expired anyway, and write slots of long-applied claim changes',
+    requiredResources: [MAINTENANCE],
+  },
+  async (ctx) => {
+    const swept = await (ctx.resources[MAINTENANCE] as OrchestratorMaintenance).sweepAuthAndClaimLeftovers(
+      new Date(),
+    );
+    ctx.log.info(`dropped ${swept.revokedTokens} revocation(s) and ${swept.claimSlots} claim slot(s)`, swept);
+    return swept;
+  },
+);
+
 export const housekeeping = graph(
   'housekeeping',
   ({ call }) => {
     call(dropSkippedTicks);
     call(dropOldRunEvents);
+    call(dropFinishedOperations);
+    call(sweepLeftovers);
   },
-  { description: "Trims the orchestrator's own history: old skipped ticks and old runs' events" },
+  {
+    description:
+      "Trims history: old skipped ticks, old runs' events, long-finished job operations, expired revocations and applied claim slots",
+  },
 ).toJob({ resources: { [MAINTENANCE]: hostResource<OrchestratorMaintenance>(MAINTENANCE) } });
 
 export const housekeepingWeekly = schedule({

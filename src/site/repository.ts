@@ -1,6 +1,7 @@
-import { repository } from '../orchestrator/core/index.js';
+import { hostResource, repository } from '../orchestrator/core/index.js';
 import { hello } from './hello.js';
 import { housekeeping, housekeepingWeekly } from './housekeeping.js';
+import { expireClaims, expireStaleClaimsSensor, HUB_CLAIMS, type HubClaims } from './job-claims.js';
 
 /**
  * The hub's own definitions (the equivalent of nmdc_runtime.site.repository). To add a job, sensor or
@@ -9,7 +10,9 @@ import { housekeeping, housekeepingWeekly } from './housekeeping.js';
  */
 export const siteRepository = repository({
   name: 'runtime_hub',
-  jobs: [hello, housekeeping],
-  sensors: [],
+  jobs: [hello, housekeeping, expireClaims],
+  sensors: [expireStaleClaimsSensor],
   schedules: [housekeepingWeekly],
+  // Services of the hub that sensors use; the hosting process binds them (see orchestrator/host-values.ts).
+  resources: { [HUB_CLAIMS]: hostResource<HubClaims>(HUB_CLAIMS) },
 });
