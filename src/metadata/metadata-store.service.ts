@@ -144,28 +144,38 @@ export class MetadataStore {
    * batch itself or already stored. One query per collection involved.
    */
   async checkBatchAgainstStore(batch: MetadataBatch): Promise<FieldProblem[]> {
+    return [...(await this.existingIdProblems(batch)), ...(await this.referenceProblems(batch))];
+  }
+
+  /** Ids of the batch that are already stored. */
+  async existingIdProblems(batch: MetadataBatch): Promise<FieldProblem[]> {
     const problems: FieldProblem[] = [];
-    const inBatch = new Set<string>();
-    const pointerOf = new Map<string, string>();
-    for (const [collection, docs] of batch) {
-      docs.forEach((doc, i) => {
-        if (typeof doc.id === 'string') {
-          inBatch.add(doc.id);
-          pointerOf.set(`${collection}\u0000${doc.id}`, `/${escapePointer(collection)}/${i}/id`);
-        }
-      });
-    }
     for (const [collection, docs] of batch) {
       const ids = docs.map((doc) => doc.id).filter((id): id is string => typeof id === 'string');
       const existing = await this.documents.existingIds(collection, ids);
-      for (const id of existing) {
-        problems.push({
-          path: pointerOf.get(`${collection}\u0000${id}`) ?? `/${collection}`,
-          message: `${id} already exists in ${collection}; change stored documents with queries:run update or a changesheet`,
-        });
+      docs.forEach((doc, i) => {
+        if (typeof doc.id === 'string' && existing.has(doc.id)) {
+          problems.push({
+            path: `/${escapePointer(collection)}/${i}/id`,
+            message: `${doc.id} already exists in ${collection}; change stored documents with queries:run update or a changesheet`,
+          });
+        }
+      });
+    }
+    return problems;
+  }
+
+  /** References (`associated_studies`, `has_input`, …) to ids found neither in the batch nor in the store. */
+  async referenceProblems(batch: MetadataBatch): Promise<FieldProblem[]> {
+    const problems: FieldProblem[] = [];
+    const inBatch = new Set<string>();
+    for (const docs of batch.values()) {
+      for (const doc of docs) {
+        if (typeof doc.id === 'string') {
+          inBatch.add(doc.id);
+        }
       }
     }
-
     const unresolved = new Map<string, { path: string; id: string }[]>();
     for (const [collection, docs] of batch) {
       docs.forEach((doc, i) => {
@@ -246,6 +256,7 @@ export class MetadataStore {
     collection: string,
     docs: readonly MetadataDoc[],
     mode: 'insert' | 'upsert',
+    at = '',
   ): Promise<PutResult> {
     const spec = this.schema.collection(collection);
     if (!spec?.hasId) {
@@ -255,7 +266,7 @@ export class MetadataStore {
           : `${collection} is not a metadata collection`,
       );
     }
-    const problems = this.validateDocuments(collection, docs);
+    const problems = docs.flatMap((doc, i) => this.schema.validateDocument(collection, doc, `${at}/${i}`));
     if (problems.length > 0) {
       throw unprocessable(`Documents for ${collection} do not match the schema`, problems);
     }
@@ -297,9 +308,23 @@ export class MetadataStore {
   async putBatch(batch: MetadataBatch, mode: 'insert' | 'upsert'): Promise<Record<string, PutResult>> {
     const results: Record<string, PutResult> = {};
     for (const [collection, docs] of batch) {
-      results[collection] = await this.putDocuments(collection, docs, mode);
+      results[collection] = await this.putDocuments(collection, docs, mode, `/${escapePointer(collection)}`);
     }
     return results;
+  }
+
+  /**
+   * Checks and writes a JSON submission the way the metadata-in job applies it: everything a submission
+   * is checked for except "already stored", because a retried job finds the documents it wrote before
+   * (identical ones count as unchanged; different ones are refused).
+   */
+  async applySubmission(payload: unknown): Promise<Record<string, PutResult>> {
+    const check = this.checkBatch(payload);
+    const problems = check.problems.length > 0 ? check.problems : await this.referenceProblems(check.batch);
+    if (problems.length > 0) {
+      throw unprocessable('The submission is not valid any more', problems);
+    }
+    return this.putBatch(check.batch, 'insert');
   }
 
   /** Every document of a collection in id order, without `_id` (for exports). */
