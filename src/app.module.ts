@@ -17,7 +17,10 @@ import { BootMigrations } from './infra/postgres/boot-migrations.js';
 import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
+import { MetadataCoreModule } from './metadata/metadata-core.module.js';
+import { MetadataModule } from './metadata/metadata.module.js';
 import { OrchestratorApiModule, OrchestratorWorkerModule } from './orchestrator/orchestrator.module.js';
+import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -29,6 +32,8 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   SitesModule,
   JobsApiModule,
   OrchestratorApiModule,
+  MetadataModule,
+  PidsModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
@@ -52,6 +57,7 @@ export class AppModule {
         CommonModule,
         AuthCoreModule,
         JobsCoreModule,
+        MetadataCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

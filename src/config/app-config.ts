@@ -276,6 +276,34 @@ class EnvironmentVariables {
 
   @IsString()
   ORCH_CODE_LOCATIONS = '';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  METADATA_SCHEMA_PATH?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 86400)
+  METADATA_QUERY_CURSOR_TTL_SECONDS = 3600;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  METADATA_OPEN_CURSORS_MAX = 64;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(5)
+  @Max(600)
+  METADATA_OPEN_CURSOR_IDLE_SECONDS = 120;
+
+  @Matches(/^[0-9][a-z]{0,6}[0-9]$/, {
+    message: 'PID_SHOULDER must be a digit, up to 6 lower-case letters and a digit (e.g. 11)',
+  })
+  PID_SHOULDER = '11';
 }
 
 export interface TagConcurrencyLimit {
@@ -423,6 +451,14 @@ export interface AppConfig {
     readonly hubSiteId: string;
   };
   readonly orchestrator: OrchestratorConfig;
+  readonly metadata: {
+    /** A JSON Schema file replacing the shipped one; absent means the shipped schema. */
+    readonly schemaPath?: string;
+    readonly queryCursorTtlSeconds: number;
+    readonly openCursorsMax: number;
+    readonly openCursorIdleSeconds: number;
+    readonly pidShoulder: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -549,6 +585,13 @@ export function loadConfig(
         .map((p) => p.trim())
         .filter((p) => p.length > 0),
       sensorIntervals,
+    },
+    metadata: {
+      ...(env.METADATA_SCHEMA_PATH ? { schemaPath: env.METADATA_SCHEMA_PATH } : {}),
+      queryCursorTtlSeconds: env.METADATA_QUERY_CURSOR_TTL_SECONDS,
+      openCursorsMax: env.METADATA_OPEN_CURSORS_MAX,
+      openCursorIdleSeconds: env.METADATA_OPEN_CURSOR_IDLE_SECONDS,
+      pidShoulder: env.PID_SHOULDER,
     },
   });
 }

@@ -45,8 +45,13 @@ export class UnprocessableError extends DomainError {
   readonly status = 422;
   readonly code: string;
   readonly title = 'Unprocessable Content';
-  constructor(message: string, errors?: readonly FieldProblem[], code = 'unprocessable') {
-    super(message, errors);
+  constructor(
+    message: string,
+    errors?: readonly FieldProblem[],
+    code = 'unprocessable',
+    extra?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message, errors, extra);
     this.code = code;
   }
 }

@@ -39,6 +39,14 @@ export interface FilterPolicy {
   readonly fields: readonly string[] | 'any';
 }
 
+const LISTED_AT_MOST = 40;
+
+/** Names for an error message; a schema class can have hundreds of slots, so long lists are cut. */
+function listSome(names: readonly string[]): string {
+  const shown = names.slice(0, LISTED_AT_MOST).join(', ');
+  return names.length > LISTED_AT_MOST ? `${shown}, … (${names.length} in all)` : shown;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -178,12 +186,22 @@ function checkQuery(
       continue;
     }
     if (!fieldAllowed(key, policy)) {
-      const allowed = policy.fields === 'any' ? '' : `; filterable fields: ${policy.fields.join(', ')}`;
+      const allowed = policy.fields === 'any' ? '' : `; filterable fields: ${listSome(policy.fields)}`;
       problems.push({ path: at, message: `field "${key}" cannot be filtered on${allowed}` });
       continue;
     }
     checkFieldCondition(key, value, at, problems, depth);
   }
+}
+
+/**
+ * Checks an already parsed MongoDB query against the operator allow-list and the policy's fields;
+ * returns every problem, each with a JSON pointer into the query.
+ */
+export function checkFilter(query: unknown, policy: FilterPolicy): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  checkQuery(query, '', policy, problems, 0);
+  return problems;
 }
 
 /**
@@ -204,8 +222,7 @@ export function parseFilter(raw: string | undefined, policy: FilterPolicy): Reco
       'invalid_filter',
     );
   }
-  const problems: FieldProblem[] = [];
-  checkQuery(parsed, '', policy, problems, 0);
+  const problems = checkFilter(parsed, policy);
   if (problems.length > 0) {
     throw new BadRequestError(
       `filter is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
@@ -229,7 +246,7 @@ export function parseProjection(
   const unknown = fields.filter((f) => !allowed.some((a) => f === a || f.startsWith(`${a}.`)));
   if (unknown.length > 0) {
     throw new BadRequestError(
-      `projection names unknown field(s) ${unknown.join(', ')}; available: ${allowed.join(', ')}`,
+      `projection names unknown field(s) ${unknown.join(', ')}; available: ${listSome(allowed)}`,
       unknown.map((f) => ({ path: 'projection', message: `unknown field ${f}` })),
       'invalid_projection',
     );

@@ -9,6 +9,20 @@ interface TokenBody {
   a: string;
   /** Fingerprint of the filter and projection the token was issued for. */
   f: string;
+  /** The traversal this token continues, for repositories that keep a cursor open between pages. */
+  c?: string;
+  /** The number of matches counted when the traversal began. */
+  n?: number;
+}
+
+/** What a token carries besides the position: optional, and only present when the issuer set them. */
+export interface PageTokenExtras {
+  readonly session?: string;
+  readonly total?: number;
+}
+
+export interface DecodedPageToken extends PageTokenExtras {
+  readonly after: string;
 }
 
 /**
@@ -26,14 +40,23 @@ export class PageTokenCodec {
     return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
   }
 
-  encode(scope: string, after: string, fingerprint: string): string {
-    const body = Buffer.from(
-      JSON.stringify({ s: scope, a: after, f: fingerprint } satisfies TokenBody),
-    ).toString('base64url');
+  encode(scope: string, after: string, fingerprint: string, extras: PageTokenExtras = {}): string {
+    const tokenBody: TokenBody = { s: scope, a: after, f: fingerprint };
+    if (extras.session !== undefined) {
+      tokenBody.c = extras.session;
+    }
+    if (extras.total !== undefined) {
+      tokenBody.n = extras.total;
+    }
+    const body = Buffer.from(JSON.stringify(tokenBody)).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
 
   decode(token: string, scope: string, fingerprint: string): string {
+    return this.decodeWithExtras(token, scope, fingerprint).after;
+  }
+
+  decodeWithExtras(token: string, scope: string, fingerprint: string): DecodedPageToken {
     const [body, signature] = token.split('.');
     if (!body || !signature || !this.verify(body, signature)) {
       throw new BadRequestError(
@@ -59,7 +82,11 @@ export class PageTokenCodec {
         'invalid_page_token',
       );
     }
-    return parsed.a;
+    return {
+      after: parsed.a,
+      ...(typeof parsed.c === 'string' ? { session: parsed.c } : {}),
+      ...(typeof parsed.n === 'number' ? { total: parsed.n } : {}),
+    };
   }
 
   private sign(body: string): string {

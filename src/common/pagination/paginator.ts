@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { AppConfig } from '../../config/app-config.js';
@@ -10,7 +12,12 @@ import { PageTokenCodec } from './page-token.js';
 export interface PageQuery {
   readonly filter: Record<string, unknown>;
   readonly after?: string;
+  /** The page size plus one look-ahead document, which tells whether another page exists. */
   readonly limit: number;
+  /** The fields asked for (the key field included); repositories may project in the database with it. */
+  readonly fields?: readonly string[];
+  /** Identifies one traversal across pages, for repositories that keep a cursor open between them. */
+  readonly session?: string;
 }
 
 export interface PaginationSpec<TDoc, TOut extends object> {
@@ -26,6 +33,23 @@ export interface PaginationSpec<TDoc, TOut extends object> {
   readonly map: (doc: TDoc) => TOut;
   /** Conditions the caller cannot see or lift (for example "only this site's jobs"). */
   readonly baseFilter?: Record<string, unknown>;
+  /** Give each traversal a session id that travels in its tokens (see {@link PageQuery.session}). */
+  readonly resumable?: boolean;
+  /** Counts the matches when a traversal begins; the count then travels in the tokens. */
+  readonly count?: (filter: Record<string, unknown>) => Promise<number>;
+}
+
+/** A list request whose filter and projection are already parsed and checked. */
+export interface ParsedListRequest {
+  readonly filter: Record<string, unknown>;
+  readonly projection?: readonly string[];
+  readonly pageSize: number;
+  readonly pageToken?: string;
+}
+
+export interface CountedPage<T> extends Page<T> {
+  /** Present when the spec counts: the number of matches when the traversal began. */
+  total?: number;
 }
 
 /** Turns a ListRequest into one keyset-paginated page with a signed continuation token. */
@@ -37,26 +61,56 @@ export class Paginator {
     this.tokens = new PageTokenCodec(config.secrets.urlSigningKey);
   }
 
-  async paginate<TDoc, TOut extends object>(
+  paginate<TDoc, TOut extends object>(
     request: ListRequestDto,
     spec: PaginationSpec<TDoc, TOut>,
-  ): Promise<Page<Partial<TOut>>> {
-    const userFilter = parseFilter(request.filter, spec.filterPolicy);
+  ): Promise<CountedPage<Partial<TOut>>> {
     const projection = parseProjection(request.projection, spec.fields, spec.keyField);
-    const limit = request.max_page_size ?? DEFAULT_PAGE_SIZE;
+    return this.page(
+      {
+        filter: parseFilter(request.filter, spec.filterPolicy),
+        ...(projection ? { projection } : {}),
+        pageSize: request.max_page_size ?? DEFAULT_PAGE_SIZE,
+        ...(request.page_token ? { pageToken: request.page_token } : {}),
+      },
+      spec,
+    );
+  }
+
+  /** One page of an already parsed request (for routes whose filters have another syntax). */
+  async page<TDoc, TOut extends object>(
+    request: ParsedListRequest,
+    spec: PaginationSpec<TDoc, TOut>,
+  ): Promise<CountedPage<Partial<TOut>>> {
+    const { filter: userFilter, projection, pageSize: limit } = request;
     const fingerprint = PageTokenCodec.fingerprint([userFilter, projection ?? null, spec.baseFilter ?? null]);
-    const after = request.page_token
-      ? this.tokens.decode(request.page_token, spec.scope, fingerprint)
+    const decoded = request.pageToken
+      ? this.tokens.decodeWithExtras(request.pageToken, spec.scope, fingerprint)
       : undefined;
     const filter = spec.baseFilter ? { $and: [spec.baseFilter, userFilter] } : userFilter;
+    const session = spec.resumable ? (decoded?.session ?? randomBytes(12).toString('base64url')) : undefined;
+    const total = spec.count ? (decoded ? decoded.total : await spec.count(filter)) : undefined;
 
-    const docs = await spec.fetch({ filter, ...(after !== undefined ? { after } : {}), limit: limit + 1 });
+    const docs = await spec.fetch({
+      filter,
+      ...(decoded ? { after: decoded.after } : {}),
+      limit: limit + 1,
+      ...(projection ? { fields: projection } : {}),
+      ...(session ? { session } : {}),
+    });
     const pageDocs = docs.slice(0, limit);
     const resources = pageDocs.map((doc) => applyProjection(spec.map(doc), projection));
     const last = pageDocs[pageDocs.length - 1];
+    const page: CountedPage<Partial<TOut>> = { resources };
     if (docs.length > limit && last !== undefined) {
-      return { resources, next_page_token: this.tokens.encode(spec.scope, spec.keyOf(last), fingerprint) };
+      page.next_page_token = this.tokens.encode(spec.scope, spec.keyOf(last), fingerprint, {
+        ...(session ? { session } : {}),
+        ...(total !== undefined ? { total } : {}),
+      });
     }
-    return { resources };
+    if (total !== undefined) {
+      page.total = total;
+    }
+    return page;
   }
 }

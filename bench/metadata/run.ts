@@ -1,0 +1,157 @@
+/**
+ * Metadata benchmark, one run:
+ *   paging — GET /metadata/biosample_set?max_page_size=100 followed page token by page token through
+ *   100k documents, against a raw driver cursor reading the same documents in the same order with the
+ *   same batch size. Target: the hub reaches at least 0.5× the cursor's documents per second. The
+ *   driver's default batch size is measured too, for reference.
+ *
+ * The hub runs as a real production-mode process (bench/lib/hub.ts: loopback port, its own MONGO_DB,
+ * PG_SCHEMA and REDIS_PREFIX, LOG_LEVEL=warn). BENCH_DOCS changes the number of documents.
+ */
+import { loadavg } from 'node:os';
+
+import { MongoClient } from 'mongodb';
+
+import { biosample, nmdcId } from '../../test/support/metadata.js';
+import { startHub, type BenchHub } from '../lib/hub.js';
+import { backgroundCpuLoad } from '../lib/processes.js';
+import { writeResults } from '../lib/report.js';
+
+const NAME = 'metadata';
+const DOCS = Number(process.env.BENCH_DOCS ?? 100_000);
+const PAGE = 100;
+const TARGET = 0.5;
+const SEED_BATCH = 1000;
+
+interface Measurement {
+  readonly label: string;
+  readonly docs: number;
+  readonly seconds: number;
+  readonly docsPerSecond: number;
+}
+
+function measurement(label: string, docs: number, startedAt: bigint): Measurement {
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  return { label, docs, seconds, docsPerSecond: docs / seconds };
+}
+
+/** Writes the documents the way the hub stores metadata: schema-valid, `_id` equal to `id`. */
+async function seed(client: MongoClient, database: string): Promise<void> {
+  const collection = client.db(database).collection<{ _id: string }>('biosample_set');
+  for (let start = 0; start < DOCS; start += SEED_BATCH) {
+    const batch = Array.from({ length: Math.min(SEED_BATCH, DOCS - start) }, (_, i) => {
+      const doc = biosample(start + i + 1, nmdcId('sty', 1));
+      return { ...doc, _id: doc.id as string };
+    });
+    await collection.insertMany(batch, { ordered: false });
+  }
+}
+
+/** The same documents in the same order straight from the driver; no `batchSize` is the driver's default. */
+async function rawCursor(client: MongoClient, database: string, batchSize?: number): Promise<Measurement> {
+  const started = process.hrtime.bigint();
+  let docs = 0;
+  const find = client
+    .db(database)
+    .collection('biosample_set')
+    .find({}, { projection: { _id: 0 } })
+    .sort({ id: 1 });
+  for await (const doc of batchSize ? find.batchSize(batchSize) : find) {
+    if (typeof doc.id === 'string') {
+      docs++;
+    }
+  }
+  return measurement(`raw driver cursor (sort id, batch ${batchSize ?? 'default'})`, docs, started);
+}
+
+async function hubPaging(url: string): Promise<Measurement> {
+  const started = process.hrtime.bigint();
+  const seen = new Set<string>();
+  let token: string | undefined;
+  let previous = '';
+  do {
+    const query = new URLSearchParams({
+      max_page_size: String(PAGE),
+      ...(token ? { page_token: token } : {}),
+    });
+    const res = await fetch(`${url}/metadata/biosample_set?${query.toString()}`);
+    if (res.status !== 200) {
+      throw new Error(`page after ${seen.size} documents: HTTP ${res.status} ${await res.text()}`);
+    }
+    const body = (await res.json()) as { resources: Array<{ id: string }>; next_page_token?: string };
+    for (const doc of body.resources) {
+      if (doc.id <= previous || seen.has(doc.id)) {
+        throw new Error(`paging returned ${doc.id} out of order or twice`);
+      }
+      seen.add(doc.id);
+      previous = doc.id;
+    }
+    token = body.next_page_token;
+  } while (token);
+  if (seen.size !== DOCS) {
+    throw new Error(`paging returned ${seen.size} documents, expected ${DOCS}`);
+  }
+  return measurement(`hub GET /metadata/biosample_set?max_page_size=${PAGE}`, seen.size, started);
+}
+
+function print(m: Measurement): void {
+  console.log(
+    `${m.label.padEnd(56)} ${String(m.docs).padStart(7)} docs ${m.seconds.toFixed(2).padStart(8)} s ` +
+      `${Math.round(m.docsPerSecond).toString().padStart(7)} docs/s`,
+  );
+}
+
+async function main(): Promise<void> {
+  const background = await backgroundCpuLoad();
+  let hub: BenchHub | undefined;
+  let client: MongoClient | undefined;
+  try {
+    hub = await startHub();
+    client = await MongoClient.connect(hub.mongoUrl);
+    console.log(
+      `bench ${NAME}: ${DOCS} biosamples, pages of ${PAGE}; hub ${hub.entry}, APP_ROLE=api, LOG_LEVEL=warn; ` +
+        `load average ${loadavg()[0]?.toFixed(2)}, background CPU ${Math.round(background * 100)}%`,
+    );
+    const seedStarted = process.hrtime.bigint();
+    await seed(client, hub.mongoDatabase);
+    console.log(`seeded in ${(Number(process.hrtime.bigint() - seedStarted) / 1e9).toFixed(1)} s`);
+
+    const raw = await rawCursor(client, hub.mongoDatabase, PAGE);
+    const api = await hubPaging(hub.url);
+    const rawDefault = await rawCursor(client, hub.mongoDatabase);
+    [raw, rawDefault, api].forEach(print);
+    const ratio = api.docsPerSecond / raw.docsPerSecond;
+    const pass = ratio >= TARGET;
+    console.log(
+      `hub / raw cursor (batch ${PAGE}): ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) ${pass ? 'PASS' : 'FAIL'}; ` +
+        `against the driver's default batch: ${(api.docsPerSecond / rawDefault.docsPerSecond).toFixed(2)}×`,
+    );
+    const path = await writeResults(NAME, {
+      name: NAME,
+      date: new Date().toISOString(),
+      node: process.version,
+      hubEntry: hub.entry,
+      backgroundCpuLoad: background,
+      docs: DOCS,
+      page: PAGE,
+      raw,
+      rawDefault,
+      api,
+      ratio,
+      target: TARGET,
+      pass,
+    });
+    console.log(`results: ${path}`);
+    if (!pass) {
+      process.exitCode = 1;
+    }
+  } finally {
+    await client?.close();
+    await hub?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,338 @@
+import { Injectable } from '@nestjs/common';
+
+import { UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
+import { parseSchemaId } from '../common/ids/schema-ids.js';
+import { PidsRepository } from '../pids/pids.repository.js';
+import { canonicalJson, escapePointer, isJsonObject as isObject } from './json-document.js';
+import { MetadataRepository, type MetadataDoc } from './metadata.repository.js';
+import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
+
+/** A JSON submission split by collection, after its shape was checked. */
+export type MetadataBatch = ReadonlyMap<string, readonly MetadataDoc[]>;
+
+export interface BatchCheck {
+  readonly problems: FieldProblem[];
+  readonly batch: Map<string, MetadataDoc[]>;
+  readonly documentCount: number;
+}
+
+export interface PutResult {
+  readonly inserted: number;
+  readonly replaced: number;
+  /** Documents already stored exactly as given (a retried insert). */
+  readonly unchanged: number;
+}
+
+/** How many problems one answer lists; a bad 10k-document payload would otherwise answer megabytes. */
+export const MAX_LISTED_PROBLEMS = 1000;
+
+const DATABASE_TYPES = new Set(['Database', 'nmdc:Database']);
+
+export function unprocessable(
+  summary: string,
+  problems: readonly FieldProblem[],
+  extra?: Readonly<Record<string, unknown>>,
+): UnprocessableError {
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+  const more = problems.length > listed.length ? ` (the first ${listed.length} are listed)` : '';
+  return new UnprocessableError(
+    `${summary}: ${problems.length} problem(s)${more}`,
+    listed,
+    'schema_invalid',
+    extra,
+  );
+}
+
+/**
+ * The metadata collections as other features use them in process (changesheets, exports, the
+ * metadata-in job): validation against the schema, id → collection by typecode, and reads and writes
+ * that keep every stored document schema-valid.
+ */
+@Injectable()
+export class MetadataStore {
+  constructor(
+    readonly schema: MetadataSchema,
+    private readonly documents: MetadataRepository,
+    private readonly pids: PidsRepository,
+  ) {}
+
+  collectionSpec(name: string): CollectionSpec | undefined {
+    return this.schema.collection(name);
+  }
+
+  /** Collections an id can live in, from its typecode (e.g. `nmdc:bsm-…` → biosample_set). */
+  collectionsForId(id: string): string[] {
+    return this.schema.collectionsForId(id);
+  }
+
+  collectionsForTypecode(typecode: string): string[] {
+    return [...new Set(this.schema.classesForTypecode(typecode).flatMap((c) => c.collections))];
+  }
+
+  /** Schema problems of documents meant for one collection, with pointers `/<index>/…`. */
+  validateDocuments(collection: string, docs: readonly unknown[]): FieldProblem[] {
+    return docs.flatMap((doc, i) => this.schema.validateDocument(collection, doc, `/${i}`));
+  }
+
+  /**
+   * Checks a `Database`-shaped payload (`{"biosample_set": [...], …}`) without touching the store:
+   * known collections only, arrays of schema-valid documents, no id twice.
+   */
+  checkBatch(payload: unknown): BatchCheck {
+    const problems: FieldProblem[] = [];
+    const batch = new Map<string, MetadataDoc[]>();
+    let documentCount = 0;
+    if (!isObject(payload)) {
+      return {
+        problems: [{ path: '/', message: 'must be a JSON object keyed by collection name' }],
+        batch,
+        documentCount,
+      };
+    }
+    const seen = new Map<string, string>();
+    for (const [name, value] of Object.entries(payload)) {
+      const at = `/${escapePointer(name)}`;
+      if (name === '@type') {
+        if (typeof value !== 'string' || !DATABASE_TYPES.has(value)) {
+          problems.push({ path: at, message: 'must be "Database" or "nmdc:Database" when given' });
+        }
+        continue;
+      }
+      const spec = this.schema.collection(name);
+      if (!spec) {
+        problems.push({
+          path: at,
+          message: `is not a metadata collection; known: ${this.schema
+            .collections()
+            .map((c) => c.name)
+            .join(', ')}`,
+        });
+        continue;
+      }
+      if (value === null) {
+        continue;
+      }
+      if (!Array.isArray(value)) {
+        problems.push({ path: at, message: 'must be an array of documents' });
+        continue;
+      }
+      const docs: MetadataDoc[] = [];
+      value.forEach((doc: unknown, i) => {
+        const docAt = `${at}/${i}`;
+        problems.push(...this.schema.validateDocument(name, doc, docAt));
+        if (!isObject(doc)) {
+          return;
+        }
+        docs.push(doc);
+        if (spec.hasId && typeof doc.id === 'string') {
+          const first = seen.get(doc.id);
+          if (first) {
+            problems.push({ path: `${docAt}/id`, message: `duplicates the id at ${first}/id` });
+          } else {
+            seen.set(doc.id, docAt);
+          }
+        }
+      });
+      documentCount += docs.length;
+      batch.set(name, [...(batch.get(name) ?? []), ...docs]);
+    }
+    return { problems, batch, documentCount };
+  }
+
+  /**
+   * Checks a batch against the store: its ids must be new, and every id it refers to must be in the
+   * batch itself or already stored. One query per collection involved.
+   */
+  async checkBatchAgainstStore(batch: MetadataBatch): Promise<FieldProblem[]> {
+    return [...(await this.existingIdProblems(batch)), ...(await this.referenceProblems(batch))];
+  }
+
+  /** Ids of the batch that are already stored. */
+  async existingIdProblems(batch: MetadataBatch): Promise<FieldProblem[]> {
+    const problems: FieldProblem[] = [];
+    for (const [collection, docs] of batch) {
+      const ids = docs.map((doc) => doc.id).filter((id): id is string => typeof id === 'string');
+      const existing = await this.documents.existingIds(collection, ids);
+      docs.forEach((doc, i) => {
+        if (typeof doc.id === 'string' && existing.has(doc.id)) {
+          problems.push({
+            path: `/${escapePointer(collection)}/${i}/id`,
+            message: `${doc.id} already exists in ${collection}; change stored documents with queries:run update or a changesheet`,
+          });
+        }
+      });
+    }
+    return problems;
+  }
+
+  /** References (`associated_studies`, `has_input`, …) to ids found neither in the batch nor in the store. */
+  async referenceProblems(batch: MetadataBatch): Promise<FieldProblem[]> {
+    const problems: FieldProblem[] = [];
+    const inBatch = new Set<string>();
+    for (const docs of batch.values()) {
+      for (const doc of docs) {
+        if (typeof doc.id === 'string') {
+          inBatch.add(doc.id);
+        }
+      }
+    }
+    const unresolved = new Map<string, { path: string; id: string }[]>();
+    for (const [collection, docs] of batch) {
+      docs.forEach((doc, i) => {
+        for (const ref of this.schema.referencesOf(collection, doc, `/${escapePointer(collection)}/${i}`)) {
+          if (!inBatch.has(ref.id)) {
+            unresolved.set(ref.id, [...(unresolved.get(ref.id) ?? []), ref]);
+          }
+        }
+      });
+    }
+    const byCollection = new Map<string, string[]>();
+    for (const id of unresolved.keys()) {
+      const candidates = this.schema.collectionsForId(id);
+      if (candidates.length === 0) {
+        const typecode = parseSchemaId(id)?.typecode;
+        for (const ref of unresolved.get(id) ?? []) {
+          problems.push({
+            path: ref.path,
+            message: typecode
+              ? `refers to ${id}, but no collection holds ids with typecode "${typecode}"`
+              : `refers to ${id}, which is not an id this schema mints`,
+          });
+        }
+        unresolved.delete(id);
+        continue;
+      }
+      for (const collection of candidates) {
+        byCollection.set(collection, [...(byCollection.get(collection) ?? []), id]);
+      }
+    }
+    const found = new Set<string>();
+    for (const [collection, ids] of byCollection) {
+      for (const id of await this.documents.existingIds(collection, ids)) {
+        found.add(id);
+      }
+    }
+    for (const [id, refs] of unresolved) {
+      if (found.has(id)) {
+        continue;
+      }
+      for (const ref of refs) {
+        problems.push({
+          path: ref.path,
+          message: `refers to ${id}, which is neither in this submission nor stored in ${this.schema
+            .collectionsForId(id)
+            .join(' or ')}`,
+        });
+      }
+    }
+    return problems;
+  }
+
+  async getDocument(collection: string, id: string): Promise<MetadataDoc | null> {
+    return this.documents.findById(collection, id);
+  }
+
+  getDocuments(collection: string, ids: readonly string[]): Promise<MetadataDoc[]> {
+    return this.documents.findByIds(collection, ids);
+  }
+
+  /** Finds a document by id alone, looking only in the collections its typecode allows. */
+  async findDocument(id: string): Promise<{ collection: string; document: MetadataDoc } | null> {
+    for (const collection of this.schema.collectionsForId(id)) {
+      const document = await this.documents.findById(collection, id);
+      if (document) {
+        return { collection, document };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Writes documents after validating every one (422 with pointers `/<index>/…` otherwise).
+   * `insert` refuses ids that are stored with different content (identical ones count as unchanged,
+   * so a retried job is harmless); `upsert` replaces stored documents.
+   */
+  async putDocuments(
+    collection: string,
+    docs: readonly MetadataDoc[],
+    mode: 'insert' | 'upsert',
+    at = '',
+  ): Promise<PutResult> {
+    const spec = this.schema.collection(collection);
+    if (!spec?.hasId) {
+      throw new UnprocessableError(
+        spec
+          ? `${collection} holds documents without ids, which this hub cannot address`
+          : `${collection} is not a metadata collection`,
+      );
+    }
+    const problems = docs.flatMap((doc, i) => this.schema.validateDocument(collection, doc, `${at}/${i}`));
+    if (problems.length > 0) {
+      throw unprocessable(`Documents for ${collection} do not match the schema`, problems);
+    }
+    if (docs.length === 0) {
+      return { inserted: 0, replaced: 0, unchanged: 0 };
+    }
+    const ids = docs.map((doc) => String(doc.id));
+    let result: PutResult;
+    if (mode === 'upsert') {
+      result = { ...(await this.documents.upsert(collection, docs)), unchanged: 0 };
+    } else {
+      const stored = new Map(
+        (await this.documents.findByIds(collection, ids)).map((doc) => [String(doc.id), doc]),
+      );
+      const conflicts: FieldProblem[] = [];
+      const fresh: MetadataDoc[] = [];
+      docs.forEach((doc, i) => {
+        const existing = stored.get(String(doc.id));
+        if (!existing) {
+          fresh.push(doc);
+        } else if (canonicalJson(existing) !== canonicalJson(doc)) {
+          conflicts.push({
+            path: `/${i}/id`,
+            message: `${String(doc.id)} is already stored with other content`,
+          });
+        }
+      });
+      if (conflicts.length > 0) {
+        throw unprocessable(`Documents for ${collection} collide with stored ones`, conflicts);
+      }
+      const inserted = await this.documents.insert(collection, fresh);
+      result = { inserted, replaced: 0, unchanged: docs.length - fresh.length };
+    }
+    await this.pids.markRegistered(ids);
+    return result;
+  }
+
+  /** Writes a checked batch collection by collection; see {@link putDocuments}. */
+  async putBatch(batch: MetadataBatch, mode: 'insert' | 'upsert'): Promise<Record<string, PutResult>> {
+    const results: Record<string, PutResult> = {};
+    for (const [collection, docs] of batch) {
+      results[collection] = await this.putDocuments(collection, docs, mode, `/${escapePointer(collection)}`);
+    }
+    return results;
+  }
+
+  /**
+   * Checks and writes a JSON submission the way the metadata-in job applies it: everything a submission
+   * is checked for except "already stored", because a retried job finds the documents it wrote before
+   * (identical ones count as unchanged; different ones are refused).
+   */
+  async applySubmission(payload: unknown): Promise<Record<string, PutResult>> {
+    const check = this.checkBatch(payload);
+    const problems = check.problems.length > 0 ? check.problems : await this.referenceProblems(check.batch);
+    if (problems.length > 0) {
+      throw unprocessable('The submission is not valid any more', problems);
+    }
+    return this.putBatch(check.batch, 'insert');
+  }
+
+  /** Every document of a collection in id order, without `_id` (for exports). */
+  stream(collection: string): AsyncGenerator<MetadataDoc> {
+    return this.documents.stream(collection);
+  }
+
+  count(collection: string): Promise<number> {
+    return this.documents.count(collection);
+  }
+}

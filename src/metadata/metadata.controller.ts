@@ -1,0 +1,121 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+
+import { Public } from '../auth/decorators.js';
+import { ListRequestDto, type Page } from '../common/pagination/list-request.dto.js';
+import {
+  CollectionListDto,
+  MetadataPageDto,
+  ProjectionQueryDto,
+  ValidationResultDto,
+} from './metadata.dto.js';
+import type { MetadataDoc } from './metadata.repository.js';
+import { MetadataService } from './metadata.service.js';
+
+export const DATABASE_BODY = {
+  description:
+    'A `Database` object: collection names mapped to arrays of documents, optionally with `"@type": "nmdc:Database"`',
+  schema: {
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    example: {
+      study_set: [
+        {
+          id: 'nmdc:sty-11-abcdef12',
+          type: 'nmdc:Study',
+          name: 'Soil microbiome of a prairie',
+          study_category: 'research_study',
+        },
+      ],
+    },
+  },
+} as const;
+
+@ApiTags('Metadata')
+@Controller('metadata')
+export class MetadataController {
+  constructor(private readonly metadata: MetadataService) {}
+
+  @Get('collections')
+  @Public()
+  @ApiOperation({
+    operationId: 'listMetadataCollections',
+    summary: 'The metadata collections the schema declares, with document counts',
+  })
+  @ApiOkResponse({ type: CollectionListDto })
+  listMetadataCollections(): Promise<CollectionListDto> {
+    return this.metadata.collections();
+  }
+
+  @Get('ids/:id')
+  @Public()
+  @ApiOperation({
+    operationId: 'getMetadataById',
+    summary: 'Get a document by id alone; its typecode says which collection to look in',
+  })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiBadRequestResponse({ description: 'Not a schema id' })
+  @ApiNotFoundResponse({ description: 'No collection holds the typecode, or no document has the id' })
+  getMetadataById(@Param('id') id: string): Promise<MetadataDoc> {
+    return this.metadata.getById(id);
+  }
+
+  @Get(':collection')
+  @Public()
+  @ApiOperation({
+    operationId: 'listMetadataCollection',
+    summary: 'List documents of a metadata collection, ordered by id',
+    description:
+      'Only collections of the metadata schema can be read. `filter` may name the slots of the classes the collection holds.',
+  })
+  @ApiOkResponse({ type: MetadataPageDto })
+  @ApiBadRequestResponse({
+    description:
+      'Unknown collection, invalid filter, forbidden operator, unknown projection field, page too large',
+  })
+  listMetadataCollection(
+    @Param('collection') collection: string,
+    @Query() query: ListRequestDto,
+  ): Promise<Page<Partial<MetadataDoc>>> {
+    return this.metadata.list(collection, query);
+  }
+
+  @Get(':collection/:id')
+  @Public()
+  @ApiOperation({ operationId: 'getMetadataDocument', summary: 'Get one document of a metadata collection' })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiNotFoundResponse({ description: 'No document with this id in the collection' })
+  getMetadataDocument(
+    @Param('collection') collection: string,
+    @Param('id') id: string,
+    @Query() query: ProjectionQueryDto,
+  ): Promise<MetadataDoc> {
+    return this.metadata.get(collection, id, query.projection);
+  }
+
+  @Post('json::validate')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'validateMetadataJson',
+    summary: 'Validate JSON metadata as a submission would be validated, without storing it',
+    description:
+      'Checks the schema, duplicate ids within the payload and against the store, and references to ids found neither in the payload nor in the store.',
+  })
+  @ApiBody(DATABASE_BODY)
+  @ApiOkResponse({ type: ValidationResultDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Invalid: problem+json with `valid: false` and `errors` (JSON pointers into the payload)',
+  })
+  async validateMetadataJson(@Body() payload: Record<string, unknown>): Promise<ValidationResultDto> {
+    return (await this.metadata.validate(payload)).result;
+  }
+}

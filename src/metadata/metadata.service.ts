@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+
+import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.js';
+import { parseProjection } from '../common/pagination/filter-policy.js';
+import type { ListRequestDto } from '../common/pagination/list-request.dto.js';
+import { Paginator, type CountedPage } from '../common/pagination/paginator.js';
+import { requireSchemaId } from '../common/ids/schema-ids.js';
+import { withoutMongoId } from './json-document.js';
+import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
+import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
+import { MetadataStore, unprocessable, type MetadataBatch } from './metadata-store.service.js';
+import type { CollectionSpec } from './schema/metadata-schema.js';
+
+/** Reads of schema collections and JSON validation, as the HTTP API offers them. */
+@Injectable()
+export class MetadataService {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly documents: MetadataRepository,
+    private readonly paginator: Paginator,
+  ) {}
+
+  /** The schema collection named by a request, or a 400 listing the ones that exist. */
+  requireCollection(name: string): CollectionSpec {
+    const spec = this.store.collectionSpec(name);
+    if (!spec) {
+      const known = this.store.schema.collections().map((c) => c.name);
+      throw new BadRequestError(
+        `${JSON.stringify(name)} is not a metadata collection; readable collections: ${known.join(', ')}`,
+        [{ path: 'collection', message: 'unknown collection' }],
+        'unknown_collection',
+      );
+    }
+    return spec;
+  }
+
+  async collections(): Promise<CollectionListDto> {
+    const schema = this.store.schema;
+    const specs = schema.collections();
+    const counts = await Promise.all(specs.map((spec) => this.documents.count(spec.name)));
+    return {
+      schema: `${schema.title} ${schema.version}`,
+      resources: specs.map((spec, i) => {
+        const classes = spec.classes.map((c) => schema.classNamed(c)).filter((c) => c !== undefined);
+        return {
+          name: spec.name,
+          ...(spec.description ? { description: spec.description } : {}),
+          count: counts[i] ?? 0,
+          classes: classes.map((c) => c.uri),
+          typecodes: [...new Set(classes.flatMap((c) => c.typecodes))],
+        };
+      }),
+    };
+  }
+
+  list(collection: string, request: ListRequestDto): Promise<CountedPage<Partial<MetadataDoc>>> {
+    const spec = this.requireCollection(collection);
+    return this.paginator.paginate(request, {
+      scope: `metadata:${spec.name}`,
+      filterPolicy: { fields: spec.fields },
+      fields: spec.fields,
+      keyField: spec.hasId ? 'id' : '_id',
+      keyOf: pageKeyOf(spec),
+      fetch: (query) => this.documents.findPage(spec, query),
+      map: withoutMongoId,
+      resumable: true,
+    });
+  }
+
+  async get(collection: string, id: string, projection?: string): Promise<MetadataDoc> {
+    const spec = this.requireCollection(collection);
+    if (!spec.hasId) {
+      throw new BadRequestError(
+        `${spec.name} holds documents without an id slot, so they cannot be fetched by id; list it with a filter`,
+        [{ path: 'collection', message: 'collection has no ids' }],
+        'unknown_collection',
+      );
+    }
+    const fields = parseProjection(projection, spec.fields, 'id');
+    const doc = await this.documents.findById(spec.name, id, fields);
+    if (!doc) {
+      throw new NotFoundError(`${spec.name} has no document with id ${id}`);
+    }
+    return doc;
+  }
+
+  async getById(id: string): Promise<MetadataDoc> {
+    const parsed = requireSchemaId(id);
+    if (this.store.collectionsForId(id).length === 0) {
+      throw new NotFoundError(`No metadata collection holds ids with typecode "${parsed.typecode}"`);
+    }
+    const found = await this.store.findDocument(id);
+    if (!found) {
+      throw new NotFoundError(`No document has id ${id}`);
+    }
+    return found.document;
+  }
+
+  /** Runs every check a submission gets; 422 listing the problems with JSON pointers. */
+  async validate(payload: unknown): Promise<{ batch: MetadataBatch; result: ValidationResultDto }> {
+    const check = this.store.checkBatch(payload);
+    const problems =
+      check.problems.length > 0 ? check.problems : await this.store.checkBatchAgainstStore(check.batch);
+    if (problems.length > 0) {
+      throw unprocessable('The metadata is not valid', problems, { valid: false });
+    }
+    const counts = Object.fromEntries([...check.batch].map(([name, docs]) => [name, docs.length]));
+    return { batch: check.batch, result: { valid: true, counts } };
+  }
+}

@@ -1,0 +1,411 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { BSON, type Document } from 'mongodb';
+import type { Logger } from 'pino';
+
+import { AuthService } from '../auth/auth.service.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
+import {
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  type FieldProblem,
+} from '../common/errors/domain-errors.js';
+import { mintId } from '../common/ids/ids.js';
+import { checkFilter, type FilterPolicy } from '../common/pagination/filter-policy.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { LOGGER } from '../infra/logging/logging.module.js';
+import { canonicalJson, withoutMongoId } from './json-document.js';
+import { MetadataService } from './metadata.service.js';
+import { unprocessable } from './metadata-store.service.js';
+import type {
+  CountResponseDto,
+  CursorResponseDto,
+  DeleteStatementDto,
+  QueryCommandDto,
+  QueryResponse,
+  UpdateStatementDto,
+  WriteResponseDto,
+} from './queries.dto.js';
+import { QueriesRepository, type AggregateSpec, type Backup, type FindSpec } from './queries.repository.js';
+import { checkPipeline, checkProjection, checkSort, checkUpdate } from './query-policy.js';
+import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
+
+const COMMANDS = ['find', 'count', 'aggregate', 'getMore', 'update', 'delete'] as const;
+type CommandName = (typeof COMMANDS)[number];
+
+/** The fields each command may carry besides its own name. */
+const COMMAND_FIELDS: Record<CommandName, readonly (keyof QueryCommandDto)[]> = {
+  find: ['filter', 'projection', 'sort', 'limit', 'batchSize'],
+  count: ['query'],
+  aggregate: ['pipeline', 'cursor', 'allowDiskUse'],
+  getMore: ['batchSize'],
+  update: ['updates'],
+  delete: ['deletes'],
+};
+
+const DEFAULT_FIND_BATCH = 101;
+const DEFAULT_AGGREGATE_BATCH = 25;
+const SWEEP_INTERVAL_MS = 5 * 60_000;
+const SCRATCH_MAX_AGE_MS = 60 * 60_000;
+
+function keyOf(id: unknown): string {
+  return BSON.EJSON.stringify({ id });
+}
+
+function invalid(problems: FieldProblem[]): BadRequestError {
+  return new BadRequestError(
+    `The command is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    problems,
+    'invalid_query',
+  );
+}
+
+/**
+ * `POST /queries:run`: MongoDB-style find, count, aggregate and getMore over schema collections only,
+ * and update and delete that validate every affected document before anything is written.
+ */
+@Injectable()
+export class QueriesService implements OnModuleInit, OnModuleDestroy {
+  private readonly cursorTtlMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly schema: MetadataSchema,
+    private readonly metadata: MetadataService,
+    private readonly queries: QueriesRepository,
+    private readonly auth: AuthService,
+  ) {
+    this.cursorTtlMs = config.metadata.queryCursorTtlSeconds * 1000;
+  }
+
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => {
+      this.sweep(new Date()).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'queries:run sweep failed'),
+      );
+    }, SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Forgets expired cursors (no TTL index on FerretDB) and scratch collections of crashed updates. */
+  sweep(now: Date): Promise<{ cursors: number; scratch: number }> {
+    return this.queries.sweep(now, SCRATCH_MAX_AGE_MS);
+  }
+
+  async run(command: QueryCommandDto, principal: Principal): Promise<QueryResponse> {
+    const name = this.commandOf(command);
+    switch (name) {
+      case 'find':
+        return this.find(command, principal);
+      case 'count':
+        return this.count(command);
+      case 'aggregate':
+        return this.aggregate(command, principal);
+      case 'getMore':
+        return this.getMore(command, principal);
+      case 'update':
+        await this.requireWriter(principal, 'update');
+        return this.update(this.collection(command.update), command.updates ?? [], principal);
+      case 'delete':
+        await this.requireWriter(principal, 'delete');
+        return this.delete(this.collection(command.delete), command.deletes ?? [], principal);
+    }
+  }
+
+  private commandOf(command: QueryCommandDto): CommandName {
+    const given = COMMANDS.filter((name) => command[name] !== undefined);
+    const name = given[0];
+    if (given.length !== 1 || name === undefined) {
+      throw new BadRequestError(
+        given.length === 0
+          ? `The body names no command; send exactly one of ${COMMANDS.join(', ')}`
+          : `The body names ${given.length} commands (${given.join(', ')}); send exactly one`,
+        [{ path: 'command', message: `exactly one of ${COMMANDS.join(', ')}` }],
+        'invalid_query',
+      );
+    }
+    const allowed = new Set<string>([name, ...COMMAND_FIELDS[name]]);
+    const stray = Object.keys(command).filter(
+      (key) => command[key as keyof QueryCommandDto] !== undefined && !allowed.has(key),
+    );
+    if (stray.length > 0) {
+      throw invalid(stray.map((key) => ({ path: key, message: `does not go with a ${name} command` })));
+    }
+    if (name === 'aggregate' && command.pipeline === undefined) {
+      throw invalid([{ path: 'pipeline', message: 'aggregate needs a pipeline (an array of stages)' }]);
+    }
+    if (name === 'update' && command.updates === undefined) {
+      throw invalid([{ path: 'updates', message: 'update needs updates: [{q, u, multi?}]' }]);
+    }
+    if (name === 'delete' && command.deletes === undefined) {
+      throw invalid([{ path: 'deletes', message: 'delete needs deletes: [{q, limit}]' }]);
+    }
+    return name;
+  }
+
+  private collection(name: string | undefined): CollectionSpec {
+    return this.metadata.requireCollection(name ?? '');
+  }
+
+  private policyOf(spec: CollectionSpec): FilterPolicy {
+    return { fields: [...spec.fields, '_id'] };
+  }
+
+  private async requireWriter(principal: Principal, command: string): Promise<void> {
+    if (!(await this.auth.holdsAllowance(principal, 'queries:write'))) {
+      throw new ForbiddenError(
+        `${command} needs the "queries:write" allowance, which the caller does not hold; ask an admin to grant it`,
+      );
+    }
+  }
+
+  private async find(command: QueryCommandDto, principal: Principal): Promise<CursorResponseDto> {
+    const spec = this.collection(command.find);
+    const problems = [
+      ...checkFilter(command.filter ?? {}, this.policyOf(spec)).map((p) => ({
+        ...p,
+        path: `/filter${p.path}`,
+      })),
+      ...(command.projection ? checkProjection(command.projection, '/projection') : []),
+      ...(command.sort ? checkSort(command.sort, '/sort') : []),
+    ];
+    if (problems.length > 0) {
+      throw invalid(problems);
+    }
+    const projection = command.projection ?? {};
+    const findSpec: FindSpec = {
+      filter: command.filter ?? {},
+      // `_id` mirrors `id`; it is only returned when asked for.
+      projection: '_id' in projection ? projection : { ...projection, _id: 0 },
+      // A total order, so a continuation reopened elsewhere skips exactly what was already returned.
+      sort: { ...(command.sort ?? {}), ...(command.sort && '_id' in command.sort ? {} : { _id: 1 }) },
+      limit: command.limit ?? 0,
+    };
+    return this.firstBatch(spec.name, 'find', findSpec, command.batchSize ?? DEFAULT_FIND_BATCH, principal);
+  }
+
+  private async count(command: QueryCommandDto): Promise<CountResponseDto> {
+    const spec = this.collection(command.count);
+    const problems = checkFilter(command.query ?? {}, this.policyOf(spec)).map((p) => ({
+      ...p,
+      path: `/query${p.path}`,
+    }));
+    if (problems.length > 0) {
+      throw invalid(problems);
+    }
+    return { ok: 1, n: await this.queries.count(spec.name, command.query ?? {}) };
+  }
+
+  private async aggregate(command: QueryCommandDto, principal: Principal): Promise<CursorResponseDto> {
+    const spec = this.collection(command.aggregate);
+    const pipeline = (command.pipeline ?? []) as Document[];
+    const problems = checkPipeline(pipeline, this.policyOf(spec));
+    if (problems.length > 0) {
+      throw invalid(problems);
+    }
+    const sorted = pipeline.some((stage) => '$sort' in stage);
+    const aggregateSpec: AggregateSpec = {
+      pipeline: sorted ? pipeline : [...pipeline, { $sort: { _id: 1 } }],
+    };
+    return this.firstBatch(
+      spec.name,
+      'aggregate',
+      aggregateSpec,
+      command.cursor?.batchSize ?? DEFAULT_AGGREGATE_BATCH,
+      principal,
+    );
+  }
+
+  private async firstBatch(
+    collection: string,
+    kind: 'find' | 'aggregate',
+    spec: FindSpec | AggregateSpec,
+    batchSize: number,
+    principal: Principal,
+  ): Promise<CursorResponseDto> {
+    const cursorId = mintId('sys0', 10);
+    const docs = await this.read(collection, kind, spec, cursorId, 0, batchSize);
+    const more = docs.length > batchSize;
+    if (more) {
+      const now = new Date();
+      await this.queries.saveCursor({
+        _id: cursorId,
+        collection,
+        kind,
+        spec_json: JSON.stringify(spec),
+        position: batchSize,
+        batch_size: batchSize,
+        owner: describePrincipal(principal),
+        created_at: now,
+        expires_at: new Date(now.getTime() + this.cursorTtlMs),
+      });
+    }
+    return { ok: 1, cursor: { batch: docs.slice(0, batchSize), id: more ? cursorId : null } };
+  }
+
+  private async getMore(command: QueryCommandDto, principal: Principal): Promise<CursorResponseDto> {
+    const id = command.getMore ?? '';
+    const now = new Date();
+    const cursor = await this.queries.findCursor(id);
+    if (!cursor || cursor.owner !== describePrincipal(principal) || cursor.expires_at <= now) {
+      throw new NotFoundError(
+        `No cursor ${id}: cursors end when drained, expire ${this.cursorTtlMs / 1000} s after their last use, and only serve whoever opened them`,
+      );
+    }
+    const batchSize = command.batchSize ?? cursor.batch_size;
+    const spec = JSON.parse(cursor.spec_json) as FindSpec | AggregateSpec;
+    const docs = await this.read(cursor.collection, cursor.kind, spec, id, cursor.position, batchSize);
+    const more = docs.length > batchSize;
+    if (more) {
+      await this.queries.advanceCursor(
+        id,
+        cursor.position + batchSize,
+        new Date(now.getTime() + this.cursorTtlMs),
+      );
+    } else {
+      await this.queries.deleteCursor(id);
+    }
+    return { ok: 1, cursor: { batch: docs.slice(0, batchSize), id: more ? id : null } };
+  }
+
+  /** One batch plus a look-ahead document that tells whether there is more. */
+  private read(
+    collection: string,
+    kind: 'find' | 'aggregate',
+    spec: FindSpec | AggregateSpec,
+    session: string,
+    position: number,
+    batchSize: number,
+  ): Promise<Document[]> {
+    return kind === 'find'
+      ? this.queries.readFind(collection, spec as FindSpec, session, position, batchSize + 1)
+      : this.queries.readAggregate(collection, spec as AggregateSpec, session, position, batchSize + 1);
+  }
+
+  /**
+   * Tries the statements in a scratch copy of the matched documents, validates every changed document,
+   * backs up the originals and only then writes the results. Two writers racing on one document
+   * resolve as last-writer-wins: FerretDB has no transactions to do better.
+   */
+  private async update(
+    spec: CollectionSpec,
+    statements: readonly UpdateStatementDto[],
+    principal: Principal,
+  ): Promise<WriteResponseDto> {
+    const problems = statements.flatMap((statement, i) => [
+      ...checkFilter(statement.q, this.policyOf(spec)).map((p) => ({
+        ...p,
+        path: `/updates/${i}/q${p.path}`,
+      })),
+      ...checkUpdate(statement.u, `/updates/${i}/u`),
+      ...(statement.upsert
+        ? [
+            {
+              path: `/updates/${i}/upsert`,
+              message: 'upserts are not supported; add documents with json:submit',
+            },
+          ]
+        : []),
+    ]);
+    if (problems.length > 0) {
+      throw invalid(problems);
+    }
+
+    const originals = new Map<string, Document>();
+    const matched = new Set<string>();
+    const scratch = this.queries.createScratchName();
+    try {
+      for (const statement of statements) {
+        const multi = statement.multi ?? false;
+        const notYetCopied = { _id: { $nin: [...originals.values()].map((doc) => doc._id as unknown) } };
+        const fresh = await this.queries.matchingIds(
+          spec.name,
+          { $and: [statement.q, notYetCopied] },
+          !multi,
+        );
+        const docs = await this.queries.findByMongoIds(spec.name, fresh);
+        docs.forEach((doc) => originals.set(keyOf(doc._id), doc));
+        await this.queries.copyToScratch(scratch, docs);
+        const targets = await this.queries.matchingIds(scratch, statement.q, !multi);
+        targets.forEach((id) => matched.add(keyOf(id)));
+        if (targets.length > 0) {
+          await this.queries.updateInScratch(
+            scratch,
+            multi ? statement.q : { _id: targets[0] },
+            statement.u,
+            multi,
+          );
+        }
+      }
+      const changed = (await this.queries.readScratch(scratch)).filter(
+        (doc) => canonicalJson(doc) !== canonicalJson(originals.get(keyOf(doc._id))),
+      );
+      const invalidDocs = changed.flatMap((doc) =>
+        this.schema.validateDocument(spec.name, withoutMongoId(doc)).map((p) => ({
+          ...p,
+          id: typeof doc.id === 'string' ? doc.id : keyOf(doc._id),
+        })),
+      );
+      if (invalidDocs.length > 0) {
+        throw unprocessable(
+          `The update would leave ${new Set(invalidDocs.map((p) => p.id)).size} document(s) invalid; nothing was written`,
+          invalidDocs,
+        );
+      }
+      const at = new Date();
+      const by = describePrincipal(principal);
+      await this.queries.backUp(
+        changed.map((doc): Backup => ({
+          collection: spec.name,
+          op: 'update',
+          doc: originals.get(keyOf(doc._id)) ?? {},
+          by,
+          at,
+        })),
+      );
+      await this.queries.replaceAll(spec.name, changed);
+      return { ok: 1, n: matched.size, nModified: changed.length, backedUp: changed.length };
+    } finally {
+      await this.queries.dropScratch(scratch);
+    }
+  }
+
+  private async delete(
+    spec: CollectionSpec,
+    statements: readonly DeleteStatementDto[],
+    principal: Principal,
+  ): Promise<WriteResponseDto> {
+    const problems = statements.flatMap((statement, i) =>
+      checkFilter(statement.q, this.policyOf(spec)).map((p) => ({ ...p, path: `/deletes/${i}/q${p.path}` })),
+    );
+    if (problems.length > 0) {
+      throw invalid(problems);
+    }
+    const ids: unknown[] = [];
+    for (const statement of statements) {
+      const notYetChosen = { _id: { $nin: [...ids] } };
+      ids.push(
+        ...(await this.queries.matchingIds(
+          spec.name,
+          { $and: [statement.q, notYetChosen] },
+          statement.limit === 1,
+        )),
+      );
+    }
+    const docs = await this.queries.findByMongoIds(spec.name, ids);
+    const at = new Date();
+    const by = describePrincipal(principal);
+    await this.queries.backUp(
+      docs.map((doc): Backup => ({ collection: spec.name, op: 'delete', doc, by, at })),
+    );
+    const n = await this.queries.deleteByMongoIds(spec.name, ids);
+    return { ok: 1, n, backedUp: docs.length };
+  }
+}
