@@ -25,6 +25,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/;
 export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+export const DRS_SPEC_VERSIONS = ['1.5', '1.2'] as const;
+export type DrsSpecVersion = (typeof DRS_SPEC_VERSIONS)[number];
+
+const GIB = 1024 * 1024 * 1024;
+
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
 export const DEV_URL_SIGNING_KEY = 'dev-only-url-signing-key-do-not-use-in-production';
 
@@ -78,6 +83,12 @@ class EnvironmentVariables {
     message: 'PUBLIC_HOSTNAME must be a bare host name (no scheme, port or path)',
   })
   PUBLIC_HOSTNAME = 'localhost';
+
+  @Matches(/^(\*|https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*)$/, {
+    message:
+      'CORS_ALLOWED_ORIGINS must be * or a comma-separated list of origins such as https://app.example.org',
+  })
+  CORS_ALLOWED_ORIGINS = '*';
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -188,10 +199,63 @@ class EnvironmentVariables {
 
   @Matches(SITE_ID_PATTERN, { message: 'HUB_SITE_ID must be 1-64 letters, digits or ._-' })
   HUB_SITE_ID = 'runtime-hub';
+
+  @IsIn(DRS_SPEC_VERSIONS, { message: `DRS_SPEC_VERSION must be one of ${DRS_SPEC_VERSIONS.join(', ')}` })
+  DRS_SPEC_VERSION: DrsSpecVersion = '1.5';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  DRS_MAX_BULK_REQUEST_LENGTH = 1000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DRS_CACHE_TTL_MS = 30_000;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,199}$/, {
+    message: 'DRS_SERVICE_ID must be a reverse-DNS style id such as org.example.drs',
+  })
+  DRS_SERVICE_ID?: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  ORGANIZATION_NAME = 'Runtime Hub';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'ORGANIZATION_URL must be an http(s) URL' })
+  ORGANIZATION_URL?: string;
+
+  @IsOptional()
+  @Matches(/^(https?:\/\/|mailto:)\S+$/, { message: 'CONTACT_URL must be an http(s) or mailto: URL' })
+  CONTACT_URL?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  UPLOAD_LIMIT_BYTES = 5 * GIB;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(10)
+  @Max(7 * 86400)
+  SIGNED_URL_TTL_SECONDS = 900;
 }
 
 /** Keys without a default: absent unless set. */
-const OPTIONAL_KEYS = ['LOG_PRETTY', 'GIT_COMMIT', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'] as const;
+const OPTIONAL_KEYS = [
+  'LOG_PRETTY',
+  'GIT_COMMIT',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'DRS_SERVICE_ID',
+  'ORGANIZATION_URL',
+  'CONTACT_URL',
+] as const;
 
 export interface AppConfig {
   readonly env: NodeEnv;
@@ -205,6 +269,8 @@ export interface AppConfig {
     readonly bodyLimitBytes: number;
     readonly trustProxy: boolean;
     readonly shutdownTimeoutMs: number;
+    /** Origins browsers may call the API from: any, or the listed ones. */
+    readonly corsOrigins: '*' | readonly string[];
   };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
   readonly mongo: {
@@ -224,6 +290,17 @@ export interface AppConfig {
     readonly cacheTtlMs: number;
     readonly bootstrapAdmin?: { readonly username: string; readonly password: string };
     readonly hubSiteId: string;
+  };
+  readonly drs: {
+    readonly specVersion: DrsSpecVersion;
+    readonly maxBulkRequestLength: number;
+    /** How long a resolved object may be served from a process's memory; 0 turns the cache off. */
+    readonly cacheTtlMs: number;
+    readonly serviceId: string;
+    readonly organization: { readonly name: string; readonly url: string };
+    readonly contactUrl?: string;
+    readonly uploadLimitBytes: number;
+    readonly signedUrlTtlSeconds: number;
   };
 }
 
@@ -310,6 +387,7 @@ export function loadConfig(
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       trustProxy: env.TRUST_PROXY,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      corsOrigins: env.CORS_ALLOWED_ORIGINS === '*' ? '*' : env.CORS_ALLOWED_ORIGINS.split(','),
     },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development' },
     mongo: {
@@ -332,5 +410,24 @@ export function loadConfig(
         : {}),
       hubSiteId: env.HUB_SITE_ID,
     },
+    drs: {
+      specVersion: env.DRS_SPEC_VERSION,
+      maxBulkRequestLength: env.DRS_MAX_BULK_REQUEST_LENGTH,
+      cacheTtlMs: env.DRS_CACHE_TTL_MS,
+      serviceId: env.DRS_SERVICE_ID ?? defaultServiceId(env.PUBLIC_HOSTNAME),
+      organization: {
+        name: env.ORGANIZATION_NAME,
+        url: env.ORGANIZATION_URL ?? env.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      },
+      ...(env.CONTACT_URL ? { contactUrl: env.CONTACT_URL } : {}),
+      uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
+      signedUrlTtlSeconds: env.SIGNED_URL_TTL_SECONDS,
+    },
   });
+}
+
+/** GA4GH service-info recommends reverse-DNS ids: `drs.example.org` becomes `org.example.drs`. */
+function defaultServiceId(hostname: string): string {
+  const reversed = hostname.split('.').filter(Boolean).reverse().join('.');
+  return reversed.endsWith('.drs') || reversed === 'drs' ? reversed : `${reversed}.drs`;
 }
