@@ -46,7 +46,9 @@ export async function createApp(
     genReqId: requestIdOf,
     routerOptions: { maxParamLength: 1024 },
     // Uploads stream straight to the blob store, so their limit is the upload limit, not BODY_LIMIT_BYTES.
-    multipart: { limits: { fileSize: config.drs.uploadLimitBytes } },
+    // One byte more than the store's own limit: the store then refuses the file before the parser
+    // truncates it.
+    multipart: { limits: { fileSize: config.drs.uploadLimitBytes + 1 } },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger, options.extraModules ?? []),

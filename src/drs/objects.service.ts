@@ -6,6 +6,7 @@ import { describePrincipal, type Principal } from '../auth/principal.js';
 import {
   BadRequestError,
   ConflictError,
+  DomainError,
   NotFoundError,
   PayloadTooLargeError,
   type FieldProblem,
@@ -409,8 +410,28 @@ export class ObjectsService {
       if (stored) {
         await this.discardBytes(stored);
       }
-      throw error;
+      throw this.uploadError(error);
     }
+  }
+
+  /** Says what went wrong with the bytes a client sent, in the hub's terms. */
+  private uploadError(error: unknown): unknown {
+    if (
+      error instanceof BlobTooLargeError ||
+      (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
+    ) {
+      return new PayloadTooLargeError(
+        `The file is larger than the upload limit of ${this.uploadLimitBytes} bytes (UPLOAD_LIMIT_BYTES)`,
+      );
+    }
+    if (error instanceof Error && !(error instanceof DomainError) && MALFORMED_UPLOAD.test(error.message)) {
+      return new BadRequestError(
+        `The upload ended before its bytes did (${error.message}); send a complete multipart/form-data body`,
+        undefined,
+        'incomplete_upload',
+      );
+    }
+    return error;
   }
 
   private async checkUploadFields(fields: Record<string, string>): Promise<UploadFieldsDto> {
