@@ -68,10 +68,34 @@ export class ObjectsRepository {
     if (ids.length === 0) {
       return Promise.resolve([]);
     }
-    if (ids.length === 1) {
-      return this.objects.find({ id: ids[0] }, { projection: { _id: 0 } }).toArray();
+    const filter = ids.length === 1 ? { id: ids[0] } : { id: { $in: [...ids] } };
+    // Everything in the first batch: FerretDB v1 may lose a cursor between batches ("cursor id not
+    // found") when the driver asks for the next one over another pooled connection.
+    return this.objects.find(filter, { projection: { _id: 0 }, batchSize: ids.length }).toArray();
+  }
+
+  /**
+   * Every object, a page at a time (to warm caches). Pages are separate queries answered in one batch
+   * each, rather than one long cursor, for the reason given in {@link findByIds}.
+   */
+  async *scanAll(pageSize = 2000): AsyncGenerator<ObjectDoc> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.objects
+        .find(after === undefined ? {} : { id: { $gt: after } }, {
+          projection: { _id: 0 },
+          batchSize: pageSize,
+        })
+        .sort({ id: 1 })
+        .limit(pageSize)
+        .toArray();
+      yield* page;
+      const last = page.at(-1);
+      if (page.length < pageSize || !last) {
+        return;
+      }
+      after = last.id;
     }
-    return this.objects.find({ id: { $in: [...ids] } }, { projection: { _id: 0 } }).toArray();
   }
 
   async existsWithBlobKey(key: string): Promise<boolean> {
