@@ -213,7 +213,13 @@ class EnvironmentVariables {
   @IsInt()
   @Min(0)
   @Max(3_600_000)
-  DRS_CACHE_TTL_MS = 30_000;
+  DRS_CACHE_TTL_MS = 300_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1000)
+  @Max(10_000_000)
+  DRS_CACHE_MAX_OBJECTS = 200_000;
 
   @IsOptional()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,199}$/, {
@@ -296,6 +302,7 @@ export interface AppConfig {
     readonly maxBulkRequestLength: number;
     /** How long a resolved object may be served from a process's memory; 0 turns the cache off. */
     readonly cacheTtlMs: number;
+    readonly cacheMaxObjects: number;
     readonly serviceId: string;
     readonly organization: { readonly name: string; readonly url: string };
     readonly contactUrl?: string;
@@ -414,6 +421,7 @@ export function loadConfig(
       specVersion: env.DRS_SPEC_VERSION,
       maxBulkRequestLength: env.DRS_MAX_BULK_REQUEST_LENGTH,
       cacheTtlMs: env.DRS_CACHE_TTL_MS,
+      cacheMaxObjects: env.DRS_CACHE_MAX_OBJECTS,
       serviceId: env.DRS_SERVICE_ID ?? defaultServiceId(env.PUBLIC_HOSTNAME),
       organization: {
         name: env.ORGANIZATION_NAME,

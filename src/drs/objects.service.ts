@@ -229,6 +229,11 @@ export class ObjectsService {
     return this.cache.getMany(ids, (missing) => this.objects.findByIds(missing));
   }
 
+  /** Keeps this process's cache loaded with the whole registry (for processes serving the API). */
+  keepCacheWarm(): Promise<void> {
+    return this.cache.keepWarm(() => this.objects.scanAll());
+  }
+
   /** In-process resolution, without access checks: 400 for a malformed id, 404 for an unknown one. */
   async resolve(id: string): Promise<ObjectDoc> {
     assertObjectId(id);
@@ -699,6 +704,7 @@ export class ObjectsService {
       }
       if (await this.objects.insert(doc)) {
         this.stats = undefined;
+        this.cache.add(doc);
         return doc;
       }
       await this.objects.releaseChecksums(checksumKeys, doc.id);
