@@ -8,6 +8,7 @@ import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
+import { corsOptions } from './common/http/cors.js';
 import type { AppConfig } from './config/app-config.js';
 import { buildOpenApiDocument } from './docs/openapi.js';
 import { mountDocs } from './docs/docs.js';
@@ -44,6 +45,10 @@ export async function createApp(
     trustProxy: config.http.trustProxy,
     genReqId: requestIdOf,
     routerOptions: { maxParamLength: 1024 },
+    // Uploads stream straight to the blob store, so their limit is the upload limit, not BODY_LIMIT_BYTES.
+    // One byte more than the store's own limit: the store then refuses the file before the parser
+    // truncates it.
+    multipart: { limits: { fileSize: config.drs.uploadLimitBytes + 1 } },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger, options.extraModules ?? []),
@@ -59,6 +64,8 @@ export async function createApp(
       abortOnError: false,
     },
   );
+
+  app.enableCors(corsOptions(config.http.corsOrigins));
 
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);

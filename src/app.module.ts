@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { AuthCoreModule } from './auth/auth-core.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
+import { DrsModule } from './drs/drs.module.js';
+import { ObjectsCoreModule } from './drs/objects-core.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
@@ -34,6 +36,7 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   OrchestratorApiModule,
   MetadataModule,
   PidsModule,
+  DrsModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
@@ -58,6 +61,7 @@ export class AppModule {
         AuthCoreModule,
         JobsCoreModule,
         MetadataCoreModule,
+        ObjectsCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+
 import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -8,12 +13,16 @@ import { Command, CommanderError } from 'commander';
 
 import { createCliContext } from './cli/cli-context.js';
 import { registerOrchestratorCommands } from './cli/orchestrator-commands.js';
+import { ProgressMeter } from './cli/progress.js';
 import { ConfigError, type AppConfig } from './config/app-config.js';
 import { loadConfigFromEnvironment } from './config/load-env.js';
 import { packageInfo } from './config/package-info.js';
 import { AuthCoreModule } from './auth/auth-core.module.js';
 import { ConflictError } from './common/errors/domain-errors.js';
 import { CommonModule } from './common/common.module.js';
+import { selfUri } from './drs/drs-render.js';
+import { ObjectsCoreModule } from './drs/objects-core.module.js';
+import { ObjectsService, portableName } from './drs/objects.service.js';
 import { HealthService } from './health/health.service.js';
 import { UserCreateDto } from './users/users.dto.js';
 import { UsersService } from './users/users.service.js';
@@ -101,9 +110,79 @@ export function buildProgram(config: () => AppConfig): Command {
     });
 
   registerOrchestratorCommands(program, config, withContext, out);
+  const objects = program.command('objects').description('manage DRS objects');
+  objects
+    .command('register-file')
+    .description(
+      'stream a file into the blob store and register it as a DRS blob; prints its id and drs:// URI',
+    )
+    .argument('<path>', 'the file to register')
+    .option('--name <name>', 'the object name (default: the file name, made portable)')
+    .option('--type <type...>', 'object type ids to label it with (see GET /object_types)')
+    .option('--description <text>', 'a description')
+    .option('--mime-type <type>', 'the media type, e.g. application/gzip')
+    .option('--exists-ok', 'when the same bytes are registered already, print that object instead of failing')
+    .action(
+      async (
+        path: string,
+        options: {
+          name?: string;
+          type?: string[];
+          description?: string;
+          mimeType?: string;
+          existsOk?: boolean;
+        },
+      ) => {
+        const info = await stat(path).catch(() => undefined);
+        if (!info?.isFile()) {
+          throw new Error(`${path} is not a readable file`);
+        }
+        const name = options.name ?? portableName(basename(path));
+        const loaded = config();
+        await withContext(
+          loaded,
+          { imports: [CommonModule, AuthCoreModule, ObjectsCoreModule] },
+          async (context) => {
+            const service = context.get(ObjectsService);
+            const source = createReadStream(path);
+            let input: Readable = source;
+            if (info.size >= LARGE_FILE_BYTES) {
+              const meter = new ProgressMeter(
+                info.size,
+                (text) => process.stderr.write(text),
+                process.stderr.isTTY === true,
+              );
+              // pipeline() destroys both streams on failure, so the store sees a read error through the meter.
+              pipeline(source, meter, () => undefined);
+              input = meter;
+            }
+            const doc = await service.registerBlobFromStream(
+              input,
+              {
+                ...(name ? { name } : {}),
+                ...(options.description ? { description: options.description } : {}),
+                ...(options.mimeType ? { mime_type: options.mimeType } : {}),
+                ...(options.type ? { types: options.type } : {}),
+              },
+              service.systemRegistrant('cli'),
+              options.existsOk ? 'reuse' : 'conflict',
+            );
+            out(`id: ${doc.id}`);
+            out(`drs_uri: ${selfUri(loaded.http.publicHostname, doc.id)}`);
+            out(`size: ${doc.size}`);
+            for (const checksum of doc.checksums) {
+              out(`${checksum.type}: ${checksum.checksum}`);
+            }
+          },
+        );
+      },
+    );
 
   return program;
 }
+
+/** Files at least this big get a progress meter on standard error. */
+const LARGE_FILE_BYTES = 16 * 1024 * 1024;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -26,6 +26,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/;
 export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+export const DRS_SPEC_VERSIONS = ['1.5', '1.2'] as const;
+export type DrsSpecVersion = (typeof DRS_SPEC_VERSIONS)[number];
+
+const GIB = 1024 * 1024 * 1024;
+
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production';
 export const DEV_URL_SIGNING_KEY = 'dev-only-url-signing-key-do-not-use-in-production';
 
@@ -79,6 +84,12 @@ class EnvironmentVariables {
     message: 'PUBLIC_HOSTNAME must be a bare host name (no scheme, port or path)',
   })
   PUBLIC_HOSTNAME = 'localhost';
+
+  @Matches(/^(\*|https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*)$/, {
+    message:
+      'CORS_ALLOWED_ORIGINS must be * or a comma-separated list of origins such as https://app.example.org',
+  })
+  CORS_ALLOWED_ORIGINS = '*';
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -304,6 +315,57 @@ class EnvironmentVariables {
     message: 'PID_SHOULDER must be a digit, up to 6 lower-case letters and a digit (e.g. 11)',
   })
   PID_SHOULDER = '11';
+
+  @IsIn(DRS_SPEC_VERSIONS, { message: `DRS_SPEC_VERSION must be one of ${DRS_SPEC_VERSIONS.join(', ')}` })
+  DRS_SPEC_VERSION: DrsSpecVersion = '1.5';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  DRS_MAX_BULK_REQUEST_LENGTH = 1000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DRS_CACHE_TTL_MS = 300_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1000)
+  @Max(10_000_000)
+  DRS_CACHE_MAX_OBJECTS = 200_000;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,199}$/, {
+    message: 'DRS_SERVICE_ID must be a reverse-DNS style id such as org.example.drs',
+  })
+  DRS_SERVICE_ID?: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  ORGANIZATION_NAME = 'Runtime Hub';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'ORGANIZATION_URL must be an http(s) URL' })
+  ORGANIZATION_URL?: string;
+
+  @IsOptional()
+  @Matches(/^(https?:\/\/|mailto:)\S+$/, { message: 'CONTACT_URL must be an http(s) or mailto: URL' })
+  CONTACT_URL?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  UPLOAD_LIMIT_BYTES = 5 * GIB;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(10)
+  @Max(7 * 86400)
+  SIGNED_URL_TTL_SECONDS = 900;
 }
 
 export interface TagConcurrencyLimit {
@@ -427,6 +489,8 @@ export interface AppConfig {
     readonly bodyLimitBytes: number;
     readonly trustProxy: boolean;
     readonly shutdownTimeoutMs: number;
+    /** Origins browsers may call the API from: any, or the listed ones. */
+    readonly corsOrigins: '*' | readonly string[];
   };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
   readonly mongo: {
@@ -458,6 +522,18 @@ export interface AppConfig {
     readonly openCursorsMax: number;
     readonly openCursorIdleSeconds: number;
     readonly pidShoulder: string;
+  };
+  readonly drs: {
+    readonly specVersion: DrsSpecVersion;
+    readonly maxBulkRequestLength: number;
+    /** How long a resolved object may be served from a process's memory; 0 turns the cache off. */
+    readonly cacheTtlMs: number;
+    readonly cacheMaxObjects: number;
+    readonly serviceId: string;
+    readonly organization: { readonly name: string; readonly url: string };
+    readonly contactUrl?: string;
+    readonly uploadLimitBytes: number;
+    readonly signedUrlTtlSeconds: number;
   };
 }
 
@@ -542,6 +618,7 @@ export function loadConfig(
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       trustProxy: env.TRUST_PROXY,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      corsOrigins: env.CORS_ALLOWED_ORIGINS === '*' ? '*' : env.CORS_ALLOWED_ORIGINS.split(','),
     },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development' },
     mongo: {
@@ -593,5 +670,25 @@ export function loadConfig(
       openCursorIdleSeconds: env.METADATA_OPEN_CURSOR_IDLE_SECONDS,
       pidShoulder: env.PID_SHOULDER,
     },
+    drs: {
+      specVersion: env.DRS_SPEC_VERSION,
+      maxBulkRequestLength: env.DRS_MAX_BULK_REQUEST_LENGTH,
+      cacheTtlMs: env.DRS_CACHE_TTL_MS,
+      cacheMaxObjects: env.DRS_CACHE_MAX_OBJECTS,
+      serviceId: env.DRS_SERVICE_ID ?? defaultServiceId(env.PUBLIC_HOSTNAME),
+      organization: {
+        name: env.ORGANIZATION_NAME,
+        url: env.ORGANIZATION_URL ?? env.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      },
+      ...(env.CONTACT_URL ? { contactUrl: env.CONTACT_URL } : {}),
+      uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
+      signedUrlTtlSeconds: env.SIGNED_URL_TTL_SECONDS,
+    },
   });
+}
+
+/** GA4GH service-info recommends reverse-DNS ids: `drs.example.org` becomes `org.example.drs`. */
+function defaultServiceId(hostname: string): string {
+  const reversed = hostname.split('.').filter(Boolean).reverse().join('.');
+  return reversed.endsWith('.drs') || reversed === 'drs' ? reversed : `${reversed}.drs`;
 }

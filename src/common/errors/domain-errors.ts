@@ -90,6 +90,19 @@ export class PayloadTooLargeError extends DomainError {
   readonly title = 'Payload Too Large';
 }
 
+export class RangeNotSatisfiableError extends DomainError {
+  readonly status = 416;
+  readonly code = 'range_not_satisfiable';
+  readonly title = 'Range Not Satisfiable';
+  constructor(
+    message: string,
+    /** The full size, for the `Content-Range: bytes *\/size` header the answer must carry. */
+    readonly size: number,
+  ) {
+    super(message);
+  }
+}
+
 export class ServiceUnavailableError extends DomainError {
   readonly status = 503;
   readonly code = 'service_unavailable';

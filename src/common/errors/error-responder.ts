@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
+import { RangeNotSatisfiableError } from './domain-errors.js';
 import { drsErrorDocument, isDrsPath, problemDocument, toProblem } from './problem.js';
 
 /**
@@ -32,6 +33,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   }
   if (problem.status === 429 && !reply.getHeader('retry-after')) {
     reply.header('retry-after', '60');
+  }
+  if (error instanceof RangeNotSatisfiableError) {
+    void reply.header('content-range', `bytes */${error.size}`);
   }
   if (isDrsPath(path)) {
     void reply.status(problem.status).type('application/json; charset=utf-8').send(drsErrorDocument(problem));

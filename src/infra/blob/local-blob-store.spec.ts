@@ -34,6 +34,36 @@ describe(LocalBlobStore.name, () => {
     expect(Buffer.compare(await buffer(store.read(stored.key)), bytes)).toBe(0);
   });
 
+  it('hashes large streams correctly on the digest worker, whatever the chunking', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 123);
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < bytes.length; offset += 70_001) {
+      chunks.push(bytes.subarray(offset, offset + 70_001));
+    }
+    const [first, second] = await Promise.all([
+      store.put(Readable.from(chunks)),
+      store.put(Readable.from([bytes.subarray(0, 1024 * 1024)])),
+    ]);
+    expect(first.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(first.md5).toBe(createHash('md5').update(bytes).digest('hex'));
+    expect(first.size).toBe(bytes.length);
+    expect(second.md5).toBe(
+      createHash('md5')
+        .update(bytes.subarray(0, 1024 * 1024))
+        .digest('hex'),
+    );
+  });
+
+  it('gives up cleanly when the source fails half-way', async () => {
+    const source = new Readable({ read() {} });
+    source.push(randomBytes(3 * 1024 * 1024));
+    setImmediate(() => source.destroy(new Error('connection reset')));
+    await expect(store.put(source)).rejects.toThrow('connection reset');
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const after = await store.put(Readable.from([Buffer.from('still working')]));
+    expect(after.md5).toBe(createHash('md5').update('still working').digest('hex'));
+  });
+
   it('folds identical content into one blob', async () => {
     const first = await store.put(Readable.from([Buffer.from('same bytes')]));
     const second = await store.put(Readable.from([Buffer.from('same bytes')]));

@@ -10,8 +10,9 @@ export async function findPage<T extends Document>(
 ): Promise<WithId<T>[]> {
   const filter: Record<string, unknown> =
     query.after === undefined ? query.filter : { $and: [query.filter, { [keyField]: { $gt: query.after } }] };
+  // One batch for the whole page: FerretDB v1 can lose a cursor between batches.
   return collection
-    .find(filter as Filter<T>)
+    .find(filter as Filter<T>, { batchSize: query.limit })
     .sort({ [keyField]: 1 })
     .limit(query.limit)
     .toArray();

@@ -1,0 +1,570 @@
+/**
+ * DRS benchmarks (`npm run bench:drs`), one run against the real services on loopback:
+ *
+ * 1. `GET /ga4gh/drs/v1/objects/{random id}` over 10,000 seeded objects at 64 connections, against a bare
+ *    node:http + mongodb findOne server on the same FerretDB collection. Target: >= 1.0x its throughput,
+ *    p99 <= 10 ms.
+ * 2. Bulk `POST /ga4gh/drs/v1/objects` with 1,000 ids. Target: < 100 ms.
+ * 3. Uploading a 1 GiB file through `POST /objects:upload`. Target: >= 0.7x the plain disk write speed
+ *    measured here, on the same file system, just before.
+ *
+ * The hub runs as a real process with isolated MONGO_DB / PG_SCHEMA / REDIS_PREFIX and LOG_LEVEL=warn;
+ * everything it creates is removed at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import autocannon from 'autocannon';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+import { mintId } from '../../src/common/ids/ids.js';
+import type { ObjectDoc } from '../../src/drs/object.model.js';
+import { collect, exited, freePort, ROOT, spawnHub, waitForHttp } from '../../test/support/process.js';
+
+const OBJECTS = 10_000;
+const BUNDLES = 100;
+const CONNECTIONS = 64;
+const BULK_IDS = 1000;
+const BULK_REQUESTS = 20;
+const UPLOAD_BYTES = 1024 * 1024 * 1024;
+const CHUNK_BYTES = 16 * 1024 * 1024;
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+const SERVICES = {
+  MONGO_URL: process.env.BENCH_MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/runtime_hub',
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+interface Server {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+interface LoadFigures {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failures: number;
+}
+
+const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+const mib = (bytes: number): number => bytes / (1024 * 1024);
+
+function taskset(args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('taskset', args, { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** With two or more CPUs, servers get the last one to themselves and the load generator the others. */
+const SERVER_CPU = availableParallelism() >= 2 ? availableParallelism() - 1 : undefined;
+
+async function pin(pid: number, cpuList: string): Promise<boolean> {
+  return taskset(['--all-tasks', '--pid', '--cpu-list', cpuList, String(pid)]);
+}
+
+async function backgroundLoad(): Promise<number> {
+  const totals = () =>
+    cpus().reduce(
+      (sum, cpu) => {
+        const all = Object.values(cpu.times).reduce((a, b) => a + b, 0);
+        return { busy: sum.busy + all - cpu.times.idle, all: sum.all + all };
+      },
+      { busy: 0, all: 0 },
+    );
+  const before = totals();
+  await sleep(1000);
+  const after = totals();
+  return (after.busy - before.busy) / Math.max(after.all - before.all, 1);
+}
+
+async function startHub(env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const child = spawnHub('src/main.ts', [], { ...env, PORT: String(port) });
+  const output = collect(child);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/health`, 60_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`the hub did not start: ${output.stderr()}${output.stdout()}`, { cause: error });
+  }
+  return { url, child };
+}
+
+async function startBaseline(env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', 'bench/drs/baseline-server.ts'],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'pipe' },
+  );
+  const output = collect(child);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (!output.stdout().includes('listening') && Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`the baseline server exited: ${output.stderr()}`);
+    }
+    await sleep(100);
+  }
+  return { url, child };
+}
+
+async function stop(server: Server | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null) {
+    return;
+  }
+  server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+  await exited(server.child);
+  clearTimeout(timer);
+}
+
+function seedDocs(): ObjectDoc[] {
+  const now = new Date().toISOString();
+  const blobs: ObjectDoc[] = Array.from({ length: OBJECTS - BUNDLES }, (_, i) => {
+    const sha256 = randomBytes(32).toString('hex');
+    return {
+      id: mintId('sys0'),
+      name: `file-${i}.jsonl.gz`,
+      description: 'Seeded for the DRS benchmark',
+      mime_type: 'application/gzip',
+      size: 1000 + i,
+      created_time: now,
+      updated_time: now,
+      version: 1,
+      checksums: [
+        { type: 'sha-256', checksum: sha256 },
+        { type: 'md5', checksum: randomBytes(16).toString('hex') },
+      ],
+      access_methods: [],
+      child_ids: [],
+      depth: 0,
+      is_bundle: false,
+      aliases: [],
+      types: ['test'],
+      controlled: false,
+      readers: [],
+      mgr_site: 'runtime-hub',
+      created_by: 'bench',
+      blob: { key: sha256 },
+    };
+  });
+  const bundles: ObjectDoc[] = Array.from({ length: BUNDLES }, (_, i) => {
+    const members = blobs.slice(i * 10, i * 10 + 10);
+    return {
+      id: mintId('sys0'),
+      name: `bundle-${i}`,
+      size: members.reduce((sum, m) => sum + m.size, 0),
+      created_time: now,
+      updated_time: now,
+      version: 1,
+      checksums: [{ type: 'md5', checksum: randomBytes(16).toString('hex') }],
+      access_methods: [],
+      contents: members.map((m) => ({ name: m.name ?? m.id, id: m.id })),
+      child_ids: members.map((m) => m.id),
+      depth: 1,
+      is_bundle: true,
+      aliases: [],
+      types: [],
+      controlled: false,
+      readers: [],
+      mgr_site: 'runtime-hub',
+      created_by: 'bench',
+    };
+  });
+  return [...blobs, ...bundles];
+}
+
+/** The hub loads the registry into memory in the background at boot; /metrics says how far it got. */
+async function waitForWarmCache(hub: Server, objects: number): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const metrics = await fetch(`${hub.url}/metrics`).then((res) => res.text());
+    const cached = Number(/^drs_object_cache_entries (\d+)/m.exec(metrics)?.[1] ?? 0);
+    if (cached >= objects) {
+      return;
+    }
+    await sleep(250);
+  }
+  throw new Error('the hub did not load the registry into its cache within 3 minutes');
+}
+
+/** The same bulk request against a hub with the cache turned off: what the cache saves. */
+async function uncachedBulk(env: Record<string, string>, ids: readonly string[]): Promise<number> {
+  const uncached = await startHub({ ...env, DRS_CACHE_TTL_MS: '0' });
+  const output = collect(uncached.child);
+  try {
+    const body = { bulk_object_ids: ids.slice(0, BULK_IDS) };
+    await postJson(`${uncached.url}/ga4gh/drs/v1/objects`, { bulk_object_ids: ids.slice(-1) });
+    const started = performance.now();
+    const res = await postJson(`${uncached.url}/ga4gh/drs/v1/objects`, body);
+    if (res.status !== 200) {
+      throw new Error(`uncached bulk request failed: ${res.status}: ${output.stdout()}${output.stderr()}`);
+    }
+    return performance.now() - started;
+  } finally {
+    await stop(uncached);
+  }
+}
+
+async function load(url: string, ids: readonly string[], seconds: number): Promise<LoadFigures> {
+  const target = new URL(url);
+  if (target.hostname !== '127.0.0.1') {
+    throw new Error('benchmarks only target loopback');
+  }
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    timeout: 60,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => ({
+          ...request,
+          path: `/ga4gh/drs/v1/objects/${ids[Math.floor(Math.random() * ids.length)]}`,
+        }),
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/** Median latency of 20 requests one after another: what one findOne costs without contention. */
+async function sequentialLatency(url: string, ids: readonly string[]): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now();
+    const res = await fetch(`${url}/ga4gh/drs/v1/objects/${ids[(i * 487) % ids.length]}`);
+    await res.arrayBuffer();
+    times.push(performance.now() - started);
+  }
+  return percentile(
+    times.sort((a, b) => a - b),
+    50,
+  );
+}
+
+async function rounds(url: string, ids: readonly string[]): Promise<LoadFigures[]> {
+  const measured: LoadFigures[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    measured.push(await load(url, ids, ROUND_SECONDS));
+  }
+  return measured;
+}
+
+async function benchUpload(hub: Server, dir: string): Promise<{ writeSpeed: number; uploadSpeed: number }> {
+  const token = await fetch(`${hub.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
+  }).then(async (res) => ((await res.json()) as { access_token: string }).access_token);
+  const source = join(dir, 'source.bin');
+  const writeSpeed = await plainWrite(source, randomBytes(CHUNK_BYTES), UPLOAD_BYTES);
+  const sent = await upload(hub.url, token, source);
+  if (sent.status !== 201) {
+    throw new Error(`the upload failed: ${sent.status} ${sent.body}`);
+  }
+  await rm(source, { force: true });
+  return { writeSpeed, uploadSpeed: sent.speed };
+}
+
+function merge(rounds: LoadFigures[]): LoadFigures {
+  const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
+  const p50s = rounds.map((r) => r.p50).sort((a, b) => a - b);
+  return {
+    requestsPerSecond: rounds.reduce((sum, r) => sum + r.requestsPerSecond, 0) / rounds.length,
+    p50: p50s[Math.floor(p50s.length / 2)] ?? 0,
+    p99: Math.max(...rounds.map((r) => r.p99)),
+    requests,
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+  };
+}
+
+interface BulkAnswer {
+  summary: { unresolved: number };
+}
+
+async function postJson(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; json: BulkAnswer }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as BulkAnswer };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function benchBulk(hub: Server, ids: readonly string[]): Promise<{ first: number; times: number[] }> {
+  const pick = (): string[] =>
+    Array.from({ length: BULK_IDS }, () => ids[Math.floor(Math.random() * ids.length)]!);
+  const once = async (): Promise<number> => {
+    const body = { bulk_object_ids: pick() };
+    const started = performance.now();
+    const res = await postJson(`${hub.url}/ga4gh/drs/v1/objects`, body);
+    const elapsed = performance.now() - started;
+    if (res.status !== 200 || res.json.summary.unresolved !== 0) {
+      throw new Error(`bulk request failed: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
+    }
+    return elapsed;
+  };
+  const first = await once();
+  const times: number[] = [];
+  for (let i = 0; i < BULK_REQUESTS; i++) {
+    times.push(await once());
+  }
+  return { first, times: times.sort((a, b) => a - b) };
+}
+
+/** Writes `bytes` of `chunk` repeated to `path` and returns MiB/s: what the disk takes without the hub. */
+async function plainWrite(path: string, chunk: Buffer, bytes: number): Promise<number> {
+  const started = performance.now();
+  const out = createWriteStream(path);
+  for (let written = 0; written < bytes; written += chunk.length) {
+    if (!out.write(chunk)) {
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.once('close', resolve);
+    out.end();
+  });
+  return mib(bytes) / ((performance.now() - started) / 1000);
+}
+
+/** Streams `path` as the `file` part of a multipart upload and returns MiB/s and the answer. */
+async function upload(
+  hubUrl: string,
+  token: string,
+  path: string,
+): Promise<{ speed: number; status: number; body: string }> {
+  const size = (await stat(path)).size;
+  const boundary = `----bench${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const target = new URL('/objects:upload', hubUrl);
+  const started = performance.now();
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest(
+      target,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': head.length + size + tail.length,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.write(head);
+    const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    file.on('error', reject);
+    file.on('end', () => req.end(tail));
+    file.pipe(req, { end: false });
+  });
+  return { speed: mib(size) / ((performance.now() - started) / 1000), status, body };
+}
+
+async function cleanup(env: Record<string, string>, blobDir: string): Promise<void> {
+  const mongo = new MongoClient(SERVICES.MONGO_URL);
+  await mongo
+    .connect()
+    .then(() => mongo.db(env.MONGO_DB).dropDatabase())
+    .catch(() => undefined);
+  await mongo.close();
+  const pool = new pg.Pool({ connectionString: SERVICES.DATABASE_URL });
+  await pool.query(`DROP SCHEMA IF EXISTS "${env.PG_SCHEMA}" CASCADE`).catch(() => undefined);
+  await pool.end();
+  const redis = new Redis(SERVICES.REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) {
+      await redis.del(...keys);
+    }
+  } while (cursor !== '0');
+  redis.disconnect();
+  await rm(blobDir, { recursive: true, force: true });
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'meets target' : 'MISSES target';
+}
+
+async function main(): Promise<void> {
+  const tag = randomBytes(4).toString('hex');
+  const blobDir = await mkdtemp(join(tmpdir(), 'rh-bench-drs-'));
+  const env: Record<string, string> = {
+    ...SERVICES,
+    NODE_ENV: 'production',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    URL_SIGNING_KEY: randomBytes(32).toString('hex'),
+    MONGO_DB: `rh_bench_drs_${tag}`,
+    PG_SCHEMA: `bench_drs_${tag}`,
+    REDIS_PREFIX: `bench:drs:${tag}`,
+    BLOB_DIR: join(blobDir, 'store'),
+    LOG_LEVEL: 'warn',
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    UPLOAD_LIMIT_BYTES: String(2 * UPLOAD_BYTES),
+  };
+  let hub: Server | undefined;
+  let baseline: Server | undefined;
+  try {
+    const busy = await backgroundLoad();
+    console.log(
+      `DRS benchmark: ${availableParallelism()} CPUs, other work keeping ${Math.round(busy * 100)}% of them busy before it starts${busy > 0.25 ? ' (figures taken next to that much other work are not comparable)' : ''}`,
+    );
+    if (
+      SERVER_CPU !== undefined &&
+      (await pin(process.pid, SERVER_CPU === 1 ? '0' : `0-${SERVER_CPU - 1}`))
+    ) {
+      console.log(`servers pinned to CPU ${SERVER_CPU}, the load generator to the others (FerretDB floats)`);
+    }
+
+    // The registry exists before the hub starts, as when an api process (re)starts in production.
+    const mongo = new MongoClient(SERVICES.MONGO_URL);
+    await mongo.connect();
+    const docs = seedDocs();
+    const seeded = performance.now();
+    for (let i = 0; i < docs.length; i += 1000) {
+      await mongo
+        .db(env.MONGO_DB)
+        .collection('objects')
+        .insertMany(docs.slice(i, i + 1000));
+    }
+    await mongo.close();
+    console.log(
+      `seeded ${docs.length} objects (${BUNDLES} of them bundles) in ${fmt((performance.now() - seeded) / 1000)} s`,
+    );
+    const ids = docs.map((d) => d.id);
+
+    const booted = performance.now();
+    hub = await startHub(env);
+    if (SERVER_CPU !== undefined) {
+      await pin(hub.child.pid!, String(SERVER_CPU));
+    }
+    await waitForWarmCache(hub, docs.length);
+    console.log(`hub up with all objects cached ${fmt((performance.now() - booted) / 1000)} s after start`);
+
+    // The hub is measured first and the baseline last: under load the baseline leaves FerretDB with a
+    // backlog of queries that would still be eating CPU while the hub was being measured.
+    const bulk = await benchBulk(hub, ids);
+    await load(`${hub.url}/`, ids, WARMUP_SECONDS);
+    const ours = merge(await rounds(`${hub.url}/`, ids));
+    // Uploads are measured on all CPUs, like the plain write they are compared with: the hub hashes on a
+    // worker thread while its main thread receives and writes.
+    if (SERVER_CPU !== undefined) {
+      const all = `0-${SERVER_CPU}`;
+      await pin(process.pid, all);
+      await pin(hub.child.pid!, all);
+    }
+    const uploaded = await benchUpload(hub, blobDir);
+    if (SERVER_CPU !== undefined) {
+      await pin(process.pid, SERVER_CPU === 1 ? '0' : `0-${SERVER_CPU - 1}`);
+    }
+    await stop(hub);
+    hub = undefined;
+    const uncached = await uncachedBulk(env, ids);
+
+    baseline = await startBaseline(env);
+    if (SERVER_CPU !== undefined) {
+      await pin(baseline.child.pid!, String(SERVER_CPU));
+    }
+    const single = await sequentialLatency(baseline.url, ids);
+    // One continuous run: a request the baseline has not answered when a round ends would otherwise
+    // stay queued in FerretDB, abandoned, slowing every later round.
+    const base = await load(`${baseline.url}/`, ids, ROUNDS * ROUND_SECONDS);
+    await stop(baseline);
+    baseline = undefined;
+
+    console.log(
+      `\nGET /ga4gh/drs/v1/objects/{random id}: ${CONNECTIONS} connections; hub: ${WARMUP_SECONDS} s of warm-up, then ${ROUNDS} rounds of ${ROUND_SECONDS} s; baseline: one run of ${ROUNDS * ROUND_SECONDS} s`,
+    );
+    console.log(`  one findOne at a time on the baseline: median ${fmt(single)} ms`);
+    const row = (label: string, f: LoadFigures) =>
+      `  ${label.padEnd(32)} ${fmt(f.requestsPerSecond, 0).padStart(7)} req/s   p50 ${fmt(f.p50).padStart(6)} ms   p99 ${fmt(f.p99).padStart(7)} ms   ${f.requests} requests, ${f.failures} failed`;
+    console.log(row('baseline (node:http + findOne)', base));
+    console.log(row('hub', ours));
+    if (base.requests === 0) {
+      console.log(
+        `  ratio hub/baseline: not finite: the baseline answered no request within ${ROUNDS * ROUND_SECONDS} s (target >= 1.0x: ${verdict(ours.requests > 0)})`,
+      );
+    } else {
+      const ratio = ours.requestsPerSecond / base.requestsPerSecond;
+      console.log(`  ratio hub/baseline: ${fmt(ratio, 2)}x (target >= 1.0x: ${verdict(ratio >= 1)})`);
+    }
+    console.log(`  hub p99: ${fmt(ours.p99)} ms (target <= 10 ms: ${verdict(ours.p99 <= 10)})`);
+    if (ours.failures > 0 || base.failures > 0) {
+      console.log('  note: failed requests (errors, timeouts or non-2xx) are not counted as throughput');
+    }
+
+    console.log(
+      `\nbulk POST /ga4gh/drs/v1/objects with ${BULK_IDS} random ids, ${BULK_REQUESTS + 1} requests`,
+    );
+    const slowest = Math.max(bulk.first, bulk.times.at(-1) ?? 0);
+    console.log(
+      `  first ${fmt(bulk.first)} ms, then median ${fmt(percentile(bulk.times, 50))} ms, p95 ${fmt(percentile(bulk.times, 95))} ms; slowest ${fmt(slowest)} ms (target < 100 ms: ${verdict(slowest < 100)})`,
+    );
+    console.log(
+      `  for scale: with the cache off (DRS_CACHE_TTL_MS=0) the same request took ${fmt(uncached, 0)} ms: one $in query, which FerretDB v1 answers by scanning the collection`,
+    );
+
+    console.log(`\nupload of a ${mib(UPLOAD_BYTES)} MiB file through POST /objects:upload`);
+    console.log(`  plain disk write (same file system): ${fmt(uploaded.writeSpeed, 0)} MiB/s`);
+    console.log(`  upload (stream, sha-256 + md5, store): ${fmt(uploaded.uploadSpeed, 0)} MiB/s`);
+    const uploadRatio = uploaded.uploadSpeed / uploaded.writeSpeed;
+    console.log(
+      `  ratio upload/plain write: ${fmt(uploadRatio, 2)}x (target >= 0.7x: ${verdict(uploadRatio >= 0.7)})`,
+    );
+  } finally {
+    await stop(hub);
+    await stop(baseline);
+    await cleanup(env, blobDir);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import { Controller, Get, Headers, Param, Query, Res, StreamableFile } from '@nestjs/common';
+import {
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+
+import { Public } from '../auth/decorators.js';
+import { parseByteRange } from '../common/http/byte-range.js';
+import { RangeNotSatisfiableError } from '../common/errors/domain-errors.js';
+import { BlobsService } from './blobs.service.js';
+
+@ApiTags('Objects')
+@Public()
+@Controller('blobs')
+export class BlobsController {
+  constructor(private readonly blobs: BlobsService) {}
+
+  @Get(':object_id')
+  @ApiOperation({
+    operationId: 'downloadBlob',
+    summary: 'The bytes of a blob, through a signed URL from GET /ga4gh/drs/v1/objects/{id}/access/https',
+    description:
+      'Supports HEAD, single byte ranges (`Range: bytes=0-99` answers 206) and conditional requests (`If-None-Match`, `If-Range` with the ETag, which is the quoted sha-256).',
+  })
+  @ApiQuery({ name: 'exp', description: 'Expiry, in seconds since the epoch' })
+  @ApiQuery({ name: 'sig', description: 'HMAC-SHA256 signature of the object id and expiry' })
+  @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. bytes=0-1023' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The whole blob', schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({
+    status: 206,
+    description: 'The requested byte range',
+    schema: { type: 'string', format: 'binary' },
+  })
+  @ApiResponse({ status: 304, description: 'Unchanged since the ETag the client holds' })
+  @ApiResponse({ status: 416, description: 'The range starts past the end' })
+  @ApiForbiddenResponse({ description: 'A missing, altered or expired signature' })
+  @ApiNotFoundResponse({ description: 'The object is gone or has no bytes here' })
+  async downloadBlob(
+    @Param('object_id') objectId: string,
+    @Query('exp') exp: string | undefined,
+    @Query('sig') sig: string | undefined,
+    @Headers('range') rangeHeader: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Headers('if-range') ifRange: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StreamableFile | undefined> {
+    const blob = await this.blobs.openSigned(objectId, exp, sig);
+    const etag = `"${blob.sha256}"`;
+    void reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private');
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => [etag, '*'].includes(tag.trim()))) {
+      void reply.status(304);
+      return undefined;
+    }
+    const disposition = blob.name ? `attachment; filename="${blob.name}"` : 'attachment';
+    const range =
+      ifRange === undefined || ifRange === etag ? parseByteRange(rangeHeader, blob.size) : undefined;
+    if (range?.kind === 'unsatisfiable') {
+      throw new RangeNotSatisfiableError(
+        `The range "${rangeHeader}" starts past the end of ${blob.size} bytes`,
+        blob.size,
+      );
+    }
+    if (range?.kind === 'partial') {
+      void reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${blob.size}`);
+      return new StreamableFile(this.blobs.read(blob, range), {
+        type: blob.mimeType,
+        disposition,
+        length: range.end - range.start + 1,
+      });
+    }
+    return new StreamableFile(this.blobs.read(blob), { type: blob.mimeType, disposition, length: blob.size });
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+
+import { MongoService } from '../infra/mongo/mongo.service.js';
+
+export interface ObjectTypeDoc {
+  id: string;
+  name?: string;
+  description?: string;
+  created_at: Date;
+}
+
+/** What a seed declares; `created_at` is set when the type first appears. */
+export type ObjectTypeSeed = Omit<ObjectTypeDoc, 'created_at'>;
+
+/**
+ * Object types label DRS objects (`metadata-changesheet`, `metadata-in`, …) so sensors can find the
+ * objects a workflow should act on. Features seed the types they use with {@link upsertMany}.
+ */
+@Injectable()
+export class ObjectTypesRepository {
+  private readonly types: Collection<ObjectTypeDoc>;
+
+  constructor(mongo: MongoService) {
+    this.types = mongo.collection<ObjectTypeDoc>('object_types');
+    mongo.declareIndexes('object_types', [{ key: { id: 1 }, name: 'id_unique', unique: true }]);
+  }
+
+  /** Creates missing types and refreshes the name and description of existing ones. */
+  async upsertMany(seeds: readonly ObjectTypeSeed[]): Promise<void> {
+    if (seeds.length === 0) {
+      return;
+    }
+    const now = new Date();
+    await this.types.bulkWrite(
+      seeds.map((seed) => {
+        const refreshed = {
+          ...(seed.name !== undefined ? { name: seed.name } : {}),
+          ...(seed.description !== undefined ? { description: seed.description } : {}),
+        };
+        return {
+          updateOne: {
+            filter: { id: seed.id },
+            update: {
+              ...(Object.keys(refreshed).length > 0 ? { $set: refreshed } : {}),
+              $setOnInsert: { id: seed.id, created_at: now },
+            },
+            upsert: true,
+          },
+        };
+      }),
+      { ordered: false },
+    );
+  }
+
+  list(): Promise<ObjectTypeDoc[]> {
+    return this.types
+      .find({}, { projection: { _id: 0 } })
+      .sort({ id: 1 })
+      .toArray();
+  }
+
+  findByIds(ids: readonly string[]): Promise<ObjectTypeDoc[]> {
+    if (ids.length === 0) {
+      return Promise.resolve([]);
+    }
+    return this.types
+      .find({ id: { $in: [...ids] } }, { projection: { _id: 0 } })
+      .sort({ id: 1 })
+      .toArray();
+  }
+}
