@@ -34,6 +34,6 @@ import { BlobUrlSigner } from './signed-urls.js';
       inject: [APP_CONFIG],
     },
   ],
-  exports: [ObjectsService, ObjectTypesRepository, ObjectAccessPolicy, BlobUrlSigner],
+  exports: [ObjectsService, ObjectsRepository, ObjectTypesRepository, ObjectAccessPolicy, BlobUrlSigner],
 })
 export class ObjectsCoreModule {}

@@ -98,6 +98,19 @@ export class ObjectsRepository {
     }
   }
 
+  /** Ids and types of objects carrying any of `types` (indexed), for the trigger sensor. */
+  async findTyped(types: readonly string[], limit: number): Promise<{ id: string; types: string[] }[]> {
+    if (types.length === 0) {
+      return [];
+    }
+    return this.objects
+      .find({ types: { $in: [...types] } }, { projection: { _id: 0, id: 1, types: 1 } })
+      .sort({ id: 1 })
+      .limit(limit)
+      .map((doc) => ({ id: doc.id, types: doc.types }))
+      .toArray();
+  }
+
   async existsWithBlobKey(key: string): Promise<boolean> {
     return (await this.objects.countDocuments({ 'blob.key': key }, { limit: 1 })) > 0;
   }

@@ -14,6 +14,7 @@ import { Paginator } from '../common/pagination/paginator.js';
 import type { OperationDto } from '../operations/operations.dto.js';
 import { OperationsRepository, type OperationDoc } from '../operations/operations.repository.js';
 import { OperationsService, toOperationDto } from '../operations/operations.service.js';
+import { ObjectsRepository } from '../drs/objects.repository.js';
 import { SitesRepository } from '../sites/sites.repository.js';
 import { DEFAULT_LEASE_SECONDS, RegistryService } from '../workflows/registry.service.js';
 import type { WorkflowDoc } from '../workflows/registry.types.js';
@@ -76,6 +77,8 @@ export interface TriggeredJob {
   objectId: string;
 }
 
+const triggerKey = (pair: TriggeredJob): string => `trigger:${pair.workflowId}:${pair.objectId}`;
+
 @Injectable()
 export class JobsService {
   constructor(
@@ -86,6 +89,7 @@ export class JobsService {
     private readonly registry: RegistryService,
     private readonly sites: SitesRepository,
     private readonly paginator: Paginator,
+    private readonly objects: ObjectsRepository,
   ) {}
 
   async create(input: JobCreateDto, principal: Principal): Promise<JobDto> {
@@ -119,7 +123,7 @@ export class JobsService {
    * at once (the dedupe key is unique). Returns the ids of jobs it created.
    */
   async createForTriggers(pairs: readonly TriggeredJob[]): Promise<string[]> {
-    const keyOf = (p: TriggeredJob): string => `trigger:${p.workflowId}:${p.objectId}`;
+    const keyOf = triggerKey;
     const existing = await this.jobs.existingDedupeKeys(pairs.map(keyOf));
     const created: string[] = [];
     for (const pair of pairs) {
@@ -137,6 +141,28 @@ export class JobsService {
       }
     }
     return created;
+  }
+
+  /**
+   * (workflow, object) pairs a trigger asks for and no job exists for yet: objects whose types match a
+   * trigger's object type. The trigger sensor turns each into a run of `ensure_jobs`.
+   */
+  async pendingTriggeredJobs(limit: number): Promise<TriggeredJob[]> {
+    const workflowsByType = new Map<string, string[]>();
+    for (const trigger of await this.registry.triggerDocs()) {
+      workflowsByType.set(trigger.object_type_id, [
+        ...(workflowsByType.get(trigger.object_type_id) ?? []),
+        trigger.workflow_id,
+      ]);
+    }
+    const objects = await this.objects.findTyped([...workflowsByType.keys()], Math.max(limit * 4, 1000));
+    const pairs = objects.flatMap((object) =>
+      object.types.flatMap((type) =>
+        (workflowsByType.get(type) ?? []).map((workflowId) => ({ workflowId, objectId: object.id })),
+      ),
+    );
+    const existing = await this.jobs.existingDedupeKeys(pairs.map(triggerKey));
+    return pairs.filter((pair) => !existing.has(triggerKey(pair))).slice(0, limit);
   }
 
   async get(id: string): Promise<JobDto> {

@@ -5,9 +5,11 @@ import { RevocationsRepository } from '../auth/revocations.repository.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { JobClaimsStore } from '../jobs/job-claims.store.js';
+import { JobsService } from '../jobs/jobs.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { MAINTENANCE, type OrchestratorMaintenance } from '../site/housekeeping.js';
 import { HUB_CLAIMS, type HubClaims } from '../site/job-claims.js';
+import { HUB_TRIGGERS, type HubTriggers } from '../site/job-triggers.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
 import { RunRepository } from './storage/run.repository.js';
 
@@ -48,7 +50,13 @@ export function buildHostValues(
     countStaleClaims: () => operations().countStale(new Date()),
     expireStaleClaims: () => operations().expireStale(new Date()),
   };
-  return Object.freeze({ [MAINTENANCE]: maintenance, [HUB_CLAIMS]: hubClaims });
+  const jobs = lazy(JobsService);
+  const hubTriggers: HubTriggers = {
+    pendingTriggeredJobs: (limit) => jobs().pendingTriggeredJobs(limit),
+    createTriggeredJob: async (workflowId, objectId) =>
+      (await jobs().createForTriggers([{ workflowId, objectId }]))[0],
+  };
+  return Object.freeze({ [MAINTENANCE]: maintenance, [HUB_CLAIMS]: hubClaims, [HUB_TRIGGERS]: hubTriggers });
 }
 
 /** The providers `buildHostValues` takes, in order. */

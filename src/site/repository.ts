@@ -2,6 +2,7 @@ import { hostResource, repository } from '../orchestrator/core/index.js';
 import { hello } from './hello.js';
 import { housekeeping, housekeepingWeekly } from './housekeeping.js';
 import { expireClaims, expireStaleClaimsSensor, HUB_CLAIMS, type HubClaims } from './job-claims.js';
+import { ensureJobs, HUB_TRIGGERS, processWorkflowJobTriggers, type HubTriggers } from './job-triggers.js';
 
 /**
  * The hub's own definitions (the equivalent of nmdc_runtime.site.repository). To add a job, sensor or
@@ -10,9 +11,12 @@ import { expireClaims, expireStaleClaimsSensor, HUB_CLAIMS, type HubClaims } fro
  */
 export const siteRepository = repository({
   name: 'runtime_hub',
-  jobs: [hello, housekeeping, expireClaims],
-  sensors: [expireStaleClaimsSensor],
+  jobs: [hello, housekeeping, expireClaims, ensureJobs],
+  sensors: [expireStaleClaimsSensor, processWorkflowJobTriggers],
   schedules: [housekeepingWeekly],
   // Services of the hub that sensors use; the hosting process binds them (see orchestrator/host-values.ts).
-  resources: { [HUB_CLAIMS]: hostResource<HubClaims>(HUB_CLAIMS) },
+  resources: {
+    [HUB_CLAIMS]: hostResource<HubClaims>(HUB_CLAIMS),
+    [HUB_TRIGGERS]: hostResource<HubTriggers>(HUB_TRIGGERS),
+  },
 });

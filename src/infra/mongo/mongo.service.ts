@@ -34,9 +34,14 @@ export class MongoService implements OnApplicationBootstrap, OnApplicationShutdo
     return this.db.collection<T>(name);
   }
 
+  /** Several repositories may share a collection and declare the same index; it is created once. */
   declareIndexes(collection: string, indexes: IndexDescription[]): void {
     const list = this.declared.get(collection) ?? [];
-    list.push(...indexes);
+    for (const index of indexes) {
+      if (!list.some((existing) => existing.name !== undefined && existing.name === index.name)) {
+        list.push(index);
+      }
+    }
     this.declared.set(collection, list);
   }
 
