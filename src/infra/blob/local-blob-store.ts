@@ -108,8 +108,22 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(source: Readable, options: PutOptions = {}): Promise<StoredBlob> {
+    // The source may fail while the directory is being made, before the pipeline listens for its errors;
+    // an 'error' nobody listens to would crash the process.
+    let earlyError: unknown;
+    const onEarlyError = (error: unknown): void => {
+      earlyError = error;
+    };
+    source.once('error', onEarlyError);
     const tmpDir = join(this.root, 'tmp');
-    await mkdir(tmpDir, { recursive: true });
+    try {
+      await mkdir(tmpDir, { recursive: true });
+    } finally {
+      source.off('error', onEarlyError);
+    }
+    if (earlyError !== undefined) {
+      throw earlyError;
+    }
     const tmp = join(tmpDir, `${randomUUID()}.part`);
     const counter = new HashingCounter(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
     try {
