@@ -83,6 +83,10 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       if (!options.keepData) {
         await dropIsolatedData(app, config).catch(() => undefined);
       }
+      if (options.listen) {
+        // Keep-alive sockets of the test's own HTTP clients would hold a graceful close open.
+        (app.getHttpServer() as import('node:http').Server).closeAllConnections();
+      }
       await app.close();
       await rm(blobDir, { recursive: true, force: true });
     },
