@@ -85,7 +85,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
       }
       if (options.listen) {
         // Keep-alive sockets of the test's own HTTP clients would hold a graceful close open.
-        (app.getHttpServer() as import('node:http').Server).closeAllConnections();
+        app.getHttpServer().closeAllConnections();
       }
       await app.close();
       await rm(blobDir, { recursive: true, force: true });

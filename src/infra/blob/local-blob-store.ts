@@ -110,8 +110,8 @@ export class LocalBlobStore implements BlobStore {
   async put(source: Readable, options: PutOptions = {}): Promise<StoredBlob> {
     // The source may fail while the directory is being made, before the pipeline listens for its errors;
     // an 'error' nobody listens to would crash the process.
-    let earlyError: unknown;
-    const onEarlyError = (error: unknown): void => {
+    let earlyError: Error | undefined;
+    const onEarlyError = (error: Error): void => {
       earlyError = error;
     };
     source.once('error', onEarlyError);
@@ -121,7 +121,7 @@ export class LocalBlobStore implements BlobStore {
     } finally {
       source.off('error', onEarlyError);
     }
-    if (earlyError !== undefined) {
+    if (earlyError) {
       throw earlyError;
     }
     const tmp = join(tmpDir, `${randomUUID()}.part`);
