@@ -59,7 +59,13 @@ describe('site definitions', () => {
       cron: '0 3 * * 0',
       defaultStatus: 'RUNNING',
     });
-    expect([...siteRepository.jobs.keys()].sort()).toEqual(['ensure_jobs', 'expire_claims', 'hello', 'housekeeping']);
+    expect([...siteRepository.jobs.keys()].sort()).toEqual([
+      'apply_metadata_in',
+      'ensure_jobs',
+      'expire_claims',
+      'hello',
+      'housekeeping',
+    ]);
     expect(siteRepository.sensors.get('expire_stale_claims')).toMatchObject({
       minimumIntervalSeconds: 60,
       defaultStatus: 'RUNNING',
