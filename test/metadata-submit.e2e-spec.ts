@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ADMIN, bearer, createUser, passwordToken } from './support/auth.js';
+import { ADMIN, bearer, createUser, grantAllowance, passwordToken } from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 import { biosample, nmdcId, seed, study } from './support/metadata.js';
 import { FAST_ORCHESTRATOR_ENV, waitFor } from './support/orchestrator.js';
@@ -72,13 +72,7 @@ describe('JSON submission (POST /metadata/json:submit) applied through the orche
     admin = await passwordToken(hub, ADMIN.username, ADMIN.password);
     submitter = (await createUser(hub, admin, 'submitter')).token;
     outsider = (await createUser(hub, admin, 'outsider')).token;
-    const grant = await hub.inject({
-      method: 'POST',
-      url: '/admin/allowances',
-      headers: bearer(admin),
-      payload: { username: 'submitter', action: 'json:submit' },
-    });
-    expect(grant.statusCode).toBe(201);
+    await grantAllowance(hub, admin, 'submitter', 'json:submit');
     await seed(hub, { study_set: [study(1)] });
   });
   afterAll(async () => {
