@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { QueriesService } from '../src/metadata/queries.service.js';
-import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, createUser, passwordToken } from './support/auth.js';
+import {
+  ADMIN,
+  ADMIN_ENV,
+  bearer,
+  createSiteWithClient,
+  createUser,
+  grantAllowance,
+  passwordToken,
+} from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 import { biosample, nmdcId, seed, study } from './support/metadata.js';
 
@@ -40,13 +48,7 @@ describe('POST /queries:run', () => {
     adminToken = await passwordToken(hub, ADMIN.username, ADMIN.password);
     readerToken = (await createUser(hub, adminToken, 'reader')).token;
     writerToken = (await createUser(hub, adminToken, 'writer')).token;
-    const grant = await hub.inject({
-      method: 'POST',
-      url: '/admin/allowances',
-      headers: bearer(adminToken),
-      payload: { username: 'writer', action: 'queries:write' },
-    });
-    expect(grant.statusCode).toBe(201);
+    await grantAllowance(hub, adminToken, 'writer', 'queries:write');
     siteToken = (await createSiteWithClient(hub, adminToken, 'query-site')).token;
     await seed(hub, {
       study_set: [study(1), study(2)],

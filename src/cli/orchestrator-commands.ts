@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import { AuthCoreModule } from '../auth/auth-core.module.js';
 import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
+import { ObjectsCoreModule } from '../drs/objects-core.module.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
+import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
 import { RunService } from '../orchestrator/api/runs.service.js';
 import {
   executeInProcess,
@@ -28,9 +30,16 @@ type WithContext = <T>(
 ) => Promise<T>;
 
 const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule] };
-/** For executing jobs whose host resources reach into the job-claim and auth stores (MongoDB). */
+/** For executing jobs whose host resources reach into the job-claim, auth, object and metadata stores. */
 const WITH_HUB_SERVICES: ModuleMetadata = {
-  imports: [CommonModule, AuthCoreModule, JobsCoreModule, OrchestratorCoreModule],
+  imports: [
+    CommonModule,
+    AuthCoreModule,
+    JobsCoreModule,
+    ObjectsCoreModule,
+    MetadataCoreModule,
+    OrchestratorCoreModule,
+  ],
 };
 
 async function readRunConfig(path: string | undefined): Promise<unknown> {

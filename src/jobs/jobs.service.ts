@@ -169,6 +169,16 @@ export class JobsService {
     return toJobDto(await this.require(id));
   }
 
+  /**
+   * Jobs of `workflowIds` that `siteId` may claim now, oldest first, leaving out failed ones: for the
+   * hub's own sensors, which treat a failure as final (it stays visible on the operation).
+   */
+  async claimableJobs(siteId: string, workflowIds: readonly string[], limit: number): Promise<JobDto[]> {
+    const now = new Date();
+    const filter = { $and: [claimableFilter(siteId, [...workflowIds], now), { status: { $ne: 'failed' } }] };
+    return (await this.jobs.findPage({ filter, limit })).map((job) => toJobDto(job, now));
+  }
+
   /** With a site token and no filter: only the jobs that site may claim now. */
   async list(request: ListRequestDto, principal: Principal | undefined): Promise<Page<Partial<JobDto>>> {
     let baseFilter: Record<string, unknown> | undefined;

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 import { PidsRepository } from '../pids/pids.repository.js';
+import { MetadataInService } from './metadata-in.service.js';
 import { MetadataRepository } from './metadata.repository.js';
 import { MetadataStore } from './metadata-store.service.js';
 import { MetadataSchema } from './schema/metadata-schema.js';
@@ -41,7 +42,15 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
     PidsRepository,
     MetadataRepository,
     MetadataStore,
+    MetadataInService,
   ],
-  exports: [MetadataSchema, OpenCursors, PidsRepository, MetadataRepository, MetadataStore],
+  exports: [
+    MetadataSchema,
+    OpenCursors,
+    PidsRepository,
+    MetadataRepository,
+    MetadataStore,
+    MetadataInService,
+  ],
 })
 export class MetadataCoreModule {}

@@ -28,6 +28,10 @@ export const MAX_LISTED_PROBLEMS = 1000;
 
 const DATABASE_TYPES = new Set(['Database', 'nmdc:Database']);
 
+function countsOf(batch: MetadataBatch): Record<string, number> {
+  return Object.fromEntries([...batch].map(([name, docs]) => [name, docs.length]));
+}
+
 export function unprocessable(
   summary: string,
   problems: readonly FieldProblem[],
@@ -314,17 +318,40 @@ export class MetadataStore {
   }
 
   /**
-   * Checks and writes a JSON submission the way the metadata-in job applies it: everything a submission
-   * is checked for except "already stored", because a retried job finds the documents it wrote before
-   * (identical ones count as unchanged; different ones are refused).
+   * Every check a JSON submission gets before it is accepted: the schema, ids repeated in it or already
+   * stored, and references found neither in it nor in the store. 422 listing the problems (with
+   * `valid: false`) otherwise.
    */
-  async applySubmission(payload: unknown): Promise<Record<string, PutResult>> {
+  async validateSubmission(
+    payload: unknown,
+  ): Promise<{ batch: MetadataBatch; counts: Record<string, number> }> {
+    const check = this.checkBatch(payload);
+    const problems =
+      check.problems.length > 0 ? check.problems : await this.checkBatchAgainstStore(check.batch);
+    if (problems.length > 0) {
+      throw unprocessable('The metadata is not valid', problems, { valid: false });
+    }
+    return { batch: check.batch, counts: countsOf(check.batch) };
+  }
+
+  /**
+   * The checks a stored submission gets again when the metadata-in job runs: all of the above except
+   * "already stored", because a retried job finds the documents it wrote before.
+   */
+  async recheckSubmission(
+    payload: unknown,
+  ): Promise<{ batch: MetadataBatch; counts: Record<string, number> }> {
     const check = this.checkBatch(payload);
     const problems = check.problems.length > 0 ? check.problems : await this.referenceProblems(check.batch);
     if (problems.length > 0) {
       throw unprocessable('The submission is not valid any more', problems);
     }
-    return this.putBatch(check.batch, 'insert');
+    return { batch: check.batch, counts: countsOf(check.batch) };
+  }
+
+  /** Rechecks and inserts a submission; documents stored identically before count as unchanged. */
+  async applySubmission(payload: unknown): Promise<Record<string, PutResult>> {
+    return this.putBatch((await this.recheckSubmission(payload)).batch, 'insert');
   }
 
   /** Every document of a collection in id order, without `_id` (for exports). */

@@ -3,18 +3,22 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiNotFoundResponse,
+  ApiAcceptedResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Public } from '../auth/decorators.js';
+import { Authenticated, CurrentPrincipal, Public, RequireAllowance } from '../auth/decorators.js';
+import type { Principal } from '../auth/principal.js';
 import { ListRequestDto, type Page } from '../common/pagination/list-request.dto.js';
+import { MetadataInService } from './metadata-in.service.js';
 import {
   CollectionListDto,
   MetadataPageDto,
   ProjectionQueryDto,
+  SubmissionAcceptedDto,
   ValidationResultDto,
 } from './metadata.dto.js';
 import type { MetadataDoc } from './metadata.repository.js';
@@ -42,7 +46,10 @@ export const DATABASE_BODY = {
 @ApiTags('Metadata')
 @Controller('metadata')
 export class MetadataController {
-  constructor(private readonly metadata: MetadataService) {}
+  constructor(
+    private readonly metadata: MetadataService,
+    private readonly submissions: MetadataInService,
+  ) {}
 
   @Get('collections')
   @Public()
@@ -116,6 +123,28 @@ export class MetadataController {
     description: 'Invalid: problem+json with `valid: false` and `errors` (JSON pointers into the payload)',
   })
   async validateMetadataJson(@Body() payload: Record<string, unknown>): Promise<ValidationResultDto> {
-    return (await this.metadata.validate(payload)).result;
+    return this.metadata.validate(payload);
+  }
+
+  @Post('json::submit')
+  @Authenticated()
+  @RequireAllowance('json:submit')
+  @HttpCode(202)
+  @ApiOperation({
+    operationId: 'submitMetadataJson',
+    summary: 'Submit JSON metadata: checked now, stored as a DRS object, inserted by a job',
+    description:
+      "Runs the checks of json:validate, stores the payload as a DRS blob typed `metadata-in` and creates its `metadata-in-1.0.0` job. The hub claims that job as its own site and inserts the documents (job `apply_metadata_in`); the job's operation (`GET /jobs/{job_id}`, then `GET /operations/{id}`) ends with the counts per collection, or with the problems if the payload became invalid meanwhile.",
+  })
+  @ApiBody(DATABASE_BODY)
+  @ApiAcceptedResponse({ type: SubmissionAcceptedDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'Invalid: problem+json with `valid: false` and `errors` (JSON pointers into the payload)',
+  })
+  submitMetadataJson(
+    @Body() payload: Record<string, unknown>,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SubmissionAcceptedDto> {
+    return this.submissions.submit(payload, principal);
   }
 }

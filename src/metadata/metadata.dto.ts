@@ -60,3 +60,21 @@ export class ValidationResultDto {
   @ApiProperty({ description: 'Documents checked, per collection', example: { biosample_set: 2 } })
   counts!: Record<string, number>;
 }
+
+export class SubmissionAcceptedDto {
+  @ApiProperty({
+    description: 'The DRS object holding the submission (typed metadata-in)',
+    example: 'sys0ab12cd3456',
+  })
+  object_id!: string;
+
+  @ApiProperty({
+    description:
+      'The metadata-in-1.0.0 job that applies it; its operation (GET /operations) carries the result',
+    example: 'sys0ef78gh9012',
+  })
+  job_id!: string;
+
+  @ApiProperty({ description: 'Documents accepted, per collection', example: { biosample_set: 2 } })
+  counts!: Record<string, number>;
+}

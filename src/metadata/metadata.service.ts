@@ -8,7 +8,7 @@ import { requireSchemaId } from '../common/ids/schema-ids.js';
 import { withoutMongoId } from './json-document.js';
 import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
-import { MetadataStore, unprocessable, type MetadataBatch } from './metadata-store.service.js';
+import { MetadataStore } from './metadata-store.service.js';
 import type { CollectionSpec } from './schema/metadata-schema.js';
 
 /** Reads of schema collections and JSON validation, as the HTTP API offers them. */
@@ -97,14 +97,8 @@ export class MetadataService {
   }
 
   /** Runs every check a submission gets; 422 listing the problems with JSON pointers. */
-  async validate(payload: unknown): Promise<{ batch: MetadataBatch; result: ValidationResultDto }> {
-    const check = this.store.checkBatch(payload);
-    const problems =
-      check.problems.length > 0 ? check.problems : await this.store.checkBatchAgainstStore(check.batch);
-    if (problems.length > 0) {
-      throw unprocessable('The metadata is not valid', problems, { valid: false });
-    }
-    const counts = Object.fromEntries([...check.batch].map(([name, docs]) => [name, docs.length]));
-    return { batch: check.batch, result: { valid: true, counts } };
+  async validate(payload: unknown): Promise<ValidationResultDto> {
+    const { counts } = await this.store.validateSubmission(payload);
+    return { valid: true, counts };
   }
 }

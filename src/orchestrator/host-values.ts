@@ -6,10 +6,12 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { JobClaimsStore } from '../jobs/job-claims.store.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { MetadataInService } from '../metadata/metadata-in.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { MAINTENANCE, type OrchestratorMaintenance } from '../site/housekeeping.js';
 import { HUB_CLAIMS, type HubClaims } from '../site/job-claims.js';
 import { HUB_TRIGGERS, type HubTriggers } from '../site/job-triggers.js';
+import { METADATA_IN, type MetadataIn } from '../site/metadata-in.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
 import { RunRepository } from './storage/run.repository.js';
 
@@ -56,7 +58,21 @@ export function buildHostValues(
     createTriggeredJob: async (workflowId, objectId) =>
       (await jobs().createForTriggers([{ workflowId, objectId }]))[0],
   };
-  return Object.freeze({ [MAINTENANCE]: maintenance, [HUB_CLAIMS]: hubClaims, [HUB_TRIGGERS]: hubTriggers });
+  const submissions = lazy(MetadataInService);
+  const metadataIn: MetadataIn = {
+    pendingJobs: (limit) => submissions().pendingJobs(limit),
+    claim: (jobId) => submissions().claim(jobId),
+    check: (objectId) => submissions().check(objectId),
+    apply: (objectId) => submissions().apply(objectId),
+    finish: (operationId, outcome) => submissions().finish(operationId, outcome),
+    describeFailure: (error) => submissions().describeFailure(error),
+  };
+  return Object.freeze({
+    [MAINTENANCE]: maintenance,
+    [HUB_CLAIMS]: hubClaims,
+    [HUB_TRIGGERS]: hubTriggers,
+    [METADATA_IN]: metadataIn,
+  });
 }
 
 /** The providers `buildHostValues` takes, in order. */

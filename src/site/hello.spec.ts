@@ -60,6 +60,7 @@ describe('site definitions', () => {
       defaultStatus: 'RUNNING',
     });
     expect([...siteRepository.jobs.keys()].sort()).toEqual([
+      'apply_metadata_in',
       'ensure_jobs',
       'expire_claims',
       'hello',

@@ -8,6 +8,7 @@ import {
   type MetadataIn,
   type OperationFailure,
 } from './metadata-in.js';
+import { siteRepository } from './repository.js';
 
 /** A port that records what the job does, failing where told to. */
 function fakePort(failures: { check?: Error; apply?: Error; claim?: Set<string> } = {}) {
@@ -117,5 +118,15 @@ describe('claim_and_run_metadata_in_jobs', () => {
       context({ ...port, pendingJobs: () => Promise.resolve([]) }, []),
     );
     expect(result).toBeInstanceOf(SkipReason);
+  });
+});
+
+describe('the site repository', () => {
+  it('serves apply_metadata_in and runs its claim sensor by default', () => {
+    expect(siteRepository.jobs.has('apply_metadata_in')).toBe(true);
+    expect(siteRepository.sensors.get('claim_and_run_metadata_in_jobs')).toMatchObject({
+      minimumIntervalSeconds: 10,
+      defaultStatus: 'RUNNING',
+    });
   });
 });

@@ -3,6 +3,7 @@ import { hello } from './hello.js';
 import { housekeeping, housekeepingWeekly } from './housekeeping.js';
 import { expireClaims, expireStaleClaimsSensor, HUB_CLAIMS, type HubClaims } from './job-claims.js';
 import { ensureJobs, HUB_TRIGGERS, processWorkflowJobTriggers, type HubTriggers } from './job-triggers.js';
+import { applyMetadataIn, claimAndRunMetadataInJobs, METADATA_IN, type MetadataIn } from './metadata-in.js';
 
 /**
  * The hub's own definitions (the equivalent of nmdc_runtime.site.repository). To add a job, sensor or
@@ -11,12 +12,13 @@ import { ensureJobs, HUB_TRIGGERS, processWorkflowJobTriggers, type HubTriggers 
  */
 export const siteRepository = repository({
   name: 'runtime_hub',
-  jobs: [hello, housekeeping, expireClaims, ensureJobs],
-  sensors: [expireStaleClaimsSensor, processWorkflowJobTriggers],
+  jobs: [hello, housekeeping, expireClaims, ensureJobs, applyMetadataIn],
+  sensors: [expireStaleClaimsSensor, processWorkflowJobTriggers, claimAndRunMetadataInJobs],
   schedules: [housekeepingWeekly],
   // Services of the hub that sensors use; the hosting process binds them (see orchestrator/host-values.ts).
   resources: {
     [HUB_CLAIMS]: hostResource<HubClaims>(HUB_CLAIMS),
     [HUB_TRIGGERS]: hostResource<HubTriggers>(HUB_TRIGGERS),
+    [METADATA_IN]: hostResource<MetadataIn>(METADATA_IN),
   },
 });

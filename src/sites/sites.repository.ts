@@ -50,9 +50,14 @@ export class SitesRepository {
     }
   }
 
-  /** Creates the site if it does not exist, leaving an existing one untouched. */
+  /** Creates the site if it does not exist; an existing one only gains the capabilities it lacks. */
   async ensure(site: SiteDoc): Promise<void> {
-    await this.sites.updateOne({ id: site.id }, { $setOnInsert: site }, { upsert: true });
+    const { capability_ids: capabilities, ...rest } = site;
+    await this.sites.updateOne(
+      { id: site.id },
+      { $setOnInsert: rest, $addToSet: { capability_ids: { $each: capabilities } } },
+      { upsert: true },
+    );
   }
 
   findById(id: string): Promise<SiteDoc | null> {

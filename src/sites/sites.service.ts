@@ -14,6 +14,9 @@ import { SitesRepository, type SiteDoc } from './sites.repository.js';
 
 const SITE_FIELDS = ['id', 'capability_ids', 'description', 'created_at', 'updated_at'];
 
+/** What the hub's own site can run: applying JSON submissions and changesheets (src/site/registry.yaml). */
+export const HUB_SITE_CAPABILITIES = ['metadata-ingest'] as const;
+
 export function toSiteDto(site: SiteDoc): SiteDto {
   return {
     id: site.id,
@@ -56,12 +59,15 @@ export class SitesService {
     return toSiteDto(site);
   }
 
-  /** Makes sure the hub's own site exists (its sensors claim jobs as this site). */
+  /**
+   * Makes sure the hub's own site exists (its sensors claim jobs as this site) and holds the capabilities
+   * of the work the hub does itself; capabilities an admin added are kept.
+   */
   async ensureHubSite(siteId: string): Promise<void> {
     const now = new Date();
     await this.sites.ensure({
       id: siteId,
-      capability_ids: [],
+      capability_ids: [...HUB_SITE_CAPABILITIES],
       description: 'This hub itself: its sensors claim and run jobs as this site',
       created_by: 'system',
       created_at: now,

@@ -75,3 +75,21 @@ export async function createSiteWithClient(
   });
   return { clientId, clientSecret, token: token.json<{ access_token: string }>().access_token };
 }
+
+/** Grants `username` an allowance (as the admin whose token is given). */
+export async function grantAllowance(
+  hub: TestHub,
+  adminToken: string,
+  username: string,
+  action: string,
+): Promise<void> {
+  const res = await hub.inject({
+    method: 'POST',
+    url: '/admin/allowances',
+    headers: bearer(adminToken),
+    payload: { username, action },
+  });
+  if (res.statusCode !== 201) {
+    throw new Error(`grant ${action} to ${username}: ${res.statusCode} ${res.body}`);
+  }
+}
