@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 
-import { isDuplicateKeyError } from '../infra/mongo/mongo-errors.js';
+import { insertUnlessDuplicate } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { AllowanceAction } from './principal.js';
 
@@ -24,15 +24,7 @@ export class AllowancesRepository {
   }
 
   async insert(allowance: AllowanceDoc): Promise<boolean> {
-    try {
-      await this.allowances.insertOne({ ...allowance });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) {
-        return false;
-      }
-      throw error;
-    }
+    return insertUnlessDuplicate(() => this.allowances.insertOne({ ...allowance }));
   }
 
   async exists(username: string, action: AllowanceAction): Promise<boolean> {

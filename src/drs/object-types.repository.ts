@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 
+import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 export interface ObjectTypeDoc {
@@ -32,7 +33,8 @@ export class ObjectTypesRepository {
       return;
     }
     const now = new Date();
-    await this.types.bulkWrite(
+    await bulkWriteInSlices(
+      this.types,
       seeds.map((seed) => {
         const refreshed = {
           ...(seed.name !== undefined ? { name: seed.name } : {}),
@@ -49,7 +51,6 @@ export class ObjectTypesRepository {
           },
         };
       }),
-      { ordered: false },
     );
   }
 

@@ -3,7 +3,7 @@ import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { isDuplicateKeyError, retryTransient } from '../infra/mongo/mongo-errors.js';
+import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { JobClaimState } from './job-state.js';
 
@@ -48,15 +48,7 @@ export class JobsRepository {
 
   /** Inserts the job; false when its dedupe key (or id) is taken. */
   async insert(job: JobDoc): Promise<boolean> {
-    try {
-      await retryTransient(() => this.jobs.insertOne({ ...job }));
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) {
-        return false;
-      }
-      throw error;
-    }
+    return insertUnlessDuplicate(() => retryTransient(() => this.jobs.insertOne({ ...job })));
   }
 
   findById(id: string): Promise<JobDoc | null> {

@@ -11,6 +11,7 @@ import {
 } from 'mongodb';
 
 import { BadRequestError } from '../common/errors/domain-errors.js';
+import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 
@@ -243,8 +244,7 @@ export class QueriesRepository {
     const operations: AnyBulkWriteOperation[] = docs.map((doc) => ({
       replaceOne: { filter: { _id: doc._id as unknown } as Filter<Document>, replacement: doc },
     }));
-    const result = await this.mongo.collection(collection).bulkWrite(operations, { ordered: false });
-    return result.modifiedCount;
+    return (await bulkWriteInSlices(this.mongo.collection(collection), operations)).modifiedCount;
   }
 
   async deleteByMongoIds(collection: string, ids: readonly unknown[]): Promise<number> {

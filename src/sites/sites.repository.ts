@@ -3,7 +3,7 @@ import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { insertUnlessDuplicate, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 export interface SiteDoc {
@@ -39,15 +39,7 @@ export class SitesRepository {
   }
 
   async insert(site: SiteDoc): Promise<boolean> {
-    try {
-      await this.sites.insertOne({ ...site });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) {
-        return false;
-      }
-      throw error;
-    }
+    return insertUnlessDuplicate(() => this.sites.insertOne({ ...site }));
   }
 
   /** Creates the site if it does not exist; an existing one only gains the capabilities it lacks. */
@@ -81,15 +73,7 @@ export class SitesRepository {
   }
 
   async insertClient(client: SiteClientDoc): Promise<boolean> {
-    try {
-      await this.clients.insertOne({ ...client });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) {
-        return false;
-      }
-      throw error;
-    }
+    return insertUnlessDuplicate(() => this.clients.insertOne({ ...client }));
   }
 
   findClient(clientId: string): Promise<SiteClientDoc | null> {

@@ -3,7 +3,7 @@ import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { insertUnlessDuplicate, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 export interface UserDoc {
@@ -34,15 +34,7 @@ export class UsersRepository {
 
   /** Inserts the user; false when the username is taken. */
   async insert(user: UserDoc): Promise<boolean> {
-    try {
-      await this.users.insertOne({ ...user });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) {
-        return false;
-      }
-      throw error;
-    }
+    return insertUnlessDuplicate(() => this.users.insertOne({ ...user }));
   }
 
   findByUsername(username: string): Promise<UserDoc | null> {

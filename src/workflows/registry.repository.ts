@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection, Document } from 'mongodb';
 
+import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { CapabilityDoc, ObjectTypeDoc, TriggerDoc, WorkflowDoc } from './registry.types.js';
 
@@ -36,7 +37,8 @@ export class RegistryRepository {
       if (entries.length === 0) {
         return;
       }
-      await collection.bulkWrite(
+      await bulkWriteInSlices(
+        collection,
         entries.map((entry) => ({
           updateOne: {
             filter: { id: entry.id },
@@ -44,7 +46,6 @@ export class RegistryRepository {
             upsert: true,
           },
         })),
-        { ordered: false },
       );
     };
     await upsert(this.capabilities as unknown as Collection<Document>, seed.capabilities);

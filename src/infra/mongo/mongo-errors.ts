@@ -3,6 +3,19 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
+/** Runs an insert; false instead of an error when a unique index already holds its key. */
+export async function insertUnlessDuplicate(insert: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await insert();
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) {
+      return false;
+    }
+    throw error;
+  }
+}
+
 /**
  * Drops Mongo's `_id` from a document. FerretDB v1 does not support projections on findAndModify,
  * so repositories strip it here instead.
