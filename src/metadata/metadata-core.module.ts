@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 import { PidsRepository } from '../pids/pids.repository.js';
+import { DocumentLocksRepository } from './document-locks.repository.js';
 import { MetadataInService } from './metadata-in.service.js';
 import { MetadataRepository } from './metadata.repository.js';
 import { MetadataStore } from './metadata-store.service.js';
@@ -43,8 +44,10 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
     MetadataRepository,
     MetadataStore,
     MetadataInService,
+    DocumentLocksRepository,
   ],
   exports: [
+    DocumentLocksRepository,
     MetadataSchema,
     OpenCursors,
     PidsRepository,

@@ -36,15 +36,11 @@ export function unprocessable(
   summary: string,
   problems: readonly FieldProblem[],
   extra?: Readonly<Record<string, unknown>>,
+  code = 'schema_invalid',
 ): UnprocessableError {
   const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
   const more = problems.length > listed.length ? ` (the first ${listed.length} are listed)` : '';
-  return new UnprocessableError(
-    `${summary}: ${problems.length} problem(s)${more}`,
-    listed,
-    'schema_invalid',
-    extra,
-  );
+  return new UnprocessableError(`${summary}: ${problems.length} problem(s)${more}`, listed, code, extra);
 }
 
 /**
@@ -308,6 +304,14 @@ export class MetadataStore {
     return result;
   }
 
+  /**
+   * Replaces stored documents by id without validating them: for callers that validated the new
+   * content themselves, or restore content that was stored before. Answers how many were found.
+   */
+  replaceDocuments(collection: string, docs: readonly MetadataDoc[]): Promise<number> {
+    return this.documents.replaceExisting(collection, docs);
+  }
+
   /** Writes a checked batch collection by collection; see {@link putDocuments}. */
   async putBatch(batch: MetadataBatch, mode: 'insert' | 'upsert'): Promise<Record<string, PutResult>> {
     const results: Record<string, PutResult> = {};
@@ -352,6 +356,27 @@ export class MetadataStore {
   /** Rechecks and inserts a submission; documents stored identically before count as unchanged. */
   async applySubmission(payload: unknown): Promise<Record<string, PutResult>> {
     return this.putBatch((await this.recheckSubmission(payload)).batch, 'insert');
+  }
+
+  /** Schema problems of one document, with pointers under `at`. */
+  validateDocument(collection: string, doc: unknown, at = ''): FieldProblem[] {
+    return this.schema.validateDocument(collection, doc, at);
+  }
+
+  /**
+   * Upserts documents the caller has already validated one by one (imports, which count invalid
+   * documents instead of refusing the whole batch); ids are marked registered like any other write.
+   */
+  async upsertValidated(
+    collection: string,
+    docs: readonly MetadataDoc[],
+  ): Promise<{ inserted: number; replaced: number }> {
+    if (docs.length === 0) {
+      return { inserted: 0, replaced: 0 };
+    }
+    const result = await this.documents.insertOrReplace(collection, docs);
+    await this.pids.markRegistered(docs.map((doc) => String(doc.id)));
+    return result;
   }
 
   /** Every document of a collection in id order, without `_id` (for exports). */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { BSON, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import { BSON, MongoBulkWriteError, type Collection, type Document } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
+import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { CollectionSpec } from './schema/metadata-schema.js';
@@ -18,6 +19,22 @@ const { EJSON } = BSON;
 
 const NAMESPACE_NOT_FOUND = 26;
 const WRITE_BATCH = 1000;
+
+/**
+ * The positions in the batch an unordered insertMany refused because their id exists; undefined when it
+ * failed for any other reason (those documents were not written and the error must surface).
+ */
+function duplicateIndexes(error: unknown): Set<number> | undefined {
+  if (!(error instanceof MongoBulkWriteError)) {
+    return undefined;
+  }
+  const raw: unknown = error.writeErrors;
+  const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index: number }[];
+  if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== 11000)) {
+    return undefined;
+  }
+  return new Set(writeErrors.map((writeError) => writeError.index));
+}
 
 /**
  * The key a collection is paged by: `id` where every class has one, else Mongo's `_id` (as extended
@@ -163,27 +180,36 @@ export class MetadataRepository {
     return new Set(found.map((doc) => String(doc._id)));
   }
 
-  /** Inserts new documents and replaces existing ones, by id, in batches. */
+  /** Inserts new documents and replaces existing ones, by id. */
   async upsert(
     collection: string,
     docs: readonly MetadataDoc[],
   ): Promise<{ inserted: number; replaced: number }> {
-    let inserted = 0;
-    let replaced = 0;
-    for (let start = 0; start < docs.length; start += WRITE_BATCH) {
-      const batch = docs.slice(start, start + WRITE_BATCH);
-      const operations: AnyBulkWriteOperation<StoredDoc>[] = batch.map((doc) => ({
+    const result = await bulkWriteInSlices(
+      this.coll(collection),
+      docs.map((doc) => ({
         replaceOne: {
           filter: { _id: String(doc.id) },
           replacement: { ...doc, _id: String(doc.id) },
           upsert: true,
         },
-      }));
-      const result = await this.coll(collection).bulkWrite(operations, { ordered: false });
-      inserted += result.upsertedCount;
-      replaced += result.matchedCount;
-    }
-    return { inserted, replaced };
+      })),
+    );
+    return { inserted: result.upsertedCount, replaced: result.matchedCount };
+  }
+
+  /**
+   * Replaces stored documents by id; never inserts. Answers how many were found, so a caller can tell
+   * when a document vanished under it.
+   */
+  async replaceExisting(collection: string, docs: readonly MetadataDoc[]): Promise<number> {
+    const result = await bulkWriteInSlices(
+      this.coll(collection),
+      docs.map((doc) => ({
+        replaceOne: { filter: { _id: String(doc.id) }, replacement: { ...doc, _id: String(doc.id) } },
+      })),
+    );
+    return result.matchedCount;
   }
 
   /** Inserts documents that do not exist yet; false-free: a duplicate id is an error the caller checked for. */
@@ -195,6 +221,44 @@ export class MetadataRepository {
       inserted += result.insertedCount;
     }
     return inserted;
+  }
+
+  /**
+   * Upserts by id, cheaply for the common case of an import into an empty or disjoint collection: the
+   * batch goes through an unordered insertMany (far faster than one upsert per document, on FerretDB
+   * especially, where a `$in` lookup of the batch's ids scans the collection), and only the documents it
+   * refuses as duplicate ids are then replaced.
+   */
+  async insertOrReplace(
+    collection: string,
+    docs: readonly MetadataDoc[],
+  ): Promise<{ inserted: number; replaced: number }> {
+    let inserted = 0;
+    let replaced = 0;
+    for (let start = 0; start < docs.length; start += WRITE_BATCH) {
+      const batch = docs.slice(start, start + WRITE_BATCH);
+      try {
+        inserted += (
+          await this.coll(collection).insertMany(
+            batch.map((doc) => ({ ...doc, _id: String(doc.id) })),
+            { ordered: false },
+          )
+        ).insertedCount;
+      } catch (error) {
+        const duplicates = duplicateIndexes(error);
+        if (!duplicates) {
+          throw error;
+        }
+        inserted += batch.length - duplicates.size;
+        const upserted = await this.upsert(
+          collection,
+          batch.filter((_, index) => duplicates.has(index)),
+        );
+        inserted += upserted.inserted;
+        replaced += upserted.replaced;
+      }
+    }
+    return { inserted, replaced };
   }
 
   /** Every document of a collection, in key order, for exports. */

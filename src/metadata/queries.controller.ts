@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiExtraModels,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
@@ -61,6 +62,10 @@ export class QueriesController {
   })
   @ApiForbiddenResponse({ description: 'update or delete without the queries:write allowance' })
   @ApiNotFoundResponse({ description: 'getMore with an unknown, drained or expired cursor id' })
+  @ApiConflictResponse({
+    description:
+      'update or delete of documents another writer holds or changed meanwhile (`documents_locked`, `documents_changed`); nothing was written, retry',
+  })
   @ApiUnprocessableEntityResponse({ description: 'The update would leave documents invalid' })
   runQuery(
     @Body() command: QueryCommandDto,

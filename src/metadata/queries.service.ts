@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { BSON, type Document } from 'mongodb';
 import type { Logger } from 'pino';
@@ -6,6 +8,7 @@ import { AuthService } from '../auth/auth.service.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import {
   BadRequestError,
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   type FieldProblem,
@@ -15,6 +18,7 @@ import { checkFilter, type FilterPolicy } from '../common/pagination/filter-poli
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
+import { DocumentLocksRepository } from './document-locks.repository.js';
 import { canonicalJson, withoutMongoId } from './json-document.js';
 import { MetadataService } from './metadata.service.js';
 import { unprocessable } from './metadata-store.service.js';
@@ -48,6 +52,8 @@ const DEFAULT_FIND_BATCH = 101;
 const DEFAULT_AGGREGATE_BATCH = 25;
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 const SCRATCH_MAX_AGE_MS = 60 * 60_000;
+/** A query's write locks outlive a process that died mid-write by this long. */
+const WRITE_LOCK_TTL_MS = 60_000;
 
 function keyOf(id: unknown): string {
   return BSON.EJSON.stringify({ id });
@@ -77,6 +83,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     private readonly metadata: MetadataService,
     private readonly queries: QueriesRepository,
     private readonly auth: AuthService,
+    private readonly locks: DocumentLocksRepository,
   ) {
     this.cursorTtlMs = config.metadata.queryCursorTtlSeconds * 1000;
   }
@@ -361,16 +368,22 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       }
       const at = new Date();
       const by = describePrincipal(principal);
-      await this.queries.backUp(
-        changed.map((doc): Backup => ({
-          collection: spec.name,
-          op: 'update',
-          doc: originals.get(keyOf(doc._id)) ?? {},
-          by,
-          at,
-        })),
+      await this.whileLocked(
+        spec.name,
+        changed.map((doc) => originals.get(keyOf(doc._id)) ?? doc),
+        async () => {
+          await this.queries.backUp(
+            changed.map((doc): Backup => ({
+              collection: spec.name,
+              op: 'update',
+              doc: originals.get(keyOf(doc._id)) ?? {},
+              by,
+              at,
+            })),
+          );
+          await this.queries.replaceAll(spec.name, changed);
+        },
       );
-      await this.queries.replaceAll(spec.name, changed);
       return { ok: 1, n: matched.size, nModified: changed.length, backedUp: changed.length };
     } finally {
       await this.queries.dropScratch(scratch);
@@ -402,10 +415,57 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     const docs = await this.queries.findByMongoIds(spec.name, ids);
     const at = new Date();
     const by = describePrincipal(principal);
-    await this.queries.backUp(
-      docs.map((doc): Backup => ({ collection: spec.name, op: 'delete', doc, by, at })),
-    );
-    const n = await this.queries.deleteByMongoIds(spec.name, ids);
+    const n = await this.whileLocked(spec.name, docs, async () => {
+      await this.queries.backUp(
+        docs.map((doc): Backup => ({ collection: spec.name, op: 'delete', doc, by, at })),
+      );
+      return this.queries.deleteByMongoIds(spec.name, ids);
+    });
     return { ok: 1, n, backedUp: docs.length };
+  }
+
+  /**
+   * Runs a write of documents read earlier while holding their locks, after checking they are still as
+   * read: a changesheet or another query writing them meanwhile gets a 409 instead of a lost update.
+   */
+  private async whileLocked<T>(
+    collection: string,
+    read: readonly Document[],
+    write: () => Promise<T>,
+  ): Promise<T> {
+    const owner = `query:${randomUUID()}`;
+    // Documents stored by id have it as `_id`, which is what changesheets lock too.
+    const keys = read.map((doc) =>
+      DocumentLocksRepository.key(collection, typeof doc._id === 'string' ? doc._id : keyOf(doc._id)),
+    );
+    const held = await this.locks.acquire(keys, owner, WRITE_LOCK_TTL_MS);
+    if (held.length > 0) {
+      throw new ConflictError(
+        `${held.length} of the documents are being changed by another writer (a changesheet being applied?); nothing was written, retry shortly`,
+        { held: held.length },
+        'documents_locked',
+      );
+    }
+    try {
+      const current = new Map(
+        (
+          await this.queries.findByMongoIds(
+            collection,
+            read.map((doc): unknown => doc._id),
+          )
+        ).map((doc) => [keyOf(doc._id), canonicalJson(doc)]),
+      );
+      const moved = read.filter((doc) => current.get(keyOf(doc._id)) !== canonicalJson(doc));
+      if (moved.length > 0) {
+        throw new ConflictError(
+          `${moved.length} of the documents changed while this command ran; nothing was written, run it again`,
+          { changed: moved.length },
+          'documents_changed',
+        );
+      }
+      return await write();
+    } finally {
+      await this.locks.release(owner);
+    }
   }
 }

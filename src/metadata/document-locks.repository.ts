@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+
+import { isDuplicateKeyError, retryTransient } from '../infra/mongo/mongo-errors.js';
+import { MongoService } from '../infra/mongo/mongo.service.js';
+
+interface LockDoc {
+  /** `collection/_id` of the locked document. */
+  readonly _id: string;
+  readonly owner: string;
+  readonly expires_at: Date;
+}
+
+const LOCKS = 'metadata_document_locks';
+/** Locks are inserted in slices of this many, so a large write is not one huge insert. */
+const LOCK_BATCH = 1000;
+
+/**
+ * Short write locks on metadata documents, for the writers that replace documents they read before
+ * (changesheets, queries:run update and delete): a writer locks what it will change, checks it is
+ * still as it read it, writes and unlocks, so no write is lost between another's read and write.
+ *
+ * A lock is a document whose unique `_id` names the locked document, which makes it exclusive even
+ * where conditional updates are not atomic (FerretDB). A lock past its expiry was left by a dead
+ * writer and is taken over.
+ */
+@Injectable()
+export class DocumentLocksRepository {
+  constructor(private readonly mongo: MongoService) {}
+
+  static key(collection: string, id: string): string {
+    return `${collection}/${id}`;
+  }
+
+  /** Takes every lock for `owner`, or none: answers the keys others hold (then `owner` holds nothing). */
+  async acquire(keys: readonly string[], owner: string, ttlMs: number): Promise<string[]> {
+    const expires = new Date(Date.now() + ttlMs);
+    const held: string[] = [];
+    for (let start = 0; start < keys.length; start += LOCK_BATCH) {
+      const slice = keys.slice(start, start + LOCK_BATCH);
+      try {
+        await retryTransient(() =>
+          this.locks.insertMany(
+            slice.map((key) => ({ _id: key, owner, expires_at: expires })),
+            { ordered: false },
+          ),
+        );
+        continue;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) {
+          await this.release(owner);
+          throw error;
+        }
+      }
+      // Some keys are held: take over the expired ones, report the others.
+      const now = Date.now();
+      for (const lock of await this.locks.find({ _id: { $in: slice } }).toArray()) {
+        if (lock.owner === owner || lock.expires_at.getTime() >= now) {
+          continue;
+        }
+        await retryTransient(() => this.locks.deleteOne({ _id: lock._id, owner: lock.owner }));
+        try {
+          await retryTransient(() => this.locks.insertOne({ _id: lock._id, owner, expires_at: expires }));
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) {
+            await this.release(owner);
+            throw error;
+          }
+        }
+      }
+      const mine = new Set(
+        (await this.locks.find({ _id: { $in: slice }, owner }).toArray()).map((lock) => lock._id),
+      );
+      held.push(...slice.filter((key) => !mine.has(key)));
+    }
+    if (held.length > 0) {
+      await this.release(owner);
+    }
+    return held;
+  }
+
+  async release(owner: string): Promise<void> {
+    await retryTransient(() => this.locks.deleteMany({ owner }));
+  }
+
+  private get locks(): Collection<LockDoc> {
+    return this.mongo.collection<LockDoc>(LOCKS);
+  }
+}
