@@ -5,6 +5,7 @@ import { OperationsService } from '../operations/operations.service.js';
 import { RegistryRepository } from '../workflows/registry.repository.js';
 import { RegistrySeeder } from '../workflows/registry-seeder.js';
 import { RegistryService } from '../workflows/registry.service.js';
+import { HubSiteService } from './hub-site.service.js';
 import { JobClaimsStore } from './job-claims.store.js';
 import { JobsRepository } from './jobs.repository.js';
 import { JobsService } from './jobs.service.js';
@@ -24,7 +25,8 @@ import { JobsService } from './jobs.service.js';
     JobsService,
     OperationsRepository,
     OperationsService,
+    HubSiteService,
   ],
-  exports: [RegistryService, JobsService, OperationsService, JobClaimsStore],
+  exports: [RegistryService, JobsService, OperationsService, JobClaimsStore, HubSiteService],
 })
 export class JobsCoreModule {}

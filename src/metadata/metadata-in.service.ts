@@ -1,22 +1,14 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 
-import { describePrincipal, type Principal, type SitePrincipal } from '../auth/principal.js';
-import { DomainError, ServiceUnavailableError, UnprocessableError } from '../common/errors/domain-errors.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
+import { ServiceUnavailableError, UnprocessableError } from '../common/errors/domain-errors.js';
 import { ObjectsService } from '../drs/objects.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { OperationsService } from '../operations/operations.service.js';
-import {
-  METADATA_IN_WORKFLOW,
-  type MetadataIn,
-  type MetadataInResult,
-  type OperationFailure,
-  type PendingMetadataIn,
-} from '../site/metadata-in.js';
+import { HubSiteService } from '../jobs/hub-site.service.js';
+import { METADATA_IN_WORKFLOW, type MetadataInResult } from '../site/metadata-in.js';
 import type { SubmissionAcceptedDto } from './metadata.dto.js';
 import { MetadataStore } from './metadata-store.service.js';
 
@@ -29,25 +21,13 @@ export const METADATA_IN_TYPE = 'metadata-in';
  * hub's own site and applies the payload through the methods of {@link MetadataIn}.
  */
 @Injectable()
-export class MetadataInService implements MetadataIn {
-  private readonly hub: SitePrincipal;
-
+export class MetadataInService {
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
     private readonly store: MetadataStore,
     private readonly objects: ObjectsService,
     private readonly jobs: JobsService,
-    private readonly operations: OperationsService,
-  ) {
-    // The hub reports on its own claims as its site, like any site would.
-    this.hub = {
-      kind: 'site',
-      siteId: config.auth.hubSiteId,
-      clientId: `hub:${config.auth.hubSiteId}`,
-      tokenId: 'hub',
-      tokenExpiresAt: new Date(8.64e15),
-    };
-  }
+    private readonly hubSite: HubSiteService,
+  ) {}
 
   async submit(payload: unknown, principal: Principal): Promise<SubmissionAcceptedDto> {
     const { counts } = await this.store.validateSubmission(payload);
@@ -69,18 +49,6 @@ export class MetadataInService implements MetadataIn {
     return { object_id: object.id, job_id: await this.jobFor(object.id), counts };
   }
 
-  async pendingJobs(limit: number): Promise<PendingMetadataIn[]> {
-    const jobs = await this.jobs.claimableJobs(this.hub.siteId, [METADATA_IN_WORKFLOW], limit);
-    return jobs
-      .filter((job) => typeof job.config.object_id === 'string')
-      .map((job) => ({ jobId: job.id, objectId: job.config.object_id as string }));
-  }
-
-  async claim(jobId: string): Promise<{ operationId: string }> {
-    const { operation } = await this.jobs.claim(jobId, this.hub.siteId);
-    return { operationId: operation.id };
-  }
-
   async check(objectId: string): Promise<Record<string, number>> {
     return (await this.store.recheckSubmission(await this.read(objectId))).counts;
   }
@@ -93,28 +61,6 @@ export class MetadataInService implements MetadataIn {
         { inserted: r.inserted, unchanged: r.unchanged },
       ]),
     );
-  }
-
-  async finish(
-    operationId: string,
-    outcome: { result: unknown } | { error: OperationFailure },
-  ): Promise<void> {
-    // A run resumed after its worker died may finish an operation the first attempt already closed.
-    if ((await this.operations.get(operationId)).done) {
-      return;
-    }
-    await this.operations.patch(operationId, this.hub, { done: true, ...outcome });
-  }
-
-  describeFailure(error: unknown): OperationFailure {
-    if (error instanceof DomainError) {
-      return {
-        code: error.code,
-        message: error.message,
-        ...(error.errors && error.errors.length > 0 ? { details: error.errors } : {}),
-      };
-    }
-    return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
   }
 
   private async read(objectId: string): Promise<unknown> {
@@ -132,19 +78,12 @@ export class MetadataInService implements MetadataIn {
     if (created) {
       return created;
     }
-    const existing = await this.jobs.list(
-      {
-        filter: JSON.stringify({ 'workflow.id': METADATA_IN_WORKFLOW, 'config.object_id': objectId }),
-        max_page_size: 1,
-      },
-      undefined,
-    );
-    const id = existing.resources[0]?.id;
-    if (!id) {
+    const existing = await this.hubSite.jobForObject(METADATA_IN_WORKFLOW, objectId);
+    if (!existing) {
       throw new ServiceUnavailableError(
         `The job for object ${objectId} could not be created (is workflow ${METADATA_IN_WORKFLOW} in the registry?); retry`,
       );
     }
-    return id;
+    return existing.id;
   }
 }

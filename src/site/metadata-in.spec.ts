@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { executeInProcess, RunRequest, SkipReason, type SensorContext } from '../orchestrator/core/index.js';
-import {
-  applyMetadataIn,
-  claimAndRunMetadataInJobs,
-  METADATA_IN,
-  type MetadataIn,
-  type OperationFailure,
-} from './metadata-in.js';
+import { applyMetadataIn, claimAndRunMetadataInJobs, METADATA_IN, type MetadataIn } from './metadata-in.js';
+import type { OperationFailure } from './claimed-work.js';
 import { siteRepository } from './repository.js';
 
 /** A port that records what the job does, failing where told to. */
