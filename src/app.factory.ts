@@ -68,6 +68,13 @@ export async function createApp(
   app.enableCors(corsOptions(config.http.corsOrigins));
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
+  // by the changesheet service, which also owns their size limit.
+  fastify.addContentTypeParser(
+    ['text/tab-separated-values', 'text/csv'],
+    { parseAs: 'buffer', bodyLimit: config.metadata.changesheetMaxBytes + 1 },
+    (_request, body, done) => done(null, body),
+  );
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -44,6 +44,11 @@ export interface ParsedSheet {
   readonly commands: ChangeCommand[];
   readonly problems: SheetProblem[];
   readonly format: 'tsv' | 'csv';
+  /**
+   * False when the input cannot be read as a changesheet at all (empty, no header with the four
+   * columns, too many rows, an unclosed CSV quote), as opposed to a readable sheet with bad rows.
+   */
+  readonly readable: boolean;
 }
 
 const ACTIONS: Record<string, ChangeAction> = {
@@ -176,6 +181,7 @@ export function parseChangesheet(input: string, hint?: 'tsv' | 'csv'): ParsedShe
         },
       ],
       format,
+      readable: false,
     };
   }
   const columns = new Map(header.cells.map((name, index) => [name.trim().toLowerCase(), index]));
@@ -189,6 +195,7 @@ export function parseChangesheet(input: string, hint?: 'tsv' | 'csv'): ParsedShe
         message: `the sheet lacks the '${c}' column (the header must name id, action, attribute and value; found ${header.cells.map((h) => `'${h.trim()}'`).join(', ')})`,
       })),
       format,
+      readable: false,
     };
   }
   if (records.length > MAX_ROWS) {
@@ -198,6 +205,7 @@ export function parseChangesheet(input: string, hint?: 'tsv' | 'csv'): ParsedShe
         { path: 'sheet', message: `the sheet has ${records.length} rows; at most ${MAX_ROWS} are accepted` },
       ],
       format,
+      readable: false,
     };
   }
   const cell = (record: Record_, name: (typeof REQUIRED_COLUMNS)[number]): string =>
@@ -243,7 +251,7 @@ export function parseChangesheet(input: string, hint?: 'tsv' | 'csv'): ParsedShe
   for (const target of targets) {
     commands.push(...commandsForTarget(target, problems));
   }
-  return { commands, problems, format };
+  return { commands, problems, format, readable: split.problems.length === 0 };
 }
 
 function parsePath(attribute: string, row: Row, id: string, problems: SheetProblem[]): string[] | undefined {

@@ -1,5 +1,6 @@
 import jsonPatch, { type Operation } from 'fast-json-patch';
 
+import { canonicalJson } from '../metadata/json-document.js';
 import type { ChangeCommand, RawObject, RawValue, SheetProblem } from './changesheet-parser.js';
 import type { SlotCatalog, SlotInfo } from './slot-catalog.js';
 
@@ -97,21 +98,7 @@ function scalarValues(raw: string, slot: SlotInfo, slotName: string, row: number
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    return value.map(canonical);
-  }
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Doc)[k])]),
-    );
-  }
-  return value;
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 export class ChangesheetPlanner {

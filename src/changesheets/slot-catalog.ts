@@ -3,6 +3,8 @@
  * slot, the scalar kind, whether it holds a list, and the class of nested objects.
  */
 
+import { isJsonObject, type JsonObject } from '../metadata/json-document.js';
+
 export type SlotKind = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'any';
 
 export interface SlotInfo {
@@ -12,24 +14,26 @@ export interface SlotInfo {
   readonly rangeClass?: string;
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 export class SlotCatalog {
-  private readonly defs: Json;
+  private readonly defs: JsonObject;
   private readonly defsPrefix: string;
+  /** Objects declared inline (not as a class), under made-up class names so they are walked like classes. */
+  private readonly inline = new Map<string, JsonObject>();
+  private readonly inlineNames = new WeakMap<JsonObject, string>();
 
   constructor(schema: unknown) {
-    const document = isObject(schema) ? schema : {};
-    const key = isObject(document.$defs) ? '$defs' : 'definitions';
-    this.defs = isObject(document[key]) ? document[key] : {};
+    const document = isJsonObject(schema) ? schema : {};
+    const key = isJsonObject(document.$defs) ? '$defs' : 'definitions';
+    this.defs = isJsonObject(document[key]) ? document[key] : {};
     this.defsPrefix = `#/${key}/`;
   }
 
   hasClass(name: string): boolean {
-    return isObject(this.defs[name]);
+    return isJsonObject(this.defs[name]);
+  }
+
+  private def(className: string): unknown {
+    return this.inline.get(className) ?? this.defs[className];
   }
 
   /** The class named by a document's `type` (`nmdc:Study` → `Study`), if the schema defines it. */
@@ -42,15 +46,15 @@ export class SlotCatalog {
   }
 
   slotNames(className: string): string[] {
-    const def = this.defs[className];
-    return isObject(def) && isObject(def.properties) ? Object.keys(def.properties).sort() : [];
+    const def = this.def(className);
+    return isJsonObject(def) && isJsonObject(def.properties) ? Object.keys(def.properties).sort() : [];
   }
 
   /** The `type` value objects of this class carry, when the class declares one. */
   typeValueOf(className: string): string | undefined {
-    const def = this.defs[className];
-    const typeSlot = isObject(def) && isObject(def.properties) ? def.properties.type : undefined;
-    if (!isObject(typeSlot)) {
+    const def = this.def(className);
+    const typeSlot = isJsonObject(def) && isJsonObject(def.properties) ? def.properties.type : undefined;
+    if (!isJsonObject(typeSlot)) {
       return undefined;
     }
     if (typeof typeSlot.const === 'string') {
@@ -63,20 +67,20 @@ export class SlotCatalog {
   }
 
   slot(className: string, slotName: string): SlotInfo | undefined {
-    const def = this.defs[className];
-    if (!isObject(def) || !isObject(def.properties)) {
+    const def = this.def(className);
+    if (!isJsonObject(def) || !isJsonObject(def.properties)) {
       return undefined;
     }
     const slot = def.properties[slotName];
-    return isObject(slot) ? this.describe(slot, 0) : undefined;
+    return isJsonObject(slot) ? this.describe(slot, 0) : undefined;
   }
 
-  private describe(slot: Json, depth: number): SlotInfo {
+  private describe(slot: JsonObject, depth: number): SlotInfo {
     if (depth > 8) {
       return { kind: 'any', multivalued: false };
     }
     if (slot.type === 'array' || (Array.isArray(slot.type) && slot.type.includes('array'))) {
-      const items = isObject(slot.items)
+      const items = isJsonObject(slot.items)
         ? this.describe(slot.items, depth + 1)
         : { kind: 'any' as const, multivalued: false };
       return { ...items, multivalued: true };
@@ -86,8 +90,8 @@ export class SlotCatalog {
         ? slot.$ref.slice(this.defsPrefix.length)
         : undefined;
       const def = target ? this.defs[target] : undefined;
-      if (target && isObject(def)) {
-        if (isObject(def.properties) || def.type === 'object') {
+      if (target && isJsonObject(def)) {
+        if (isJsonObject(def.properties) || def.type === 'object') {
           return { kind: 'object', multivalued: false, rangeClass: target };
         }
         return this.describe(def, depth + 1);
@@ -98,7 +102,7 @@ export class SlotCatalog {
       const options = slot[key];
       if (Array.isArray(options)) {
         const described = options
-          .filter(isObject)
+          .filter(isJsonObject)
           .map((o) => this.describe(o, depth + 1))
           .filter((o) => o.kind !== 'any' || o.multivalued);
         const nonNull = described.filter((d) => !(d.kind === 'any' && !d.multivalued));
@@ -118,11 +122,24 @@ export class SlotCatalog {
       case 'boolean':
         return { kind: type, multivalued: false };
       case 'object':
-        return { kind: 'object', multivalued: false };
+        return isJsonObject(slot.properties)
+          ? { kind: 'object', multivalued: false, rangeClass: this.inlineClass(slot) }
+          : { kind: 'object', multivalued: false };
       default:
         return Array.isArray(slot.enum)
           ? { kind: 'string', multivalued: false }
           : { kind: 'any', multivalued: false };
     }
+  }
+
+  private inlineClass(schema: JsonObject): string {
+    let name = this.inlineNames.get(schema);
+    if (!name) {
+      // Not a valid schema class name, so it cannot collide with one.
+      name = `#inline-${this.inline.size + 1}`;
+      this.inline.set(name, schema);
+      this.inlineNames.set(schema, name);
+    }
+    return name;
   }
 }

@@ -29,8 +29,13 @@ export class BadRequestError extends DomainError {
   readonly status = 400;
   readonly code: string;
   readonly title = 'Bad Request';
-  constructor(message: string, errors?: readonly FieldProblem[], code = 'bad_request') {
-    super(message, errors);
+  constructor(
+    message: string,
+    errors?: readonly FieldProblem[],
+    code = 'bad_request',
+    extra?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message, errors, extra);
     this.code = code;
   }
 }

@@ -1,0 +1,237 @@
+/**
+ * Changesheet benchmark, one run, over 2,000 studies and a 10,000-row sheet (five rows per study:
+ * name, description, title, ecosystem and an inserted website):
+ *   validate — POST /metadata/changesheets:validate of the whole sheet. Target: under 5 s.
+ *   apply — the hub applies the submitted sheet (step perform_changesheet_updates of its
+ *   apply_changesheet run: re-plan against the current documents, concurrency checks, locks, the txn
+ *   log and the writes) against a raw bulkWrite of the same 2,000 replacements into a copy of the
+ *   collection in the same run, in commands of the same size as the hub's. Target: the hub reaches at least 0.5× the raw documents per second.
+ *
+ * The hub runs as a real production-mode process with APP_ROLE=all (its worker applies the sheet).
+ * BENCH_SHEET_DOCS changes the number of studies.
+ */
+import { loadavg } from 'node:os';
+
+import { MongoClient, type AnyBulkWriteOperation } from 'mongodb';
+
+import { MAX_WRITE_STATEMENTS } from '../../src/infra/mongo/bulk-writes.js';
+import { nmdcId, study } from '../../test/support/metadata.js';
+import { startHub, type BenchHub } from '../lib/hub.js';
+import { backgroundCpuLoad } from '../lib/processes.js';
+import { writeResults } from '../lib/report.js';
+
+const NAME = 'changesheets';
+const DOCS = Number(process.env.BENCH_SHEET_DOCS ?? 2_000);
+const ROWS_PER_DOC = 5;
+const VALIDATE_TARGET_SECONDS = 5;
+const APPLY_TARGET = 0.5;
+const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+const SENSORS = ['claim_and_run_apply_changesheet_jobs', 'process_workflow_job_triggers'];
+
+type Doc = Record<string, unknown> & { _id: string };
+
+function sheet(): string {
+  const rows = ['id\taction\tattribute\tvalue'];
+  for (let n = 1; n <= DOCS; n++) {
+    rows.push(
+      `${nmdcId('sty', n)}\tupdate\tname\tRevised study ${n}`,
+      `\t\tdescription\tA revised description of study ${n}`,
+      `\t\ttitle\tTitle ${n}`,
+      `\t\tecosystem\tEnvironmental`,
+      `\tinsert\twebsites\thttps://studies.example.org/${n}`,
+    );
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+/** What the sheet makes of a study: the replacement the raw baseline writes. */
+function revised(n: number): Doc {
+  const id = nmdcId('sty', n);
+  return {
+    ...study(n),
+    _id: id,
+    name: `Revised study ${n}`,
+    description: `A revised description of study ${n}`,
+    title: `Title ${n}`,
+    ecosystem: 'Environmental',
+    websites: [`https://studies.example.org/${n}`],
+  };
+}
+
+async function api<T>(url: string, init: RequestInit & { token?: string }, expected: number): Promise<T> {
+  const { token, ...rest } = init;
+  const res = await fetch(url, {
+    ...rest,
+    headers: {
+      ...(rest.headers as Record<string, string>),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+  });
+  const text = await res.text();
+  if (res.status !== expected) {
+    throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+async function main(): Promise<void> {
+  const background = await backgroundCpuLoad();
+  let hub: BenchHub | undefined;
+  let client: MongoClient | undefined;
+  try {
+    hub = await startHub({
+      role: 'all',
+      env: {
+        ADMIN_USERNAME: ADMIN.username,
+        ADMIN_PASSWORD: ADMIN.password,
+        ORCH_SENSOR_INTERVALS: JSON.stringify(Object.fromEntries(SENSORS.map((s) => [s, 0.5]))),
+      },
+    });
+    client = await MongoClient.connect(hub.mongoUrl);
+    const db = client.db(hub.mongoDatabase);
+    console.log(
+      `bench ${NAME}: ${DOCS} studies, ${DOCS * ROWS_PER_DOC} rows; hub ${hub.entry}, APP_ROLE=all, LOG_LEVEL=warn; ` +
+        `load average ${loadavg()[0]?.toFixed(2)}, background CPU ${Math.round(background * 100)}%`,
+    );
+    const seeded = Array.from({ length: DOCS }, (_, i) => ({ ...study(i + 1), _id: nmdcId('sty', i + 1) }));
+    await db.collection<Doc>('study_set').insertMany(seeded, { ordered: false });
+    await db.collection<Doc>('bench_raw_study_set').insertMany(seeded, { ordered: false });
+
+    const { access_token: token } = await api<{ access_token: string }>(
+      `${hub.url}/token`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
+      },
+      200,
+    );
+    const body = sheet();
+    const post = { method: 'POST', headers: { 'content-type': 'text/tab-separated-values' }, body, token };
+
+    const validateStarted = process.hrtime.bigint();
+    const validated = await api<{ changes: unknown[] }>(
+      `${hub.url}/metadata/changesheets:validate`,
+      post,
+      200,
+    );
+    const validateSeconds = Number(process.hrtime.bigint() - validateStarted) / 1e9;
+    if (validated.changes.length !== DOCS) {
+      throw new Error(`validate planned ${validated.changes.length} changes, expected ${DOCS}`);
+    }
+    const validatePass = validateSeconds < VALIDATE_TARGET_SECONDS;
+    console.log(
+      `validate of ${DOCS * ROWS_PER_DOC} rows (${(body.length / 1e6).toFixed(2)} MB): ${validateSeconds.toFixed(2)} s ` +
+        `(target < ${VALIDATE_TARGET_SECONDS} s) ${validatePass ? 'PASS' : 'FAIL'}`,
+    );
+
+    const submitted = await api<{ object: { id: string }; status_url: string }>(
+      `${hub.url}/metadata/changesheets:submit`,
+      post,
+      202,
+    );
+    const endToEndStarted = process.hrtime.bigint();
+    let status: { status: string; run: { run_id: string } | null; error?: unknown };
+    for (let polls = 0; ; polls++) {
+      if (polls > Number(process.env.BENCH_MAX_POLLS ?? 6000)) {
+        throw new Error(
+          `the sheet was not applied within 10 minutes: ${JSON.stringify(status!).slice(0, 800)}`,
+        );
+      }
+      status = await api(
+        `${hub.url}/metadata/changesheets/${submitted.object.id}`,
+        { token, signal: AbortSignal.timeout(10_000) },
+        200,
+      );
+      if (process.env.BENCH_DEBUG && polls % 20 === 0) {
+        console.log(JSON.stringify(status).slice(0, 400));
+      }
+      if (status.status !== 'pending' && status.run) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const endToEndSeconds = Number(process.hrtime.bigint() - endToEndStarted) / 1e9;
+    if (status.status !== 'applied') {
+      throw new Error(`the sheet was not applied: ${JSON.stringify(status).slice(0, 800)}`);
+    }
+    const events = await api<{ resources: { type: string; stepKey?: string; timestamp: string }[] }>(
+      `${hub.url}/orchestrator/runs/${status.run.run_id}/events`,
+      { token },
+      200,
+    );
+    const at = (type: string): number => {
+      const event = events.resources.find(
+        (e) => e.type === type && e.stepKey === 'perform_changesheet_updates',
+      );
+      if (!event) {
+        throw new Error(`no ${type} event for perform_changesheet_updates`);
+      }
+      return Date.parse(event.timestamp);
+    };
+    const applySeconds = (at('STEP_SUCCESS') - at('STEP_START')) / 1000;
+
+    const raw = db.collection<Doc>('bench_raw_study_set');
+    const operations: AnyBulkWriteOperation<Doc>[] = Array.from({ length: DOCS }, (_, i) => ({
+      replaceOne: { filter: { _id: nmdcId('sty', i + 1) }, replacement: revised(i + 1) },
+    }));
+    const rawStarted = process.hrtime.bigint();
+    // Commands of at most MAX_WRITE_STATEMENTS statements: FerretDB v1 never answers an update command of 100.
+    for (let start = 0; start < operations.length; start += MAX_WRITE_STATEMENTS) {
+      await raw.bulkWrite(operations.slice(start, start + MAX_WRITE_STATEMENTS), { ordered: false });
+    }
+    const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
+
+    const stored = await db.collection<Doc>('study_set').findOne({ _id: nmdcId('sty', DOCS) });
+    const { _id: _ignored, ...expected } = revised(DOCS);
+    const { _id: _ignored2, ...actual } = stored ?? { _id: '' };
+    if (JSON.stringify(Object.entries(actual).sort()) !== JSON.stringify(Object.entries(expected).sort())) {
+      throw new Error(`the hub wrote ${JSON.stringify(actual)}, the baseline ${JSON.stringify(expected)}`);
+    }
+    const ratio = rawSeconds / applySeconds;
+    const applyPass = ratio >= APPLY_TARGET;
+    console.log(
+      `raw bulkWrite of ${DOCS} replacements: ${rawSeconds.toFixed(2)} s, ${Math.round(DOCS / rawSeconds)} docs/s`,
+    );
+    console.log(
+      `hub perform_changesheet_updates: ${applySeconds.toFixed(2)} s, ${Math.round(DOCS / applySeconds)} docs/s ` +
+        `(submit → applied seen: ${endToEndSeconds.toFixed(2)} s)`,
+    );
+    console.log(`hub / raw: ${ratio.toFixed(2)}× (target ≥ ${APPLY_TARGET}×) ${applyPass ? 'PASS' : 'FAIL'}`);
+    const pass = validatePass && applyPass;
+    const path = await writeResults(NAME, {
+      name: NAME,
+      date: new Date().toISOString(),
+      node: process.version,
+      hubEntry: hub.entry,
+      backgroundCpuLoad: background,
+      docs: DOCS,
+      rows: DOCS * ROWS_PER_DOC,
+      validate: { seconds: validateSeconds, targetSeconds: VALIDATE_TARGET_SECONDS, pass: validatePass },
+      apply: {
+        seconds: applySeconds,
+        endToEndSeconds,
+        rawSeconds,
+        ratio,
+        target: APPLY_TARGET,
+        pass: applyPass,
+      },
+      pass,
+    });
+    console.log(`results: ${path}`);
+    if (!pass) {
+      process.exitCode = 1;
+    }
+  } catch (error) {
+    console.error(`hub output (last 4 kB):\n${hub?.output?.().slice(-4000) ?? ''}`);
+    throw error;
+  } finally {
+    await client?.close();
+    await hub?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

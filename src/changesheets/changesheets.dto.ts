@@ -1,0 +1,164 @@
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import type { Operation } from 'fast-json-patch';
+
+import { ObjectRecordDto } from '../drs/objects.dto.js';
+
+const PATCH_SCHEMA: ApiPropertyOptions = {
+  type: 'array',
+  description: 'RFC 6902 JSON Patch turning `before` into `after`',
+  items: {
+    type: 'object',
+    properties: {
+      op: { type: 'string', enum: ['add', 'remove', 'replace'] },
+      path: { type: 'string', example: '/name' },
+      value: {},
+    },
+    required: ['op', 'path'],
+  },
+};
+
+export class ChangesheetChangeDto {
+  @ApiProperty({ example: 'nmdc:sty-11-abcdef12' })
+  id!: string;
+
+  @ApiProperty({ example: 'study_set' })
+  collection!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The document now' })
+  before!: Record<string, unknown>;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The document once the sheet applies',
+  })
+  after!: Record<string, unknown>;
+
+  @ApiProperty(PATCH_SCHEMA)
+  patch!: Operation[];
+}
+
+export class ChangesheetValidDto {
+  @ApiProperty({ enum: [true] })
+  valid!: true;
+
+  @ApiProperty({ type: [ChangesheetChangeDto] })
+  changes!: ChangesheetChangeDto[];
+}
+
+export class ChangesheetSubmittedDto {
+  @ApiProperty({
+    type: ObjectRecordDto,
+    description: 'The DRS object holding the sheet (type metadata-changesheet)',
+  })
+  object!: ObjectRecordDto;
+
+  @ApiProperty({
+    description: 'Where to follow the sheet until it is applied',
+    example: 'http://localhost:8000/metadata/changesheets/sys0abcd1234',
+  })
+  status_url!: string;
+}
+
+export class ChangesheetPlannedChangeDto {
+  @ApiProperty()
+  id!: string;
+
+  @ApiProperty()
+  collection!: string;
+
+  @ApiProperty(PATCH_SCHEMA)
+  patch!: Operation[];
+
+  @ApiProperty({ type: [Number], description: 'The sheet rows behind this change' })
+  rows!: number[];
+}
+
+class StatusJobDto {
+  @ApiProperty()
+  id!: string;
+
+  @ApiProperty({ enum: ['unclaimed', 'claimed', 'done', 'failed'] })
+  status!: string;
+}
+
+class StatusOperationDto {
+  @ApiProperty()
+  id!: string;
+
+  @ApiProperty()
+  done!: boolean;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '`{changed_ids, txn_id}`' })
+  result?: unknown;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  error?: unknown;
+}
+
+class StatusRunDto {
+  @ApiProperty()
+  run_id!: string;
+
+  @ApiProperty({ example: 'SUCCESS' })
+  status!: string;
+}
+
+class StatusErrorDto {
+  @ApiProperty({ example: 'changesheet_conflict' })
+  code!: string;
+
+  @ApiProperty()
+  message!: string;
+
+  @ApiPropertyOptional()
+  details?: unknown;
+}
+
+export class ChangesheetStatusDto {
+  @ApiProperty()
+  object_id!: string;
+
+  @ApiProperty({ enum: ['pending', 'applied', 'failed', 'reverted'] })
+  status!: 'pending' | 'applied' | 'failed' | 'reverted';
+
+  @ApiProperty({ example: 'user:alice' })
+  submitted_by!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  submitted_at!: string;
+
+  @ApiProperty({
+    type: StatusJobDto,
+    nullable: true,
+    description: 'The apply-changesheet-1.0.0 job, once created',
+  })
+  job!: StatusJobDto | null;
+
+  @ApiProperty({ type: StatusOperationDto, nullable: true, description: "The operation of the hub's claim" })
+  operation!: StatusOperationDto | null;
+
+  @ApiProperty({ type: StatusRunDto, nullable: true, description: 'The apply_changesheet run' })
+  run!: StatusRunDto | null;
+
+  @ApiPropertyOptional({ description: 'The transaction that applied the sheet' })
+  txn_id?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  changed_ids?: string[];
+
+  @ApiPropertyOptional({ type: StatusErrorDto, description: 'Why the sheet failed' })
+  error?: StatusErrorDto;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  applied_at?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  reverted_at?: string;
+
+  @ApiPropertyOptional({ description: 'The transaction that reverted the sheet' })
+  revert_txn_id?: string;
+
+  @ApiProperty({ type: [ChangesheetPlannedChangeDto], description: 'The changes as validated at submission' })
+  changes!: ChangesheetPlannedChangeDto[];
+}

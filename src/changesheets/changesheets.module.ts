@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+
+import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
+import { ChangesheetsController } from './changesheets.controller.js';
+import { ChangesheetsRepository } from './changesheets.repository.js';
+import { ChangesheetsService } from './changesheets.service.js';
+
+/**
+ * Changesheets for every role: the API validates, submits, reports and reverts; the worker's
+ * apply_changesheet job applies through the same service (bound in orchestrator/host-values.ts).
+ */
+@Module({
+  imports: [OrchestratorCoreModule],
+  providers: [ChangesheetsRepository, ChangesheetsService],
+  exports: [ChangesheetsService],
+})
+export class ChangesheetsCoreModule {}
+
+@Module({
+  imports: [ChangesheetsCoreModule],
+  controllers: [ChangesheetsController],
+})
+export class ChangesheetsModule {}

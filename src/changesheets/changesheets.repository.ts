@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import type { Collection } from 'mongodb';
+import type { Operation } from 'fast-json-patch';
+
+import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
+import { MongoService } from '../infra/mongo/mongo.service.js';
+
+export type ChangesheetStatus = 'pending' | 'applied' | 'failed' | 'reverted';
+
+/** What the hub remembers of a submitted sheet: who sent it and what the documents looked like then. */
+export interface SubmissionRecord {
+  /** The DRS object holding the sheet. */
+  readonly _id: string;
+  readonly submitted_by: string;
+  readonly submitted_at: Date;
+  readonly format: 'tsv' | 'csv';
+  /** Each document the sheet changes, with the sha-256 of its canonical JSON when the sheet was submitted. */
+  readonly expected: readonly { id: string; collection: string; sha256: string }[];
+  /** The changes as planned at submission. */
+  readonly changes: readonly { id: string; collection: string; patch: Operation[]; rows: number[] }[];
+  readonly status: ChangesheetStatus;
+  readonly error?: { code: string; message: string; details?: unknown };
+  readonly operation_id?: string;
+  readonly txn_id?: string;
+  readonly changed_ids?: readonly string[];
+  readonly applied_at?: Date;
+  readonly failed_at?: Date;
+  readonly reverted_at?: Date;
+  readonly reverted_by?: string;
+  readonly revert_txn_id?: string;
+}
+
+export type TxnState = 'open' | 'committed' | 'rolled_back';
+
+export interface TxnRecord {
+  readonly _id: string;
+  readonly changesheet: string;
+  readonly kind: 'apply' | 'revert';
+  readonly state: TxnState;
+  readonly started_at: Date;
+  readonly finished_at?: Date;
+  readonly changed_ids?: readonly string[];
+  readonly error?: string;
+}
+
+/** One document change, logged before it is written so that it can be undone. */
+export interface TxnLogEntry {
+  readonly txn_id: string;
+  readonly seq: number;
+  readonly changesheet: string;
+  readonly id: string;
+  readonly collection: string;
+  readonly before: Record<string, unknown>;
+  readonly after: Record<string, unknown>;
+  readonly ts: Date;
+}
+
+const SUBMISSIONS = 'changesheet_submissions';
+const TXNS = 'changesheet_txns';
+const TXN_LOG = 'changesheet_txn_log';
+
+/**
+ * The changesheet bookkeeping collections: submissions, and transactions with their log of before/after
+ * documents. None of them is a metadata collection, so no read path of
+ * the API reaches them.
+ */
+@Injectable()
+export class ChangesheetsRepository {
+  constructor(private readonly mongo: MongoService) {
+    mongo.declareIndexes(TXNS, [{ key: { changesheet: 1, state: 1 }, name: 'changesheet_state' }]);
+    mongo.declareIndexes(TXN_LOG, [{ key: { txn_id: 1, seq: 1 }, name: 'txn_seq_unique', unique: true }]);
+  }
+
+  /** Stores a submission unless one exists for the object; answers whether this call stored it. */
+  async insertSubmission(record: SubmissionRecord): Promise<boolean> {
+    return insertUnlessDuplicate(() => retryTransient(() => this.submissions.insertOne({ ...record })));
+  }
+
+  getSubmission(objectId: string): Promise<SubmissionRecord | null> {
+    return this.submissions.findOne({ _id: objectId });
+  }
+
+  async updateSubmission(objectId: string, set: Partial<Omit<SubmissionRecord, '_id'>>): Promise<void> {
+    await retryTransient(() => this.submissions.updateOne({ _id: objectId }, { $set: set }));
+  }
+
+  async openTxn(txn: TxnRecord): Promise<void> {
+    await retryTransient(() => this.txns.insertOne({ ...txn }));
+  }
+
+  async finishTxn(
+    txnId: string,
+    state: Exclude<TxnState, 'open'>,
+    fields: { changed_ids?: readonly string[]; error?: string } = {},
+  ): Promise<void> {
+    await retryTransient(() =>
+      this.txns.updateOne({ _id: txnId }, { $set: { state, finished_at: new Date(), ...fields } }),
+    );
+  }
+
+  /** Transactions of a sheet a dead writer left open. */
+  openTxns(changesheet: string): Promise<TxnRecord[]> {
+    return this.txns.find({ changesheet, state: 'open' }).toArray();
+  }
+
+  async appendLog(entries: readonly TxnLogEntry[]): Promise<void> {
+    if (entries.length > 0) {
+      await retryTransient(() =>
+        this.log.insertMany(
+          entries.map((entry) => ({ ...entry })),
+          { ordered: true },
+        ),
+      );
+    }
+  }
+
+  /** A transaction's log in the order it was written. */
+  txnLog(txnId: string): Promise<TxnLogEntry[]> {
+    return this.log
+      .find({ txn_id: txnId }, { projection: { _id: 0 } })
+      .sort({ seq: 1 })
+      .toArray();
+  }
+
+  private get submissions(): Collection<SubmissionRecord> {
+    return this.mongo.collection<SubmissionRecord>(SUBMISSIONS);
+  }
+
+  private get txns(): Collection<TxnRecord> {
+    return this.mongo.collection<TxnRecord>(TXNS);
+  }
+
+  private get log(): Collection<TxnLogEntry> {
+    return this.mongo.collection<TxnLogEntry>(TXN_LOG);
+  }
+}
