@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 
 import { AuthCoreModule } from './auth/auth-core.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ChangesheetsCoreModule, ChangesheetsModule } from './changesheets/changesheets.module.js';
 import { CommonModule } from './common/common.module.js';
 import { DrsModule } from './drs/drs.module.js';
+import { ExportsCoreModule, ExportsModule } from './exports/exports.module.js';
 import { ObjectsCoreModule } from './drs/objects-core.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
@@ -35,8 +37,10 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   JobsApiModule,
   OrchestratorApiModule,
   MetadataModule,
+  ChangesheetsModule,
   PidsModule,
   DrsModule,
+  ExportsModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */
@@ -62,6 +66,8 @@ export class AppModule {
         JobsCoreModule,
         MetadataCoreModule,
         ObjectsCoreModule,
+        ChangesheetsCoreModule,
+        ExportsCoreModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

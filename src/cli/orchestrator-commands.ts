@@ -7,6 +7,7 @@ import { AuthCoreModule } from '../auth/auth-core.module.js';
 import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ObjectsCoreModule } from '../drs/objects-core.module.js';
+import { ExportsCoreModule } from '../exports/exports.module.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
 import { RunService } from '../orchestrator/api/runs.service.js';
@@ -38,6 +39,7 @@ const WITH_HUB_SERVICES: ModuleMetadata = {
     JobsCoreModule,
     ObjectsCoreModule,
     MetadataCoreModule,
+    ExportsCoreModule,
     OrchestratorCoreModule,
   ],
 };

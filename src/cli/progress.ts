@@ -59,3 +59,53 @@ export class ProgressMeter extends Transform {
     return `${String(percent).padStart(3)}%  ${formatBytes(this.done)} of ${formatBytes(this.total)}  ${formatBytes(this.done / seconds)}/s`;
   }
 }
+
+const BAR_WIDTH = 24;
+
+/**
+ * Progress of a document import: a bar over the compressed bytes read (the only total known before the
+ * end), with documents and documents per second. Redrawn at most four times a second on a terminal; a
+ * line per tenth in a log file.
+ */
+export class DocumentProgress {
+  private lastTenth = 0;
+  private lastDraw = 0;
+  private documents = 0;
+  private bytes = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly totalBytes: number,
+    private readonly report: (text: string) => void,
+    private readonly interactive: boolean,
+  ) {}
+
+  update(documents: number, bytes: number, now = Date.now()): void {
+    this.documents = documents;
+    this.bytes = bytes;
+    if (this.interactive) {
+      if (now - this.lastDraw >= 250) {
+        this.lastDraw = now;
+        this.report(`\r${this.describe(now)}`);
+      }
+      return;
+    }
+    const tenth = this.totalBytes > 0 ? Math.floor((bytes / this.totalBytes) * 10) : 0;
+    if (tenth > this.lastTenth && tenth < 10) {
+      this.lastTenth = tenth;
+      this.report(`${this.describe(now)}\n`);
+    }
+  }
+
+  finish(now = Date.now()): void {
+    this.report(`${this.interactive ? '\r' : ''}${this.describe(now, true)}\n`);
+  }
+
+  describe(now: number, done = false): string {
+    const fraction = done ? 1 : this.totalBytes > 0 ? Math.min(this.bytes / this.totalBytes, 1) : 0;
+    const filled = Math.round(fraction * BAR_WIDTH);
+    const seconds = Math.max((now - this.started) / 1000, 0.001);
+    const rate = Math.round(this.documents / seconds);
+    return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${this.documents.toLocaleString('en-US')} documents  ${rate.toLocaleString('en-US')} documents/s`;
+  }
+}

@@ -14,6 +14,8 @@ import {
   type ValidationError,
 } from 'class-validator';
 
+import { checkCron } from '../orchestrator/core/schedule.js';
+
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
@@ -293,11 +295,20 @@ class EnvironmentVariables {
   @MinLength(1)
   METADATA_SCHEMA_PATH?: string;
 
+  @IsString()
+  EXPORT_METADATA_CRON = '0 3 * * *';
+
   @Transform(toInteger)
   @IsInt()
   @Min(60)
   @Max(7 * 86400)
   METADATA_QUERY_CURSOR_TTL_SECONDS = 3600;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  CHANGESHEET_MAX_BYTES = 32 * 1024 * 1024;
 
   @Transform(toInteger)
   @IsInt()
@@ -515,6 +526,10 @@ export interface AppConfig {
     readonly hubSiteId: string;
   };
   readonly orchestrator: OrchestratorConfig;
+  readonly exports: {
+    /** When daily_export_metadata runs: a five-field cron read in UTC. */
+    readonly cron: string;
+  };
   readonly metadata: {
     /** A JSON Schema file replacing the shipped one; absent means the shipped schema. */
     readonly schemaPath?: string;
@@ -522,6 +537,8 @@ export interface AppConfig {
     readonly openCursorsMax: number;
     readonly openCursorIdleSeconds: number;
     readonly pidShoulder: string;
+    /** The largest changesheet accepted, in bytes. */
+    readonly changesheetMaxBytes: number;
   };
   readonly drs: {
     readonly specVersion: DrsSpecVersion;
@@ -598,6 +615,7 @@ export function loadConfig(
   if (env.ORCH_WORKER_TIMEOUT_MS <= env.ORCH_HEARTBEAT_INTERVAL_MS) {
     problems.push('ORCH_WORKER_TIMEOUT_MS: must be longer than ORCH_HEARTBEAT_INTERVAL_MS');
   }
+  problems.push(...checkCron(env.EXPORT_METADATA_CRON, 'UTC').map((p) => `EXPORT_METADATA_CRON: ${p}`));
   if (problems.length > 0) {
     throw new ConfigError(problems.sort());
   }
@@ -663,12 +681,14 @@ export function loadConfig(
         .filter((p) => p.length > 0),
       sensorIntervals,
     },
+    exports: { cron: env.EXPORT_METADATA_CRON.trim() },
     metadata: {
       ...(env.METADATA_SCHEMA_PATH ? { schemaPath: env.METADATA_SCHEMA_PATH } : {}),
       queryCursorTtlSeconds: env.METADATA_QUERY_CURSOR_TTL_SECONDS,
       openCursorsMax: env.METADATA_OPEN_CURSORS_MAX,
       openCursorIdleSeconds: env.METADATA_OPEN_CURSOR_IDLE_SECONDS,
       pidShoulder: env.PID_SHOULDER,
+      changesheetMaxBytes: env.CHANGESHEET_MAX_BYTES,
     },
     drs: {
       specVersion: env.DRS_SPEC_VERSION,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { insertUnlessDuplicate, isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { ObjectDoc } from './object.model.js';
 
@@ -49,15 +49,7 @@ export class ObjectsRepository {
 
   /** Inserts the object; false when its id is taken. */
   async insert(doc: ObjectDoc): Promise<boolean> {
-    try {
-      await this.objects.insertOne({ ...doc });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) {
-        return false;
-      }
-      throw error;
-    }
+    return insertUnlessDuplicate(() => this.objects.insertOne({ ...doc }));
   }
 
   findById(id: string): Promise<ObjectDoc | null> {
@@ -144,6 +136,26 @@ export class ObjectsRepository {
 
   findPage(query: PageQuery): Promise<ObjectDoc[]> {
     return findPage(this.objects, 'id', query).then((docs) => docs.map((doc) => withoutMongoId(doc)!));
+  }
+
+  /**
+   * Bundles labelled `type`, newest first: `created_time` then `id`, both descending. `after` is the
+   * `<created_time>|<id>` of the last document of the previous page (see {@link newestFirstKey}).
+   */
+  async findBundlesNewestFirst(type: string, query: PageQuery): Promise<ObjectDoc[]> {
+    const conditions: Record<string, unknown>[] = [query.filter, { is_bundle: true, types: type }];
+    if (query.after !== undefined) {
+      const split = query.after.lastIndexOf('|');
+      const time = query.after.slice(0, split);
+      const id = query.after.slice(split + 1);
+      conditions.push({ $or: [{ created_time: { $lt: time } }, { created_time: time, id: { $lt: id } }] });
+    }
+    const docs = await this.objects
+      .find({ $and: conditions } as Filter<ObjectDoc>, { batchSize: query.limit })
+      .sort({ created_time: -1, id: -1 })
+      .limit(query.limit)
+      .toArray();
+    return docs.map((doc) => withoutMongoId(doc)!);
   }
 
   countObjects(): Promise<number> {

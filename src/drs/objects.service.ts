@@ -267,6 +267,35 @@ export class ObjectsService {
     });
   }
 
+  /**
+   * Bundles labelled `type` (exports, for instance), newest first, as a ListRequest page. Objects the
+   * principal may not read are left out, as in {@link list}.
+   */
+  async listBundlesNewestFirst(
+    type: string,
+    request: ListRequestDto,
+    principal: Principal | undefined,
+  ): Promise<Page<Partial<ObjectRecordDto>>> {
+    const readable = await this.policy.readableFilter(principal);
+    return this.paginator.paginate(request, {
+      scope: `bundles:${type}`,
+      filterPolicy: { fields: FILTER_FIELDS },
+      fields: LIST_FIELDS,
+      keyField: 'id',
+      keyOf: newestFirstKey,
+      fetch: (query) => this.objects.findBundlesNewestFirst(type, query),
+      map: (doc) => this.toRecord(doc),
+      ...(readable ? { baseFilter: readable } : {}),
+    });
+  }
+
+  /** The newest bundle labelled `type` that the principal may read, if any. */
+  async latestBundle(type: string, principal: Principal | undefined): Promise<ObjectDoc | undefined> {
+    const readable = await this.policy.readableFilter(principal);
+    const [doc] = await this.objects.findBundlesNewestFirst(type, { filter: readable ?? {}, limit: 1 });
+    return doc;
+  }
+
   async listTypes(): Promise<ObjectTypeDto[]> {
     return (await this.objectTypes.list()).map(toObjectTypeDto);
   }
@@ -833,6 +862,11 @@ export class ObjectsService {
       );
     }
   }
+}
+
+/** The page key of {@link ObjectsService.listBundlesNewestFirst}: creation time, then id. */
+function newestFirstKey(doc: ObjectDoc): string {
+  return `${doc.created_time}|${doc.id}`;
 }
 
 export function assertObjectId(id: string): void {

@@ -1,17 +1,23 @@
 import type { Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 
+import { ChangesheetsService } from '../changesheets/changesheets.service.js';
 import { RevocationsRepository } from '../auth/revocations.repository.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { ExportsService } from '../exports/exports.service.js';
 import { JobClaimsStore } from '../jobs/job-claims.store.js';
+import { HubSiteService } from '../jobs/hub-site.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { MetadataInService } from '../metadata/metadata-in.service.js';
 import { OperationsService } from '../operations/operations.service.js';
+import { METADATA_EXPORTS, type MetadataExports } from '../site/exports.js';
 import { MAINTENANCE, type OrchestratorMaintenance } from '../site/housekeeping.js';
 import { HUB_CLAIMS, type HubClaims } from '../site/job-claims.js';
 import { HUB_TRIGGERS, type HubTriggers } from '../site/job-triggers.js';
-import { METADATA_IN, type MetadataIn } from '../site/metadata-in.js';
+import { APPLY_CHANGESHEET_WORKFLOW, CHANGESHEETS, type Changesheets } from '../site/changesheets.js';
+import type { ClaimedWork } from '../site/claimed-work.js';
+import { METADATA_IN, METADATA_IN_WORKFLOW, type MetadataIn } from '../site/metadata-in.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
 import { RunRepository } from './storage/run.repository.js';
 
@@ -58,20 +64,41 @@ export function buildHostValues(
     createTriggeredJob: async (workflowId, objectId) =>
       (await jobs().createForTriggers([{ workflowId, objectId }]))[0],
   };
+  const hubSite = lazy(HubSiteService);
+  /** Claiming and reporting as the hub's site, for a workflow the hub runs itself. */
+  const claimedWork = (workflowId: string): ClaimedWork => ({
+    pendingJobs: (limit) => hubSite().pendingJobs(workflowId, limit),
+    claim: (jobId) => hubSite().claim(jobId),
+    finish: (operationId, outcome) => hubSite().finish(operationId, outcome),
+    describeFailure: (error) => hubSite().describeFailure(error),
+  });
   const submissions = lazy(MetadataInService);
   const metadataIn: MetadataIn = {
-    pendingJobs: (limit) => submissions().pendingJobs(limit),
-    claim: (jobId) => submissions().claim(jobId),
+    ...claimedWork(METADATA_IN_WORKFLOW),
     check: (objectId) => submissions().check(objectId),
     apply: (objectId) => submissions().apply(objectId),
-    finish: (operationId, outcome) => submissions().finish(operationId, outcome),
-    describeFailure: (error) => submissions().describeFailure(error),
+  };
+  const changesheets = lazy(ChangesheetsService);
+  const changesheetsPort: Changesheets = {
+    ...claimedWork(APPLY_CHANGESHEET_WORKFLOW),
+    load: (objectId) => changesheets().load(objectId),
+    apply: (objectId, operationId) => changesheets().apply(objectId, operationId),
+  };
+  const exportsService = lazy(ExportsService);
+  const metadataExports: MetadataExports = {
+    collections: () => exportsService().collections(),
+    exportCollection: (collection, exportedAt, signal) =>
+      exportsService().exportCollection(collection, exportedAt, signal),
+    registerBundle: (files, exportedAt) => exportsService().registerBundle(files, exportedAt),
+    importObject: (objectId, signal) => exportsService().importObject(objectId, signal),
   };
   return Object.freeze({
     [MAINTENANCE]: maintenance,
     [HUB_CLAIMS]: hubClaims,
     [HUB_TRIGGERS]: hubTriggers,
     [METADATA_IN]: metadataIn,
+    [CHANGESHEETS]: changesheetsPort,
+    [METADATA_EXPORTS]: metadataExports,
   });
 }
 

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { AppConfig } from '../config/app-config.js';
+import { DAILY_EXPORT_SCHEDULE } from '../site/exports.js';
 import { siteRepository } from '../site/repository.js';
 import { mergeRepositories, type RepositoryDefinition } from './core/index.js';
 
@@ -26,10 +27,31 @@ export async function loadWorkspace(config: AppConfig): Promise<RepositoryDefini
     }
     repositories.push(...found);
   }
-  return withSensorIntervals(
-    mergeRepositories('workspace', repositories),
-    config.orchestrator.sensorIntervals,
+  return withScheduleCrons(
+    withSensorIntervals(mergeRepositories('workspace', repositories), config.orchestrator.sensorIntervals),
+    { [DAILY_EXPORT_SCHEDULE]: config.exports.cron },
   );
+}
+
+/** Applies crons the operator configures (EXPORT_METADATA_CRON); the config already checked them. */
+function withScheduleCrons(
+  workspace: RepositoryDefinition,
+  crons: Readonly<Record<string, string>>,
+): RepositoryDefinition {
+  const changed = Object.entries(crons).filter(
+    ([name, cron]) => workspace.schedules.has(name) && workspace.schedules.get(name)?.cron !== cron,
+  );
+  if (changed.length === 0) {
+    return workspace;
+  }
+  const schedules = new Map(workspace.schedules);
+  for (const [name, cron] of changed) {
+    const definition = schedules.get(name);
+    if (definition) {
+      schedules.set(name, Object.freeze({ ...definition, cron }));
+    }
+  }
+  return Object.freeze({ ...workspace, schedules });
 }
 
 /** Applies ORCH_SENSOR_INTERVALS; naming a sensor that does not exist stops the boot. */

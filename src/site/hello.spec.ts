@@ -60,11 +60,14 @@ describe('site definitions', () => {
       defaultStatus: 'RUNNING',
     });
     expect([...siteRepository.jobs.keys()].sort()).toEqual([
+      'apply_changesheet',
       'apply_metadata_in',
       'ensure_jobs',
       'expire_claims',
+      'export_metadata',
       'hello',
       'housekeeping',
+      'import_metadata',
     ]);
     expect(siteRepository.sensors.get('expire_stale_claims')).toMatchObject({
       minimumIntervalSeconds: 60,

@@ -1,0 +1,232 @@
+/**
+ * Export benchmark, one run over N small documents (data objects, ~350 bytes of JSON each) in
+ * data_object_set:
+ *   insert baseline — the documents written with raw insertMany batches of 1,000 (how the store is seeded).
+ *   export baseline — a raw driver cursor (sorted by id, batches of 1,000) → JSON lines → zlib gzip → a file.
+ *   hub export — POST /metadata/exports until the export_metadata run succeeds: every collection streamed,
+ *   hashed, stored and registered as DRS blobs plus a bundle, with the orchestrator's overhead included.
+ *   Target: ≥ 0.7× the export baseline's documents per second.
+ *   hub import — the collection emptied, then POST /metadata/imports of the bundle until the import_metadata
+ *   run succeeds: gunzip, parse, schema validation and upserts by id. Target: ≥ 0.5× the insert baseline.
+ *
+ * The hub runs as a real production-mode process (APP_ROLE=all, so its own workers run the jobs).
+ * BENCH_EXPORT_DOCS changes N (default 1,000,000, which takes several minutes on FerretDB).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+
+import { MongoClient } from 'mongodb';
+
+import { dataObject } from '../../test/support/metadata.js';
+import { startHub, type BenchHub } from '../lib/hub.js';
+import { backgroundCpuLoad } from '../lib/processes.js';
+import { writeResults } from '../lib/report.js';
+
+const NAME = 'export';
+const DOCS = Number(process.env.BENCH_EXPORT_DOCS ?? 1_000_000);
+const BATCH = 1000;
+const EXPORT_TARGET = 0.7;
+const IMPORT_TARGET = 0.5;
+const COLLECTION = 'data_object_set';
+const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+
+interface Measurement {
+  readonly label: string;
+  readonly docs: number;
+  readonly seconds: number;
+  readonly docsPerSecond: number;
+}
+
+function since(label: string, docs: number, startedAt: bigint): Measurement {
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  return { label, docs, seconds, docsPerSecond: docs / seconds };
+}
+
+function print(m: Measurement): void {
+  console.log(
+    `${m.label.padEnd(64)} ${String(m.docs).padStart(8)} docs ${m.seconds.toFixed(2).padStart(8)} s ` +
+      `${Math.round(m.docsPerSecond).toString().padStart(7)} docs/s`,
+  );
+}
+
+/** The insert baseline: raw insertMany batches into the empty collection, `_id` equal to `id` as the hub stores. */
+async function insertBaseline(client: MongoClient, database: string): Promise<Measurement> {
+  const collection = client.db(database).collection<{ _id: string }>(COLLECTION);
+  const started = process.hrtime.bigint();
+  for (let start = 0; start < DOCS; start += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, DOCS - start) }, (_, i) => {
+      const doc = dataObject(start + i + 1);
+      return { ...doc, _id: doc.id as string };
+    });
+    await collection.insertMany(batch, { ordered: false });
+  }
+  return since(`raw insertMany, batches of ${BATCH}`, DOCS, started);
+}
+
+/** The export baseline: what a hand-written export script would do, into a plain file. */
+async function exportBaseline(client: MongoClient, database: string, dir: string): Promise<Measurement> {
+  const started = process.hrtime.bigint();
+  let docs = 0;
+  const cursor = client
+    .db(database)
+    .collection(COLLECTION)
+    .find({}, { projection: { _id: 0 } })
+    .sort({ id: 1 })
+    .batchSize(BATCH);
+  async function* lines(): AsyncGenerator<string> {
+    for await (const doc of cursor) {
+      docs++;
+      yield `${JSON.stringify(doc)}\n`;
+    }
+  }
+  const path = join(dir, `${COLLECTION}.jsonl.gz`);
+  await pipeline(Readable.from(lines()), createGzip(), createWriteStream(path));
+  const measured = since('raw cursor → JSON lines → gzip → file', docs, started);
+  console.log(`baseline file: ${(await stat(path)).size} bytes`);
+  return measured;
+}
+
+async function api(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function runToEnd(url: string, token: string, runId: string): Promise<void> {
+  for (;;) {
+    const run = await api(url, token, 'GET', `/orchestrator/runs/${runId}`);
+    const status = String(run.json.status);
+    if (status === 'SUCCESS') {
+      return;
+    }
+    if (status === 'FAILURE' || status === 'CANCELED') {
+      const events = await api(url, token, 'GET', `/orchestrator/runs/${runId}/events?limit=1000`);
+      throw new Error(`run ${runId} ended ${status}: ${JSON.stringify(events.json).slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function hubExport(url: string, token: string): Promise<{ measured: Measurement; bundleId: string }> {
+  const started = process.hrtime.bigint();
+  const launched = await api(url, token, 'POST', '/metadata/exports');
+  if (launched.status !== 202) {
+    throw new Error(`POST /metadata/exports answered ${launched.status}: ${JSON.stringify(launched.json)}`);
+  }
+  await runToEnd(url, token, String(launched.json.run_id));
+  const measured = since('hub POST /metadata/exports → run SUCCESS', DOCS, started);
+  const list = await api(url, token, 'GET', '/metadata/exports?max_page_size=1');
+  const [bundle] = list.json.resources as { id: string }[];
+  if (!bundle) {
+    throw new Error('the export run succeeded but lists no bundle');
+  }
+  return { measured, bundleId: bundle.id };
+}
+
+async function hubImport(url: string, token: string, bundleId: string): Promise<Measurement> {
+  const started = process.hrtime.bigint();
+  const launched = await api(url, token, 'POST', '/metadata/imports', { object_id: bundleId });
+  if (launched.status !== 202) {
+    throw new Error(`POST /metadata/imports answered ${launched.status}: ${JSON.stringify(launched.json)}`);
+  }
+  await runToEnd(url, token, String(launched.json.run_id));
+  return since('hub POST /metadata/imports → run SUCCESS', DOCS, started);
+}
+
+async function main(): Promise<void> {
+  const background = await backgroundCpuLoad();
+  const dir = await mkdtemp(join(tmpdir(), 'rh-bench-export-'));
+  let hub: BenchHub | undefined;
+  let client: MongoClient | undefined;
+  try {
+    hub = await startHub({
+      role: 'all',
+      env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password },
+    });
+    client = await MongoClient.connect(hub.mongoUrl);
+    console.log(
+      `bench ${NAME}: ${DOCS} data objects in ${COLLECTION}; hub ${hub.entry}, APP_ROLE=all, LOG_LEVEL=warn; ` +
+        `load average ${loadavg()[0]?.toFixed(2)}, background CPU ${Math.round(background * 100)}%`,
+    );
+    const tokenRes = await fetch(`${hub.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
+    });
+    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+
+    const insert = await insertBaseline(client, hub.mongoDatabase);
+    print(insert);
+    const rawExport = await exportBaseline(client, hub.mongoDatabase, dir);
+    print(rawExport);
+    const { measured: exported, bundleId } = await hubExport(hub.url, token);
+    print(exported);
+
+    // drop(), not deleteMany({}): FerretDB's SQLite backend fails deleting 200k+ documents in one statement.
+    await client.db(hub.mongoDatabase).collection(COLLECTION).drop();
+    const imported = await hubImport(hub.url, token, bundleId);
+    print(imported);
+    const count = await client.db(hub.mongoDatabase).collection(COLLECTION).countDocuments({});
+    if (count !== DOCS) {
+      throw new Error(`the import left ${count} documents, expected ${DOCS}`);
+    }
+
+    const exportRatio = exported.docsPerSecond / rawExport.docsPerSecond;
+    const importRatio = imported.docsPerSecond / insert.docsPerSecond;
+    const exportPass = exportRatio >= EXPORT_TARGET;
+    const importPass = importRatio >= IMPORT_TARGET;
+    console.log(
+      `export: hub / raw cursor→gzip→file ${exportRatio.toFixed(2)}× (target ≥ ${EXPORT_TARGET}×) ${exportPass ? 'PASS' : 'FAIL'}`,
+    );
+    console.log(
+      `import: hub / raw insertMany ${importRatio.toFixed(2)}× (target ≥ ${IMPORT_TARGET}×) ${importPass ? 'PASS' : 'FAIL'}`,
+    );
+    const path = await writeResults(NAME, {
+      name: NAME,
+      date: new Date().toISOString(),
+      node: process.version,
+      hubEntry: hub.entry,
+      backgroundCpuLoad: background,
+      docs: DOCS,
+      insert,
+      rawExport,
+      exported,
+      imported,
+      exportRatio,
+      importRatio,
+      exportTarget: EXPORT_TARGET,
+      importTarget: IMPORT_TARGET,
+      pass: exportPass && importPass,
+    });
+    console.log(`results: ${path}`);
+    if (!exportPass || !importPass) {
+      process.exitCode = 1;
+    }
+  } finally {
+    await client?.close();
+    await hub?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
