@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { DocumentLocksRepository } from '../src/metadata/document-locks.repository.js';
 import { ADMIN, bearer, createUser, grantAllowance, passwordToken } from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
@@ -396,6 +397,45 @@ describe('changesheets over HTTP, applied by the orchestrator', () => {
     });
     expect(reverted.statusCode, reverted.body).toBe(200);
     expect(await doc(nmdcId('sty', 1149))).toEqual(study(1149));
+  }, 90_000);
+
+  it('applies a sheet registered through the DRS API, and reading its status before then writes nothing', async () => {
+    const B2 = nmdcId('bsm', 2);
+    const submissions = hub.app.get(MongoService).db.collection('changesheet_submissions');
+    await setSensors('stop');
+    let objectId: string;
+    try {
+      const upload = await hub.inject({
+        method: 'POST',
+        url: '/objects:upload',
+        headers: { ...bearer(admin), 'content-type': 'multipart/form-data; boundary=XyZ' },
+        payload: [
+          '--XyZ',
+          'Content-Disposition: form-data; name="types"',
+          '',
+          'metadata-changesheet',
+          '--XyZ',
+          'Content-Disposition: form-data; name="file"; filename="sheet.tsv"',
+          'Content-Type: text/tab-separated-values',
+          '',
+          tsv(`${B2}\tupdate\tph\t4.2`),
+          '--XyZ--',
+          '',
+        ].join('\r\n'),
+      });
+      expect(upload.statusCode, upload.body).toBe(201);
+      objectId = upload.json<{ id: string }>().id;
+      const pending = await status(objectId);
+      expect(pending).toMatchObject({ status: 'pending', submitted_by: 'user:admin' });
+      expect(pending.changes.map((c) => c.id)).toEqual([B2]);
+      expect(await submissions.countDocuments({ _id: objectId as never })).toBe(0);
+    } finally {
+      await setSensors('start');
+    }
+    const applied = await settled(objectId);
+    expect(applied.status, JSON.stringify(applied.error)).toBe('applied');
+    expect((await doc(B2)).ph).toBe(4.2);
+    expect(await submissions.countDocuments({ _id: objectId as never })).toBe(1);
   }, 90_000);
 
   it('shares document locks with queries:run: a held lock refuses both writers, an expired one is taken over', async () => {

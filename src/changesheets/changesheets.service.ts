@@ -174,7 +174,7 @@ export class ChangesheetsService {
   }
 
   async status(objectId: string): Promise<ChangesheetStatusDto> {
-    const record = await this.recordFor(objectId);
+    const record = await this.recordFor(objectId, false);
     const job = await this.hubSite.jobForObject(APPLY_CHANGESHEET_WORKFLOW, objectId);
     const claim = job?.claims.filter((c) => c.site_id === this.hubSite.principal.siteId).at(-1);
     const operation = claim ? await this.operationOf(claim.op_id) : undefined;
@@ -517,9 +517,10 @@ export class ChangesheetsService {
 
   /**
    * The submission record of a changesheet object. A sheet registered through the DRS API rather than
-   * `changesheets:submit` has none; it is then taken as submitted now, by whoever registered it.
+   * `changesheets:submit` has none; it is then taken as submitted now, by whoever registered it. Only
+   * the writers (apply, revert) keep that record: a status read must not fix the documents' hashes.
    */
-  private async recordFor(objectId: string): Promise<SubmissionRecord> {
+  private async recordFor(objectId: string, keep = true): Promise<SubmissionRecord> {
     const existing = await this.sheets.getSubmission(objectId);
     if (existing) {
       return existing;
@@ -547,6 +548,9 @@ export class ChangesheetsService {
         error: this.hubSite.describeFailure(error),
         failed_at: new Date(),
       };
+    }
+    if (!keep) {
+      return record;
     }
     await this.sheets.insertSubmission(record);
     return (await this.sheets.getSubmission(objectId)) ?? record;
