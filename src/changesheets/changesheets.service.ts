@@ -250,6 +250,8 @@ export class ChangesheetsService {
   // ---- the apply_changesheet job (see site/changesheets.ts) -----------------------------------------
 
   async load(objectId: string): Promise<ChangesheetSummary> {
+    // A sheet registered through the DRS API is taken as submitted here, so its hashes are checked at apply.
+    await this.recordFor(objectId);
     try {
       const { text, format } = await this.readStored(objectId);
       const { changes } = await this.plan(text, format);
