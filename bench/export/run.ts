@@ -180,7 +180,17 @@ async function main(): Promise<void> {
     print(exported);
 
     // drop(), not deleteMany({}): FerretDB's SQLite backend fails deleting 200k+ documents in one statement.
-    await client.db(hub.mongoDatabase).collection(COLLECTION).drop();
+    // The hub's indexes are put back, so the import maintains them as the insert baseline did.
+    const target = client.db(hub.mongoDatabase).collection(COLLECTION);
+    const indexes = (await target.indexes()).filter((index) => index.name !== '_id_');
+    await target.drop();
+    await target.createIndexes(
+      indexes.map(({ key, name, unique }) => ({
+        key,
+        ...(name ? { name } : {}),
+        ...(unique ? { unique } : {}),
+      })),
+    );
     const imported = await hubImport(hub.url, token, bundleId);
     print(imported);
     const count = await client.db(hub.mongoDatabase).collection(COLLECTION).countDocuments({});
