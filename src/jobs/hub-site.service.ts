@@ -55,6 +55,11 @@ export class HubSiteService {
     await this.operations.patch(operationId, this.principal, { done: true, ...outcome });
   }
 
+  /** Lets the hub's sensor claim a failed job again; false when it had not failed. */
+  reopen(jobId: string): Promise<boolean> {
+    return this.jobs.reopen(jobId);
+  }
+
   describeFailure(error: unknown): OperationFailure {
     if (error instanceof DomainError) {
       return {

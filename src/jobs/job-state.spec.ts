@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { decideClaim, deriveStatus, extendClaim, finishClaim, type JobClaimState } from './job-state.js';
+import {
+  decideClaim,
+  deriveStatus,
+  extendClaim,
+  finishClaim,
+  reopenJob,
+  type JobClaimState,
+} from './job-state.js';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 const later = (seconds: number): Date => new Date(t0.getTime() + seconds * 1000);
@@ -84,6 +91,24 @@ describe('job claim rules', () => {
     const released = finishClaim(claimed(fresh(), 'a', 'op1'), 'op1', 'cancelled', later(5))!;
     expect(released.status).toBe('unclaimed');
     expect(decideClaim(released, 'a', 'op2', later(6), 60).kind).toBe('claim');
+  });
+
+  it('reopens a failed job only, until a later claim fails again', () => {
+    const failed = finishClaim(claimed(fresh(), 'a', 'op1'), 'op1', 'failed', later(5))!;
+    const reopened = reopenJob(failed, later(6))!;
+    expect(reopened).toMatchObject({ status: 'unclaimed', reopened_at: later(6) });
+    expect(reopenJob(reopened, later(7))).toBeNull();
+    const again = decideClaim(reopened, 'a', 'op2', later(8), 60);
+    expect(again.kind).toBe('claim');
+    const claimedAgain = (again as { next: JobClaimState }).next;
+    expect(claimedAgain.status).toBe('claimed');
+    expect(reopenJob(claimedAgain, later(9))).toBeNull();
+    const failedAgain = finishClaim(claimedAgain, 'op2', 'failed', later(10))!;
+    expect(failedAgain.status).toBe('failed');
+    expect(reopenJob(fresh(), later(1))).toBeNull();
+    expect(
+      reopenJob(finishClaim(claimed(fresh(), 'a', 'op1'), 'op1', 'done', later(5))!, later(6)),
+    ).toBeNull();
   });
 
   it('extends an open lease and ignores closed claims', () => {

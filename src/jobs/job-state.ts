@@ -32,6 +32,11 @@ export interface JobClaimState {
   claim_lock: ClaimLock | null;
   completed: boolean;
   status: JobStatus;
+  /**
+   * When the job was last put back up for claiming after it failed (a curator resubmitting a sheet that
+   * met a conflict, say). A failure older than this no longer makes the job `failed`.
+   */
+  reopened_at?: Date | null;
 }
 
 export type ClaimDecision =
@@ -44,7 +49,11 @@ function isLive(entry: ClaimEntry, now: Date): boolean {
   return entry.state === 'open' && entry.expire_time.getTime() > now.getTime();
 }
 
-export function deriveStatus(claims: Record<string, ClaimEntry>, now: Date): JobStatus {
+export function deriveStatus(
+  claims: Record<string, ClaimEntry>,
+  now: Date,
+  reopenedAt?: Date | null,
+): JobStatus {
   const entries = Object.values(claims);
   if (entries.some((e) => e.state === 'done')) {
     return 'done';
@@ -55,7 +64,11 @@ export function deriveStatus(claims: Record<string, ClaimEntry>, now: Date): Job
   const finished = entries
     .filter((e) => e.finished_at)
     .sort((a, b) => b.finished_at!.getTime() - a.finished_at!.getTime());
-  return finished[0]?.state === 'failed' ? 'failed' : 'unclaimed';
+  const last = finished[0];
+  if (last?.state !== 'failed') {
+    return 'unclaimed';
+  }
+  return reopenedAt && reopenedAt.getTime() >= last.finished_at!.getTime() ? 'unclaimed' : 'failed';
 }
 
 function withClaims(
@@ -77,7 +90,7 @@ function withClaims(
     open_claim_sites: open,
     claim_lock: lock,
     completed: Object.values(claims).some((e) => e.state === 'done'),
-    status: deriveStatus(claims, now),
+    status: deriveStatus(claims, now, state.reopened_at),
   };
 }
 
@@ -144,6 +157,14 @@ export function finishClaim(
   const claims = { ...state.claims, [opId]: { ...entry, state: outcome, finished_at: now } };
   const lock = state.claim_lock?.op_id === opId ? null : state.claim_lock;
   return withClaims(state, claims, now, lock);
+}
+
+/** Puts a failed job back up for claiming; null when it has not failed (it is open, claimed or done). */
+export function reopenJob(state: JobClaimState, now: Date): JobClaimState | null {
+  if (deriveStatus(state.claims, now, state.reopened_at) !== 'failed') {
+    return null;
+  }
+  return { ...state, reopened_at: now, status: deriveStatus(state.claims, now, now) };
 }
 
 /** Moves an open claim's lease forward (a heartbeat); null when the claim is no longer open. */

@@ -117,6 +117,12 @@ export class JobDto {
 
   @ApiProperty({ enum: ['unclaimed', 'claimed', 'done', 'failed'] })
   status!: string;
+
+  @ApiPropertyOptional({
+    description: 'When the job was last put back up for claiming after a failure',
+    format: 'date-time',
+  })
+  reopened_at?: string;
 }
 
 export class JobPageDto {

@@ -70,6 +70,7 @@ export class JobsRepository {
       claim_lock: next.claim_lock,
       completed: next.completed,
       status: next.status,
+      reopened_at: next.reopened_at ?? null,
       updated_at: now,
       version: fromVersion + 1,
     };

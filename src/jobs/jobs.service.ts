@@ -24,6 +24,7 @@ import {
   decideClaim,
   deriveStatus,
   finishClaim,
+  reopenJob,
   type ClaimDecision,
   type JobClaimState,
 } from './job-state.js';
@@ -62,7 +63,8 @@ export function toJobDto(job: JobDoc, now = new Date()): JobDto {
         ...(c.finished_at ? { finished_at: c.finished_at.toISOString() } : {}),
       })),
     // Derived at read time, so a lease that just ran out shows at once, before any sweep.
-    status: deriveStatus(job.claims, now),
+    status: deriveStatus(job.claims, now, job.reopened_at),
+    ...(job.reopened_at ? { reopened_at: job.reopened_at.toISOString() } : {}),
   };
 }
 
@@ -210,6 +212,18 @@ export class JobsService {
       map: (job: JobDoc) => toJobDto(job),
       ...(baseFilter ? { baseFilter } : {}),
     });
+  }
+
+  /**
+   * Puts a failed job back up for claiming, for work that may now succeed (a resubmitted changesheet).
+   * False when the job has not failed: it is unclaimed, claimed or done already.
+   */
+  async reopen(jobId: string): Promise<boolean> {
+    const update = await this.claims.update(jobId, (job, now) => reopenJob(job, now));
+    if (!update) {
+      throw new NotFoundError(`No job with id "${jobId}"`);
+    }
+    return update.changed;
   }
 
   /**
