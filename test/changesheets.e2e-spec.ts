@@ -29,6 +29,7 @@ interface Status {
   changed_ids?: string[];
   error?: { code: string; message: string; details?: unknown };
   changes: { id: string; collection: string; patch: unknown[]; rows: number[] }[];
+  attempts?: { submitted_by: string; error?: { code: string } }[];
 }
 
 // Documents as the API answers them; tests read nested fields without declaring each shape.
@@ -304,6 +305,30 @@ describe('changesheets over HTTP, applied by the orchestrator', () => {
     expect(failed.job).toMatchObject({ status: 'failed' });
     expect(await doc(nmdcId('sty', 2))).toEqual(study(2));
     expect((await doc(nmdcId('sty', 3))).name).toBe('Study 3');
+
+    // Having seen the conflict, the curator sends the same sheet again: it starts over from the documents
+    // as they are now, keeping the failed attempt on record, and its job is claimed again.
+    expect(
+      await submit(
+        tsv(`${nmdcId('sty', 2)}\tupdate\tname\tRenamed`, `${nmdcId('sty', 3)}\tupdate\tname\tRenamed too`),
+      ),
+    ).toBe(objectId);
+    const retried = await settled(objectId);
+    expect(retried.status, JSON.stringify(retried.error)).toBe('applied');
+    expect(retried.error).toBeUndefined();
+    expect(retried.attempts).toEqual([
+      expect.objectContaining({
+        submitted_by: 'user:curator',
+        error: expect.objectContaining({ code: 'changesheet_conflict' }),
+      }),
+    ]);
+    expect(retried.job).toMatchObject({ status: 'done' });
+    expect(retried.operation?.id).not.toBe(failed.operation?.id);
+    expect((await doc(nmdcId('sty', 2))).name).toBe('Renamed');
+    expect(await doc(nmdcId('sty', 3))).toMatchObject({
+      name: 'Renamed too',
+      description: 'edited meanwhile',
+    });
   }, 90_000);
 
   it('refuses to revert when a document changed after the sheet was applied, writing nothing', async () => {

@@ -115,6 +115,20 @@ class StatusErrorDto {
   details?: unknown;
 }
 
+class StatusAttemptDto {
+  @ApiProperty({ example: 'user:alice' })
+  submitted_by!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  submitted_at!: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  failed_at?: string;
+
+  @ApiPropertyOptional({ type: StatusErrorDto })
+  error?: StatusErrorDto;
+}
+
 export class ChangesheetStatusDto {
   @ApiProperty()
   object_id!: string;
@@ -158,6 +172,12 @@ export class ChangesheetStatusDto {
 
   @ApiPropertyOptional({ description: 'The transaction that reverted the sheet' })
   revert_txn_id?: string;
+
+  @ApiPropertyOptional({
+    type: [StatusAttemptDto],
+    description: 'Earlier attempts that failed before the same sheet was submitted again, oldest first',
+  })
+  attempts?: StatusAttemptDto[];
 
   @ApiProperty({ type: [ChangesheetPlannedChangeDto], description: 'The changes as validated at submission' })
   changes!: ChangesheetPlannedChangeDto[];

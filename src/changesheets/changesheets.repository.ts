@@ -28,6 +28,17 @@ export interface SubmissionRecord {
   readonly reverted_at?: Date;
   readonly reverted_by?: string;
   readonly revert_txn_id?: string;
+  /** Earlier attempts that failed before the sheet was submitted again, oldest first. */
+  readonly attempts?: readonly FailedAttempt[];
+}
+
+/** A failed attempt of a sheet, kept when the same sheet is submitted again. */
+export interface FailedAttempt {
+  readonly submitted_by: string;
+  readonly submitted_at: Date;
+  readonly failed_at?: Date;
+  readonly error?: { code: string; message: string; details?: unknown };
+  readonly operation_id?: string;
 }
 
 export type TxnState = 'open' | 'committed' | 'rolled_back';
@@ -82,6 +93,23 @@ export class ChangesheetsRepository {
 
   async updateSubmission(objectId: string, set: Partial<Omit<SubmissionRecord, '_id'>>): Promise<void> {
     await retryTransient(() => this.submissions.updateOne({ _id: objectId }, { $set: set }));
+  }
+
+  /**
+   * Starts a failed sheet over as `record` (pending, with fresh hashes), keeping the failed attempt in
+   * `attempts`. False when the sheet is no longer failed, because someone else submitted it again first.
+   */
+  async resubmitFailed(record: SubmissionRecord, failed: FailedAttempt): Promise<boolean> {
+    const { _id, attempts: _attempts, ...fields } = record;
+    const result = await this.submissions.updateOne(
+      { _id, status: 'failed' },
+      {
+        $set: fields,
+        $unset: { error: '', failed_at: '', operation_id: '' },
+        $push: { attempts: failed },
+      },
+    );
+    return result.modifiedCount === 1;
   }
 
   async openTxn(txn: TxnRecord): Promise<void> {

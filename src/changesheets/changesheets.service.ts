@@ -157,12 +157,13 @@ export class ChangesheetsService {
       // The same bytes sent again lead back to the same object, so a retried submit is harmless.
       'reuse',
     );
-    const stored = await this.sheets.insertSubmission(
-      this.submissionRecord(object.id, describePrincipal(principal), format, changes),
-    );
+    const record = this.submissionRecord(object.id, describePrincipal(principal), format, changes);
+    const stored = await this.sheets.insertSubmission(record);
     if (!stored) {
       const existing = await this.sheets.getSubmission(object.id);
-      if (existing && existing.status !== 'pending') {
+      if (existing?.status === 'failed') {
+        await this.startOver(existing, record);
+      } else if (existing && existing.status !== 'pending') {
         throw new ConflictError(
           `This sheet was submitted before as object ${object.id}, which is ${existing.status}; change the sheet to submit it again`,
           { object_id: object.id, status_url: this.statusUrl(object.id) },
@@ -173,10 +174,40 @@ export class ChangesheetsService {
     return { object: this.objects.toRecord(object), status_url: this.statusUrl(object.id) };
   }
 
+  /**
+   * The same bytes as a sheet that failed (typically a conflict with a concurrent edit): the sheet was
+   * just validated against the documents as they are now, so it starts over with their new hashes, and
+   * its job is put back up for the hub's sensor to claim.
+   */
+  private async startOver(failed: SubmissionRecord, record: SubmissionRecord): Promise<void> {
+    const job = await this.hubSite.jobForObject(APPLY_CHANGESHEET_WORKFLOW, failed._id);
+    if (job?.status === 'claimed') {
+      throw new ConflictError(
+        `The failed attempt of ${failed._id} is still being reported; submit the sheet again in a few seconds`,
+        { object_id: failed._id, status_url: this.statusUrl(failed._id) },
+        'changesheet_busy',
+      );
+    }
+    const restarted = await this.sheets.resubmitFailed(record, {
+      submitted_by: failed.submitted_by,
+      submitted_at: failed.submitted_at,
+      ...(failed.failed_at ? { failed_at: failed.failed_at } : {}),
+      ...(failed.error ? { error: failed.error } : {}),
+      ...(failed.operation_id ? { operation_id: failed.operation_id } : {}),
+    });
+    if (restarted && job) {
+      await this.hubSite.reopen(job.id);
+    }
+  }
+
   async status(objectId: string): Promise<ChangesheetStatusDto> {
     const record = await this.recordFor(objectId, false);
     const job = await this.hubSite.jobForObject(APPLY_CHANGESHEET_WORKFLOW, objectId);
-    const claim = job?.claims.filter((c) => c.site_id === this.hubSite.principal.siteId).at(-1);
+    // Claims from before the latest resubmission belong to the attempts that failed.
+    const since = record.attempts?.length ? record.submitted_at.toISOString() : '';
+    const claim = job?.claims
+      .filter((c) => c.site_id === this.hubSite.principal.siteId && c.claimed_at >= since)
+      .at(-1);
     const operation = claim ? await this.operationOf(claim.op_id) : undefined;
     const run = claim
       ? (await this.runs.list({ tags: { operation_id: claim.op_id }, limit: 1 })).runs[0]
@@ -202,6 +233,16 @@ export class ChangesheetsService {
       ...(record.applied_at ? { applied_at: record.applied_at.toISOString() } : {}),
       ...(record.reverted_at ? { reverted_at: record.reverted_at.toISOString() } : {}),
       ...(record.revert_txn_id ? { revert_txn_id: record.revert_txn_id } : {}),
+      ...(record.attempts?.length
+        ? {
+            attempts: record.attempts.map((a) => ({
+              submitted_by: a.submitted_by,
+              submitted_at: a.submitted_at.toISOString(),
+              ...(a.failed_at ? { failed_at: a.failed_at.toISOString() } : {}),
+              ...(a.error ? { error: a.error } : {}),
+            })),
+          }
+        : {}),
       changes: record.changes.map((c) => ({
         id: c.id,
         collection: c.collection,
