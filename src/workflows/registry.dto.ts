@@ -14,7 +14,8 @@ export class CapabilityDto {
   created_at!: string;
 }
 
-export class ObjectTypeDto extends CapabilityDto {}
+// Object types live in the DRS registry; workflows only point at them, so they share the DRS shape.
+export { ObjectTypeDto } from '../drs/objects.dto.js';
 
 export class WorkflowDto {
   @ApiProperty({ example: 'apply-changesheet-1.0.0' })
