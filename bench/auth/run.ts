@@ -3,6 +3,7 @@
  * public GET /version on the same hub, 64 connections. Target: at least 0.8× — verifying a token must
  * not dominate a request.
  */
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
 import { measureAlternating } from '../lib/load.js';
 import { backgroundCpuLoad, isolateCpus } from '../lib/processes.js';
@@ -12,31 +13,14 @@ import { benchSettings } from '../lib/settings.js';
 const NAME = 'auth';
 const CONNECTIONS = 64;
 const TARGET = 0.8;
-const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 async function main(): Promise<void> {
   const settings = benchSettings({ durationSeconds: 10, warmupSeconds: 3, rounds: 2 });
   const cpus = await isolateCpus();
   const background = await backgroundCpuLoad();
-  const hub = await startHub({ env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password } });
+  const hub = await startHub({ env: BENCH_ADMIN_ENV });
   try {
-    let token: string | undefined;
-    for (let attempt = 0; attempt < 50 && !token; attempt++) {
-      const res = await fetch(`${hub.url}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
-      });
-      if (res.ok) {
-        token = ((await res.json()) as { access_token: string }).access_token;
-      } else {
-        // The bootstrap admin is created just after the hub starts listening.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-    if (!token) {
-      throw new Error('could not get a token for the bench admin');
-    }
+    const token = await fetchToken(hub.url);
     const headers = { authorization: `Bearer ${token}` };
     const me = await fetch(`${hub.url}/users/me`, { headers });
     if (me.status !== 200) {

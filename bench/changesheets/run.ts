@@ -16,6 +16,7 @@ import { MongoClient, type AnyBulkWriteOperation } from 'mongodb';
 
 import { MAX_WRITE_STATEMENTS } from '../../src/infra/mongo/bulk-writes.js';
 import { nmdcId, study } from '../../test/support/metadata.js';
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { writeResults } from '../lib/report.js';
@@ -25,7 +26,6 @@ const DOCS = Number(process.env.BENCH_SHEET_DOCS ?? 2_000);
 const ROWS_PER_DOC = 5;
 const VALIDATE_TARGET_SECONDS = 5;
 const APPLY_TARGET = 0.5;
-const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 const SENSORS = ['claim_and_run_apply_changesheet_jobs', 'process_workflow_job_triggers'];
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -82,8 +82,7 @@ async function main(): Promise<void> {
     hub = await startHub({
       role: 'all',
       env: {
-        ADMIN_USERNAME: ADMIN.username,
-        ADMIN_PASSWORD: ADMIN.password,
+        ...BENCH_ADMIN_ENV,
         ORCH_SENSOR_INTERVALS: JSON.stringify(Object.fromEntries(SENSORS.map((s) => [s, 0.5]))),
       },
     });
@@ -97,15 +96,7 @@ async function main(): Promise<void> {
     await db.collection<Doc>('study_set').insertMany(seeded, { ordered: false });
     await db.collection<Doc>('bench_raw_study_set').insertMany(seeded, { ordered: false });
 
-    const { access_token: token } = await api<{ access_token: string }>(
-      `${hub.url}/token`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
-      },
-      200,
-    );
+    const token = await fetchToken(hub.url);
     const body = sheet();
     const post = { method: 'POST', headers: { 'content-type': 'text/tab-separated-values' }, body, token };
 

@@ -6,6 +6,7 @@
 import { MongoClient } from 'mongodb';
 
 import { retryTransient } from '../../src/infra/mongo/mongo-errors.js';
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
 import { writeResults } from '../lib/report.js';
 
@@ -13,28 +14,12 @@ const NAME = 'claims';
 const JOBS = Number(process.env.BENCH_CLAIM_JOBS ?? 1000);
 const CLAIMERS = 64;
 const TARGET = 0.5;
-const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 async function json<T>(res: Response): Promise<T> {
   if (!res.ok) {
     throw new Error(`${res.status} ${await res.text()}`);
   }
   return (await res.json()) as T;
-}
-
-async function token(url: string, body: Record<string, string>): Promise<string> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const res = await fetch(`${url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (res.ok) {
-      return ((await res.json()) as { access_token: string }).access_token;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('no token');
 }
 
 async function rawBaseline(
@@ -74,10 +59,10 @@ async function rawBaseline(
 
 async function main(): Promise<void> {
   const hub = await startHub({
-    env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, TOKEN_RATE_LIMIT: '100000' },
+    env: { ...BENCH_ADMIN_ENV, TOKEN_RATE_LIMIT: '100000' },
   });
   try {
-    const admin = await token(hub.url, { grant_type: 'password', ...ADMIN });
+    const admin = await fetchToken(hub.url);
     const auth = (t: string) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' });
     console.log(`bench ${NAME}: registering ${CLAIMERS} sites and ${JOBS} jobs`);
     const siteTokens: string[] = [];
@@ -95,7 +80,7 @@ async function main(): Promise<void> {
           headers: { authorization: `Bearer ${admin}` },
         }),
       );
-      siteTokens.push(await token(hub.url, { grant_type: 'client_credentials', ...creds }));
+      siteTokens.push(await fetchToken(hub.url, { grant_type: 'client_credentials', ...creds }));
     }
     const jobIds: string[] = [];
     for (let i = 0; i < JOBS; i += 50) {

@@ -28,6 +28,7 @@ import { Redis } from 'ioredis';
 import { mintId } from '../../src/common/ids/ids.js';
 import type { ObjectDoc } from '../../src/drs/object.model.js';
 import { collect, exited, freePort, ROOT, spawnHub, waitForHttp } from '../../test/support/process.js';
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 
 const OBJECTS = 10_000;
 const BUNDLES = 100;
@@ -40,7 +41,6 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 const SERVICES = {
   MONGO_URL: process.env.BENCH_MONGO_URL ?? 'mongodb://127.0.0.1:27017',
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/runtime_hub',
@@ -277,11 +277,7 @@ async function rounds(url: string, ids: readonly string[]): Promise<LoadFigures[
 }
 
 async function benchUpload(hub: Server, dir: string): Promise<{ writeSpeed: number; uploadSpeed: number }> {
-  const token = await fetch(`${hub.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
-  }).then(async (res) => ((await res.json()) as { access_token: string }).access_token);
+  const token = await fetchToken(hub.url);
   const source = join(dir, 'source.bin');
   const writeSpeed = await plainWrite(source, randomBytes(CHUNK_BYTES), UPLOAD_BYTES);
   const sent = await upload(hub.url, token, source);
@@ -444,8 +440,7 @@ async function main(): Promise<void> {
     REDIS_PREFIX: `bench:drs:${tag}`,
     BLOB_DIR: join(blobDir, 'store'),
     LOG_LEVEL: 'warn',
-    ADMIN_USERNAME: ADMIN.username,
-    ADMIN_PASSWORD: ADMIN.password,
+    ...BENCH_ADMIN_ENV,
     UPLOAD_LIMIT_BYTES: String(2 * UPLOAD_BYTES),
   };
   let hub: Server | undefined;

@@ -23,9 +23,10 @@ import { createGzip } from 'node:zlib';
 import { MongoClient } from 'mongodb';
 
 import { dataObject } from '../../test/support/metadata.js';
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
-import { writeResults } from '../lib/report.js';
+import { documentsSince, type DocumentThroughput, writeResults } from '../lib/report.js';
 
 const NAME = 'export';
 const DOCS = Number(process.env.BENCH_EXPORT_DOCS ?? 1_000_000);
@@ -33,21 +34,8 @@ const BATCH = 1000;
 const EXPORT_TARGET = 0.7;
 const IMPORT_TARGET = 0.5;
 const COLLECTION = 'data_object_set';
-const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
-interface Measurement {
-  readonly label: string;
-  readonly docs: number;
-  readonly seconds: number;
-  readonly docsPerSecond: number;
-}
-
-function since(label: string, docs: number, startedAt: bigint): Measurement {
-  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-  return { label, docs, seconds, docsPerSecond: docs / seconds };
-}
-
-function print(m: Measurement): void {
+function print(m: DocumentThroughput): void {
   console.log(
     `${m.label.padEnd(64)} ${String(m.docs).padStart(8)} docs ${m.seconds.toFixed(2).padStart(8)} s ` +
       `${Math.round(m.docsPerSecond).toString().padStart(7)} docs/s`,
@@ -55,7 +43,7 @@ function print(m: Measurement): void {
 }
 
 /** The insert baseline: raw insertMany batches into the empty collection, `_id` equal to `id` as the hub stores. */
-async function insertBaseline(client: MongoClient, database: string): Promise<Measurement> {
+async function insertBaseline(client: MongoClient, database: string): Promise<DocumentThroughput> {
   const collection = client.db(database).collection<{ _id: string }>(COLLECTION);
   const started = process.hrtime.bigint();
   for (let start = 0; start < DOCS; start += BATCH) {
@@ -65,11 +53,15 @@ async function insertBaseline(client: MongoClient, database: string): Promise<Me
     });
     await collection.insertMany(batch, { ordered: false });
   }
-  return since(`raw insertMany, batches of ${BATCH}`, DOCS, started);
+  return documentsSince(`raw insertMany, batches of ${BATCH}`, DOCS, started);
 }
 
 /** The export baseline: what a hand-written export script would do, into a plain file. */
-async function exportBaseline(client: MongoClient, database: string, dir: string): Promise<Measurement> {
+async function exportBaseline(
+  client: MongoClient,
+  database: string,
+  dir: string,
+): Promise<DocumentThroughput> {
   const started = process.hrtime.bigint();
   let docs = 0;
   const cursor = client
@@ -86,7 +78,7 @@ async function exportBaseline(client: MongoClient, database: string, dir: string
   }
   const path = join(dir, `${COLLECTION}.jsonl.gz`);
   await pipeline(Readable.from(lines()), createGzip(), createWriteStream(path));
-  const measured = since('raw cursor → JSON lines → gzip → file', docs, started);
+  const measured = documentsSince('raw cursor → JSON lines → gzip → file', docs, started);
   console.log(`baseline file: ${(await stat(path)).size} bytes`);
   return measured;
 }
@@ -124,14 +116,17 @@ async function runToEnd(url: string, token: string, runId: string): Promise<void
   }
 }
 
-async function hubExport(url: string, token: string): Promise<{ measured: Measurement; bundleId: string }> {
+async function hubExport(
+  url: string,
+  token: string,
+): Promise<{ measured: DocumentThroughput; bundleId: string }> {
   const started = process.hrtime.bigint();
   const launched = await api(url, token, 'POST', '/metadata/exports');
   if (launched.status !== 202) {
     throw new Error(`POST /metadata/exports answered ${launched.status}: ${JSON.stringify(launched.json)}`);
   }
   await runToEnd(url, token, String(launched.json.run_id));
-  const measured = since('hub POST /metadata/exports → run SUCCESS', DOCS, started);
+  const measured = documentsSince('hub POST /metadata/exports → run SUCCESS', DOCS, started);
   const list = await api(url, token, 'GET', '/metadata/exports?max_page_size=1');
   const [bundle] = list.json.resources as { id: string }[];
   if (!bundle) {
@@ -140,14 +135,14 @@ async function hubExport(url: string, token: string): Promise<{ measured: Measur
   return { measured, bundleId: bundle.id };
 }
 
-async function hubImport(url: string, token: string, bundleId: string): Promise<Measurement> {
+async function hubImport(url: string, token: string, bundleId: string): Promise<DocumentThroughput> {
   const started = process.hrtime.bigint();
   const launched = await api(url, token, 'POST', '/metadata/imports', { object_id: bundleId });
   if (launched.status !== 202) {
     throw new Error(`POST /metadata/imports answered ${launched.status}: ${JSON.stringify(launched.json)}`);
   }
   await runToEnd(url, token, String(launched.json.run_id));
-  return since('hub POST /metadata/imports → run SUCCESS', DOCS, started);
+  return documentsSince('hub POST /metadata/imports → run SUCCESS', DOCS, started);
 }
 
 async function main(): Promise<void> {
@@ -158,19 +153,14 @@ async function main(): Promise<void> {
   try {
     hub = await startHub({
       role: 'all',
-      env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password },
+      env: BENCH_ADMIN_ENV,
     });
     client = await MongoClient.connect(hub.mongoUrl);
     console.log(
       `bench ${NAME}: ${DOCS} data objects in ${COLLECTION}; hub ${hub.entry}, APP_ROLE=all, LOG_LEVEL=warn; ` +
         `load average ${loadavg()[0]?.toFixed(2)}, background CPU ${Math.round(background * 100)}%`,
     );
-    const tokenRes = await fetch(`${hub.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
-    });
-    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const token = await fetchToken(hub.url);
 
     const insert = await insertBaseline(client, hub.mongoDatabase);
     print(insert);

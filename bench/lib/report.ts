@@ -105,3 +105,17 @@ export async function writeResults(name: string, data: unknown): Promise<string>
   await writeFile(path, `${JSON.stringify(data, null, 2)}\n`);
   return path;
 }
+
+/** Documents handled over a stretch of time, for the document-throughput benchmarks. */
+export interface DocumentThroughput {
+  readonly label: string;
+  readonly docs: number;
+  readonly seconds: number;
+  readonly docsPerSecond: number;
+}
+
+/** `docs` handled since `startedAt` (a `process.hrtime.bigint()` reading). */
+export function documentsSince(label: string, docs: number, startedAt: bigint): DocumentThroughput {
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  return { label, docs, seconds, docsPerSecond: docs / seconds };
+}

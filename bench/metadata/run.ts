@@ -15,9 +15,10 @@ import { loadavg } from 'node:os';
 import { MongoClient } from 'mongodb';
 
 import { biosample, nmdcId, study } from '../../test/support/metadata.js';
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
-import { writeResults } from '../lib/report.js';
+import { documentsSince, type DocumentThroughput, writeResults } from '../lib/report.js';
 
 const NAME = 'metadata';
 const DOCS = Number(process.env.BENCH_DOCS ?? 100_000);
@@ -26,19 +27,6 @@ const TARGET = 0.5;
 const SEED_BATCH = 1000;
 const SUBMITTED = Number(process.env.BENCH_SUBMIT_DOCS ?? 10_000);
 const SUBMIT_TARGET_SECONDS = 10;
-const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
-
-interface Measurement {
-  readonly label: string;
-  readonly docs: number;
-  readonly seconds: number;
-  readonly docsPerSecond: number;
-}
-
-function measurement(label: string, docs: number, startedAt: bigint): Measurement {
-  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-  return { label, docs, seconds, docsPerSecond: docs / seconds };
-}
 
 /** Writes the documents the way the hub stores metadata: schema-valid, `_id` equal to `id`. */
 async function seed(client: MongoClient, database: string): Promise<void> {
@@ -53,7 +41,11 @@ async function seed(client: MongoClient, database: string): Promise<void> {
 }
 
 /** The same documents in the same order straight from the driver; no `batchSize` is the driver's default. */
-async function rawCursor(client: MongoClient, database: string, batchSize?: number): Promise<Measurement> {
+async function rawCursor(
+  client: MongoClient,
+  database: string,
+  batchSize?: number,
+): Promise<DocumentThroughput> {
   const started = process.hrtime.bigint();
   let docs = 0;
   const find = client
@@ -66,10 +58,10 @@ async function rawCursor(client: MongoClient, database: string, batchSize?: numb
       docs++;
     }
   }
-  return measurement(`raw driver cursor (sort id, batch ${batchSize ?? 'default'})`, docs, started);
+  return documentsSince(`raw driver cursor (sort id, batch ${batchSize ?? 'default'})`, docs, started);
 }
 
-async function hubPaging(url: string): Promise<Measurement> {
+async function hubPaging(url: string): Promise<DocumentThroughput> {
   const started = process.hrtime.bigint();
   const seen = new Set<string>();
   let token: string | undefined;
@@ -96,17 +88,12 @@ async function hubPaging(url: string): Promise<Measurement> {
   if (seen.size !== DOCS) {
     throw new Error(`paging returned ${seen.size} documents, expected ${DOCS}`);
   }
-  return measurement(`hub GET /metadata/biosample_set?max_page_size=${PAGE}`, seen.size, started);
+  return documentsSince(`hub GET /metadata/biosample_set?max_page_size=${PAGE}`, seen.size, started);
 }
 
 /** One JSON submission, timed from the first byte sent to the 202. */
 async function submitOnce(url: string): Promise<{ seconds: number; bytes: number; accepted: unknown }> {
-  const token = await fetch(`${url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
-  });
-  const { access_token: accessToken } = (await token.json()) as { access_token: string };
+  const accessToken = await fetchToken(url);
   // Ids far above the paging documents', so the two parts never meet.
   const body = JSON.stringify({
     study_set: [{ ...study(900_001), id: nmdcId('sty', 900_001) }],
@@ -128,7 +115,7 @@ async function submitOnce(url: string): Promise<{ seconds: number; bytes: number
   return { seconds, bytes: body.length, accepted };
 }
 
-function print(m: Measurement): void {
+function print(m: DocumentThroughput): void {
   console.log(
     `${m.label.padEnd(56)} ${String(m.docs).padStart(7)} docs ${m.seconds.toFixed(2).padStart(8)} s ` +
       `${Math.round(m.docsPerSecond).toString().padStart(7)} docs/s`,
@@ -140,7 +127,7 @@ async function main(): Promise<void> {
   let hub: BenchHub | undefined;
   let client: MongoClient | undefined;
   try {
-    hub = await startHub({ env: { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password } });
+    hub = await startHub({ env: BENCH_ADMIN_ENV });
     client = await MongoClient.connect(hub.mongoUrl);
     console.log(
       `bench ${NAME}: ${DOCS} biosamples, pages of ${PAGE}; hub ${hub.entry}, APP_ROLE=api, LOG_LEVEL=warn; ` +

@@ -21,6 +21,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/app-config.js';
 import { executeInProcess } from '../../src/orchestrator/core/index.js';
 import { hello } from '../../src/site/hello.js';
+import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
 import {
   backgroundCpuLoad,
@@ -35,7 +36,6 @@ import { writeResults } from '../lib/report.js';
 const RUNS = 1000;
 const IN_FLIGHT = 50;
 const LATENCY_SAMPLES = 40;
-const ADMIN = { username: 'bench', password: 'bench-password-123' };
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -136,8 +136,7 @@ async function main(): Promise<void> {
       env: {
         PG_SCHEMA: schema,
         REDIS_PREFIX: `bench:orch:${id}`,
-        ADMIN_USERNAME: ADMIN.username,
-        ADMIN_PASSWORD: ADMIN.password,
+        ...BENCH_ADMIN_ENV,
         TOKEN_RATE_LIMIT: '100000',
         PG_POOL_MAX: '20',
         ORCH_MAX_CONCURRENT_RUNS: '-1',
@@ -147,14 +146,8 @@ async function main(): Promise<void> {
       },
     });
     running.push(hub);
-    const token = (await (
-      await fetch(`${hub.url}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
-      })
-    ).json()) as { access_token: string };
-    const headers = { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' };
+    const token = await fetchToken(hub.url);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const finished = async (): Promise<number> =>
       (
         await db.query<{ n: number }>(
