@@ -26,6 +26,7 @@ import { dataObject } from '../../test/support/metadata.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
+import { secondaryIndexes } from '../lib/mongo.js';
 import { documentsSince, type DocumentThroughput, writeResults } from '../lib/report.js';
 
 const NAME = 'export';
@@ -172,15 +173,9 @@ async function main(): Promise<void> {
     // drop(), not deleteMany({}): FerretDB's SQLite backend fails deleting 200k+ documents in one statement.
     // The hub's indexes are put back, so the import maintains them as the insert baseline did.
     const target = client.db(hub.mongoDatabase).collection(COLLECTION);
-    const indexes = (await target.indexes()).filter((index) => index.name !== '_id_');
+    const indexes = await secondaryIndexes(target);
     await target.drop();
-    await target.createIndexes(
-      indexes.map(({ key, name, unique }) => ({
-        key,
-        ...(name ? { name } : {}),
-        ...(unique ? { unique } : {}),
-      })),
-    );
+    await target.createIndexes(indexes);
     const imported = await hubImport(hub.url, token, bundleId);
     print(imported);
     const count = await client.db(hub.mongoDatabase).collection(COLLECTION).countDocuments({});
