@@ -111,6 +111,12 @@ class EnvironmentVariables {
   @Min(100)
   MONGO_SERVER_SELECTION_TIMEOUT_MS = 5000;
 
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MONGO_POOL_MAX = 50;
+
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/runtime_hub';
 
@@ -508,6 +514,8 @@ export interface AppConfig {
     readonly url: string;
     readonly database: string;
     readonly serverSelectionTimeoutMs: number;
+    /** Connections to MongoDB per process; operations beyond it queue in the driver. */
+    readonly poolMax: number;
   };
   readonly postgres: { readonly url: string; readonly schema: string; readonly poolMax: number };
   readonly redis: { readonly url: string; readonly prefix: string };
@@ -643,6 +651,7 @@ export function loadConfig(
       url: env.MONGO_URL,
       database: env.MONGO_DB,
       serverSelectionTimeoutMs: env.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+      poolMax: env.MONGO_POOL_MAX,
     },
     postgres: { url: env.DATABASE_URL, schema: env.PG_SCHEMA, poolMax: env.PG_POOL_MAX },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },

@@ -25,7 +25,7 @@ export class MongoService implements OnApplicationBootstrap, OnApplicationShutdo
     this.client = new MongoClient(config.mongo.url, {
       serverSelectionTimeoutMS: config.mongo.serverSelectionTimeoutMs,
       appName: config.service.name,
-      maxPoolSize: 50,
+      maxPoolSize: config.mongo.poolMax,
     });
     this.db = this.client.db(config.mongo.database);
   }
