@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { OperationsService } from '../src/operations/operations.service.js';
 import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, passwordToken } from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
@@ -151,6 +152,34 @@ describe('job-claim API', () => {
     const retry = await claim(siteB, jobId);
     expect(retry.statusCode).toBe(200);
     expect((await getJob(jobId)).status).toBe('claimed');
+  });
+
+  it('keys new jobs and operations by id, and still serves those stored with a generated _id', async () => {
+    const jobs = hub.app.get(MongoService).collection('jobs');
+    const operations = hub.app.get(MongoService).collection('operations');
+    const fresh = await createJob(siteA);
+    expect(await jobs.countDocuments({ _id: fresh as never })).toBe(1);
+
+    // A job as it was stored before ids became keys: same fields, generated _id.
+    const legacy = await createJob(siteA);
+    const { _id: _key, ...fields } = (await jobs.findOne({ _id: legacy as never }))!;
+    await jobs.deleteOne({ _id: legacy as never });
+    await jobs.insertOne({ ...fields });
+    expect(await jobs.countDocuments({ _id: legacy as never })).toBe(0);
+
+    const claimed = await claim(siteB, legacy);
+    expect(claimed.statusCode, claimed.body).toBe(200);
+    const opId = claimed.json<{ id: string }>().id;
+    expect(await operations.countDocuments({ _id: opId as never })).toBe(1);
+    const { _id: _opKey, ...opFields } = (await operations.findOne({ _id: opId as never }))!;
+    await operations.deleteOne({ _id: opId as never });
+    await operations.insertOne({ ...opFields });
+
+    expect((await patchOp(siteB, opId, { done: true, result: { ok: 1 } })).statusCode).toBe(200);
+    expect(await getJob(legacy)).toMatchObject({ id: legacy, status: 'done' });
+    const op = await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(siteB) });
+    expect(op.json()).toMatchObject({ id: opId, done: true, result: { ok: 1 } });
+    expect(await jobs.countDocuments({ id: legacy })).toBe(1);
   });
 
   it('refuses a claim without the capabilities (403) and an unknown job (404)', async () => {

@@ -3,6 +3,7 @@ import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
+import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
 import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { JobClaimState } from './job-state.js';
@@ -34,10 +35,10 @@ export interface JobDoc extends JobClaimState {
 
 @Injectable()
 export class JobsRepository {
-  private readonly jobs: Collection<JobDoc>;
+  private readonly jobs: Collection<Keyed<JobDoc>>;
 
   constructor(mongo: MongoService) {
-    this.jobs = mongo.collection<JobDoc>('jobs');
+    this.jobs = mongo.collection<Keyed<JobDoc>>('jobs');
     mongo.declareIndexes('jobs', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
       { key: { dedupe_key: 1 }, name: 'dedupe_key_unique', unique: true },
@@ -48,11 +49,13 @@ export class JobsRepository {
 
   /** Inserts the job; false when its dedupe key (or id) is taken. */
   async insert(job: JobDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => retryTransient(() => this.jobs.insertOne({ ...job })));
+    return insertUnlessDuplicate(() => retryTransient(() => this.jobs.insertOne(keyedBy(job.id, job))));
   }
 
   findById(id: string): Promise<JobDoc | null> {
-    return this.jobs.findOne({ id }, { projection: { _id: 0 } });
+    return findByKey('id', id, {}, (filter) =>
+      this.jobs.findOne(filter as Filter<Keyed<JobDoc>>, { projection: { _id: 0 } }),
+    );
   }
 
   findByDedupeKey(key: string): Promise<JobDoc | null> {
@@ -74,7 +77,12 @@ export class JobsRepository {
       updated_at: now,
       version: fromVersion + 1,
     };
-    await retryTransient(() => this.jobs.updateOne({ id, version: fromVersion }, { $set: fields }));
+    await writeByKey('id', id, { version: fromVersion }, async (filter) => {
+      const result = await retryTransient(() =>
+        this.jobs.updateOne(filter as Filter<Keyed<JobDoc>>, { $set: fields }),
+      );
+      return result.matchedCount;
+    });
   }
 
   findPage(query: PageQuery): Promise<JobDoc[]> {
@@ -87,7 +95,7 @@ export class JobsRepository {
       return new Set();
     }
     const docs = await this.jobs
-      .find({ dedupe_key: { $in: keys } } as Filter<JobDoc>, { projection: { _id: 0, dedupe_key: 1 } })
+      .find({ dedupe_key: { $in: keys } } as Filter<Keyed<JobDoc>>, { projection: { _id: 0, dedupe_key: 1 } })
       .toArray();
     return new Set(docs.map((d) => d.dedupe_key));
   }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
+import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
 import { retryTransient, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
@@ -32,10 +33,10 @@ export interface OperationDoc {
 
 @Injectable()
 export class OperationsRepository {
-  private readonly operations: Collection<OperationDoc>;
+  private readonly operations: Collection<Keyed<OperationDoc>>;
 
   constructor(mongo: MongoService) {
-    this.operations = mongo.collection<OperationDoc>('operations');
+    this.operations = mongo.collection<Keyed<OperationDoc>>('operations');
     mongo.declareIndexes('operations', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
       { key: { 'metadata.job.id': 1, 'metadata.site_id': 1, done: 1 }, name: 'job_site_done' },
@@ -44,11 +45,13 @@ export class OperationsRepository {
   }
 
   async insert(operation: OperationDoc): Promise<void> {
-    await retryTransient(() => this.operations.insertOne({ ...operation }));
+    await retryTransient(() => this.operations.insertOne(keyedBy(operation.id, operation)));
   }
 
   findById(id: string): Promise<OperationDoc | null> {
-    return this.operations.findOne({ id }, { projection: { _id: 0 } });
+    return findByKey('id', id, {}, (filter) =>
+      this.operations.findOne(filter as Filter<Keyed<OperationDoc>>, { projection: { _id: 0 } }),
+    );
   }
 
   /**
@@ -56,8 +59,14 @@ export class OperationsRepository {
    * compare-and-set on FerretDB: callers decide who may write through the job's claim entry first.
    */
   async setIfOpen(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
-    const updated = await retryTransient(() =>
-      this.operations.findOneAndUpdate({ id, done: false }, { $set: fields }, { returnDocument: 'after' }),
+    const updated = await findByKey('id', id, { done: false }, (filter) =>
+      retryTransient(() =>
+        this.operations.findOneAndUpdate(
+          filter as Filter<Keyed<OperationDoc>>,
+          { $set: fields },
+          { returnDocument: 'after' },
+        ),
+      ),
     );
     return withoutMongoId(updated);
   }
@@ -65,14 +74,22 @@ export class OperationsRepository {
   /** Sets fields (dotted paths allowed, e.g. `metadata.progress`) and returns the operation after. */
   async set(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
     return withoutMongoId(
-      await retryTransient(() =>
-        this.operations.findOneAndUpdate({ id }, { $set: fields }, { returnDocument: 'after' }),
+      await findByKey('id', id, {}, (filter) =>
+        retryTransient(() =>
+          this.operations.findOneAndUpdate(
+            filter as Filter<Keyed<OperationDoc>>,
+            { $set: fields },
+            { returnDocument: 'after' },
+          ),
+        ),
       ),
     );
   }
 
   async delete(id: string): Promise<void> {
-    await this.operations.deleteOne({ id });
+    await writeByKey('id', id, {}, async (filter) => {
+      return (await this.operations.deleteOne(filter as Filter<Keyed<OperationDoc>>)).deletedCount;
+    });
   }
 
   findOpenForJobAndSite(jobId: string, siteId: string): Promise<OperationDoc[]> {

@@ -1,9 +1,12 @@
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
+
+import { findByKey } from './keyed-by-id.js';
 
 import { isDuplicateKeyError, retryTransient } from './mongo-errors.js';
 import type { MongoService } from './mongo.service.js';
 
 interface SlotDoc<T> {
+  _id: string;
   /** `<entity id>:<version>` — unique: only one writer may produce each version. */
   key: string;
   entity_id: string;
@@ -42,6 +45,8 @@ export class VersionGate<T> {
     try {
       await retryTransient(() =>
         this.slots.insertOne({
+          // The key doubles as `_id`: FerretDB finds a document by `_id` without scanning.
+          _id: `${entityId}:${version}`,
           key: `${entityId}:${version}`,
           entity_id: entityId,
           version,
@@ -63,7 +68,9 @@ export class VersionGate<T> {
    * the writer must be gone. Rolling forward a live writer's state could race with it, hence the delay.
    */
   async abandoned(entityId: string, version: number, now = new Date()): Promise<T | null> {
-    const slot = await this.slots.findOne({ key: `${entityId}:${version}` });
+    const slot = await findByKey('key', `${entityId}:${version}`, {}, (filter) =>
+      this.slots.findOne(filter as Filter<SlotDoc<T>>),
+    );
     if (!slot || now.getTime() - slot.created_at.getTime() < this.staleAfterMs) {
       return null;
     }
