@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { OperationsService } from '../src/operations/operations.service.js';
+import { SitesRepository, type SiteDoc } from '../src/sites/sites.repository.js';
 import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, passwordToken } from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 
@@ -180,6 +181,19 @@ describe('job-claim API', () => {
     const op = await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(siteB) });
     expect(op.json()).toMatchObject({ id: opId, done: true, result: { ok: 1 } });
     expect(await jobs.countDocuments({ id: legacy })).toBe(1);
+
+    // Sites too: one stored with a generated _id is found, changed and given capabilities in place.
+    const sites = hub.app.get(MongoService).collection('sites');
+    const { _id: _siteKey, ...site } = (await sites.findOne({ _id: 'site-b' as never }))!;
+    await sites.deleteOne({ _id: 'site-b' as never });
+    await sites.insertOne({ ...site });
+    const repository = hub.app.get(SitesRepository);
+    await repository.ensure({ ...(site as unknown as SiteDoc), capability_ids: ['extra'] });
+    expect(await repository.findById('site-b')).toMatchObject({
+      id: 'site-b',
+      capability_ids: ['test', 'extra'],
+    });
+    expect(await sites.countDocuments({ id: 'site-b' })).toBe(1);
   });
 
   it('refuses a claim without the capabilities (403) and an unknown job (404)', async () => {

@@ -3,6 +3,7 @@ import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
+import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
 import { insertUnlessDuplicate, isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { ObjectDoc } from './object.model.js';
@@ -31,11 +32,11 @@ export type ObjectChanges = Partial<
 
 @Injectable()
 export class ObjectsRepository {
-  private readonly objects: Collection<ObjectDoc>;
+  private readonly objects: Collection<Keyed<ObjectDoc>>;
   private readonly claims: Collection<ChecksumClaimDoc>;
 
   constructor(mongo: MongoService) {
-    this.objects = mongo.collection<ObjectDoc>('objects');
+    this.objects = mongo.collection<Keyed<ObjectDoc>>('objects');
     this.claims = mongo.collection<ChecksumClaimDoc>('object_checksums');
     mongo.declareIndexes('objects', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
@@ -49,11 +50,13 @@ export class ObjectsRepository {
 
   /** Inserts the object; false when its id is taken. */
   async insert(doc: ObjectDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.objects.insertOne({ ...doc }));
+    return insertUnlessDuplicate(() => this.objects.insertOne(keyedBy(doc.id, doc)));
   }
 
   findById(id: string): Promise<ObjectDoc | null> {
-    return this.objects.findOne({ id }, { projection: { _id: 0 } });
+    return findByKey('id', id, {}, (filter) =>
+      this.objects.findOne(filter as Filter<Keyed<ObjectDoc>>, { projection: { _id: 0 } }),
+    );
   }
 
   findByIds(ids: readonly string[]): Promise<ObjectDoc[]> {
@@ -118,20 +121,25 @@ export class ObjectsRepository {
 
   /** Applies `changes` and bumps the version; null when the object does not exist. */
   async update(id: string, changes: ObjectChanges, unset: readonly string[] = []): Promise<ObjectDoc | null> {
-    const updated = await this.objects.findOneAndUpdate(
-      { id },
-      {
-        $set: { ...changes, updated_time: new Date().toISOString() },
-        $inc: { version: 1 },
-        ...(unset.length > 0 ? { $unset: Object.fromEntries(unset.map((field) => [field, ''])) } : {}),
-      },
-      { returnDocument: 'after' },
+    const updated = await findByKey('id', id, {}, (filter) =>
+      this.objects.findOneAndUpdate(
+        filter as Filter<Keyed<ObjectDoc>>,
+        {
+          $set: { ...changes, updated_time: new Date().toISOString() },
+          $inc: { version: 1 },
+          ...(unset.length > 0 ? { $unset: Object.fromEntries(unset.map((field) => [field, ''])) } : {}),
+        },
+        { returnDocument: 'after' },
+      ),
     );
     return withoutMongoId(updated);
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.objects.deleteOne({ id })).deletedCount === 1;
+    const deleted = await writeByKey('id', id, {}, async (filter) => {
+      return (await this.objects.deleteOne(filter)).deletedCount;
+    });
+    return deleted === 1;
   }
 
   findPage(query: PageQuery): Promise<ObjectDoc[]> {
@@ -151,7 +159,7 @@ export class ObjectsRepository {
       conditions.push({ $or: [{ created_time: { $lt: time } }, { created_time: time, id: { $lt: id } }] });
     }
     const docs = await this.objects
-      .find({ $and: conditions } as Filter<ObjectDoc>, { batchSize: query.limit })
+      .find({ $and: conditions } as Filter<Keyed<ObjectDoc>>, { batchSize: query.limit })
       .sort({ created_time: -1, id: -1 })
       .limit(query.limit)
       .toArray();
@@ -215,7 +223,7 @@ export class ObjectsRepository {
       }
       const stale =
         existing.claimed_at.getTime() < Date.now() - STALE_CLAIM_MS &&
-        (await this.objects.countDocuments({ id: existing.object_id }, { limit: 1 })) === 0;
+        (await this.findById(existing.object_id)) === null;
       if (!stale) {
         return existing.object_id;
       }

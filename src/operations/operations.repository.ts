@@ -88,7 +88,7 @@ export class OperationsRepository {
 
   async delete(id: string): Promise<void> {
     await writeByKey('id', id, {}, async (filter) => {
-      return (await this.operations.deleteOne(filter as Filter<Keyed<OperationDoc>>)).deletedCount;
+      return (await this.operations.deleteOne(filter)).deletedCount;
     });
   }
 

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { insertUnlessDuplicate, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
+import { insertUnlessDuplicate, isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 export interface SiteDoc {
@@ -25,12 +26,12 @@ export interface SiteClientDoc {
 
 @Injectable()
 export class SitesRepository {
-  private readonly sites: Collection<SiteDoc>;
-  private readonly clients: Collection<SiteClientDoc>;
+  private readonly sites: Collection<Keyed<SiteDoc>>;
+  private readonly clients: Collection<Keyed<SiteClientDoc>>;
 
   constructor(mongo: MongoService) {
-    this.sites = mongo.collection<SiteDoc>('sites');
-    this.clients = mongo.collection<SiteClientDoc>('site_clients');
+    this.sites = mongo.collection<Keyed<SiteDoc>>('sites');
+    this.clients = mongo.collection<Keyed<SiteClientDoc>>('site_clients');
     mongo.declareIndexes('sites', [{ key: { id: 1 }, name: 'id_unique', unique: true }]);
     mongo.declareIndexes('site_clients', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
@@ -39,31 +40,44 @@ export class SitesRepository {
   }
 
   async insert(site: SiteDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.sites.insertOne({ ...site }));
+    return insertUnlessDuplicate(() => this.sites.insertOne(keyedBy(site.id, site)));
   }
 
   /** Creates the site if it does not exist; an existing one only gains the capabilities it lacks. */
   async ensure(site: SiteDoc): Promise<void> {
     const { capability_ids: capabilities, ...rest } = site;
-    await this.sites.updateOne(
-      { id: site.id },
-      { $setOnInsert: rest, $addToSet: { capability_ids: { $each: capabilities } } },
-      { upsert: true },
-    );
+    const addCapabilities = { $addToSet: { capability_ids: { $each: capabilities } } };
+    try {
+      await this.sites.updateOne(
+        { _id: site.id },
+        { $setOnInsert: rest, ...addCapabilities },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) {
+        throw error;
+      }
+      // Stored before ids became keys: the site exists under a generated _id.
+      await this.sites.updateOne({ id: site.id }, addCapabilities);
+    }
   }
 
   findById(id: string): Promise<SiteDoc | null> {
-    return this.sites.findOne({ id }, { projection: { _id: 0 } });
+    return findByKey('id', id, {}, (filter) =>
+      this.sites.findOne(filter as Filter<Keyed<SiteDoc>>, { projection: { _id: 0 } }),
+    );
   }
 
   async update(
     id: string,
     changes: Partial<Pick<SiteDoc, 'capability_ids' | 'description'>>,
   ): Promise<SiteDoc | null> {
-    const updated = await this.sites.findOneAndUpdate(
-      { id },
-      { $set: { ...changes, updated_at: new Date() } },
-      { returnDocument: 'after' },
+    const updated = await findByKey('id', id, {}, (filter) =>
+      this.sites.findOneAndUpdate(
+        filter as Filter<Keyed<SiteDoc>>,
+        { $set: { ...changes, updated_at: new Date() } },
+        { returnDocument: 'after' },
+      ),
     );
     return withoutMongoId(updated);
   }
@@ -73,11 +87,13 @@ export class SitesRepository {
   }
 
   async insertClient(client: SiteClientDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.clients.insertOne({ ...client }));
+    return insertUnlessDuplicate(() => this.clients.insertOne(keyedBy(client.id, client)));
   }
 
   findClient(clientId: string): Promise<SiteClientDoc | null> {
-    return this.clients.findOne({ id: clientId }, { projection: { _id: 0 } });
+    return findByKey('id', clientId, {}, (filter) =>
+      this.clients.findOne(filter as Filter<Keyed<SiteClientDoc>>, { projection: { _id: 0 } }),
+    );
   }
 
   listClients(siteId: string): Promise<SiteClientDoc[]> {
@@ -88,7 +104,9 @@ export class SitesRepository {
   }
 
   async deleteClient(siteId: string, clientId: string): Promise<boolean> {
-    const result = await this.clients.deleteOne({ id: clientId, site_id: siteId });
-    return result.deletedCount === 1;
+    const deleted = await writeByKey('id', clientId, { site_id: siteId }, async (filter) => {
+      return (await this.clients.deleteOne(filter)).deletedCount;
+    });
+    return deleted === 1;
   }
 }
