@@ -72,14 +72,7 @@ export class HubSiteService {
   }
 
   /** The job a trigger created for an object, if any (one per workflow and object). */
-  async jobForObject(workflowId: string, objectId: string): Promise<JobDto | undefined> {
-    const page = await this.jobs.list(
-      {
-        filter: JSON.stringify({ 'workflow.id': workflowId, 'config.object_id': objectId }),
-        max_page_size: 1,
-      },
-      undefined,
-    );
-    return page.resources[0] as JobDto | undefined;
+  jobForObject(workflowId: string, objectId: string): Promise<JobDto | undefined> {
+    return this.jobs.triggeredJob(workflowId, objectId);
   }
 }

@@ -171,9 +171,16 @@ export class JobsService {
     return toJobDto(await this.require(id));
   }
 
+  /** The job a trigger created for an object, if any: one per workflow and object, by its dedupe key. */
+  async triggeredJob(workflowId: string, objectId: string): Promise<JobDto | undefined> {
+    const job = await this.jobs.findByDedupeKey(triggerKey({ workflowId, objectId }));
+    return job ? toJobDto(job) : undefined;
+  }
+
   /**
    * Jobs of `workflowIds` that `siteId` may claim now, oldest first, leaving out failed ones: for the
-   * hub's own sensors, which treat a failure as final (it stays visible on the operation).
+   * hub's own sensors, which leave a failure alone (it stays visible on the operation) until the job is
+   * reopened.
    */
   async claimableJobs(siteId: string, workflowIds: readonly string[], limit: number): Promise<JobDto[]> {
     const now = new Date();

@@ -25,7 +25,7 @@ export interface PendingObjectJob {
  * the hub's services behind it (see orchestrator/host-values.ts).
  */
 export interface ClaimedWork {
-  /** Jobs of the workflow the hub's own site may claim and has not failed (a failure is final). */
+  /** Jobs of the workflow the hub's own site may claim and has not failed (unless reopened since). */
   pendingJobs(limit: number): Promise<PendingObjectJob[]>;
   /** Claims a job as the hub's own site; answers the operation that tracks it. */
   claim(jobId: string): Promise<{ operationId: string }>;
