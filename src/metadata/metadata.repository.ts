@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { BSON, MongoBulkWriteError, type Collection, type Document } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
-import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
+import { bulkWriteInSlices, type BulkCounts } from '../infra/mongo/bulk-writes.js';
+import { isDuplicateKeyError } from '../infra/mongo/mongo-errors.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { CollectionSpec } from './schema/metadata-schema.js';
@@ -30,7 +31,7 @@ function duplicateIndexes(error: unknown): Set<number> | undefined {
   }
   const raw: unknown = error.writeErrors;
   const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index: number }[];
-  if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== 11000)) {
+  if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKeyError)) {
     return undefined;
   }
   return new Set(writeErrors.map((writeError) => writeError.index));
@@ -185,16 +186,7 @@ export class MetadataRepository {
     collection: string,
     docs: readonly MetadataDoc[],
   ): Promise<{ inserted: number; replaced: number }> {
-    const result = await bulkWriteInSlices(
-      this.coll(collection),
-      docs.map((doc) => ({
-        replaceOne: {
-          filter: { _id: String(doc.id) },
-          replacement: { ...doc, _id: String(doc.id) },
-          upsert: true,
-        },
-      })),
-    );
+    const result = await this.replaceById(collection, docs, true);
     return { inserted: result.upsertedCount, replaced: result.matchedCount };
   }
 
@@ -203,13 +195,20 @@ export class MetadataRepository {
    * when a document vanished under it.
    */
   async replaceExisting(collection: string, docs: readonly MetadataDoc[]): Promise<number> {
-    const result = await bulkWriteInSlices(
+    return (await this.replaceById(collection, docs, false)).matchedCount;
+  }
+
+  private replaceById(
+    collection: string,
+    docs: readonly MetadataDoc[],
+    upsert: boolean,
+  ): Promise<BulkCounts> {
+    return bulkWriteInSlices(
       this.coll(collection),
       docs.map((doc) => ({
-        replaceOne: { filter: { _id: String(doc.id) }, replacement: { ...doc, _id: String(doc.id) } },
+        replaceOne: { filter: { _id: String(doc.id) }, replacement: { ...doc, _id: String(doc.id) }, upsert },
       })),
     );
-    return result.matchedCount;
   }
 
   /** Inserts documents that do not exist yet; false-free: a duplicate id is an error the caller checked for. */
