@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config.js';
 import type { ObjectsService } from '../drs/objects.service.js';
 import type { HubSiteService } from '../jobs/hub-site.service.js';
-import type { DocumentLocksRepository } from '../metadata/document-locks.repository.js';
+import { DocumentLocksRepository } from '../metadata/document-locks.repository.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import type { MetadataStore } from '../metadata/metadata-store.service.js';
 import { MetadataSchemaRepository } from '../metadata/schema/metadata-schema.repository.js';
@@ -105,6 +105,10 @@ function serviceFailingAtWrite(failingWrite: number) {
     release: (owner: string) => {
       for (const [k, v] of locks) if (v === owner) locks.delete(k);
       return Promise.resolve();
+    },
+    // The real lock lifecycle, over the in-memory acquire and release above.
+    whileHolding(...args: Parameters<DocumentLocksRepository['whileHolding']>) {
+      return DocumentLocksRepository.prototype.whileHolding.apply(this, args);
     },
   } as unknown as DocumentLocksRepository;
   const objects = {

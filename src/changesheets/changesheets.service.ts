@@ -433,19 +433,15 @@ export class ChangesheetsService {
     writes: readonly DocumentWrite[],
   ): Promise<ChangesheetApplied> {
     const txnId = mintId('txn0', 10);
-    const held = await this.locks.acquire(
-      writes.map((w) => DocumentLocksRepository.key(w.collection, w.id)),
-      txnId,
-      LOCK_TTL_MS,
-    );
-    if (held.length > 0) {
+    const refuse = (held: readonly string[]) => {
       const ids = held.map((key) => key.slice(key.indexOf('/') + 1));
-      throw new ChangesheetConflictError(
+      return new ChangesheetConflictError(
         `${ids.length} document(s) are being changed by another writer, so nothing was written: ${ids.join(', ')}. Try again when it is done.`,
         ids,
       );
-    }
-    try {
+    };
+    const keys = writes.map((w) => DocumentLocksRepository.key(w.collection, w.id));
+    return this.locks.whileHolding(keys, txnId, LOCK_TTL_MS, refuse, async () => {
       const current = await this.currentDocuments(writes.map((w) => w.id));
       const stale = writes
         .filter((w) => {
@@ -495,9 +491,7 @@ export class ChangesheetsService {
       const changedIds = writes.map((w) => w.id);
       await this.sheets.finishTxn(txnId, 'committed', { changed_ids: changedIds });
       return { changed_ids: changedIds, txn_id: txnId };
-    } finally {
-      await this.locks.release(txnId);
-    }
+    });
   }
 
   /** Puts back the `before` of every logged change, newest first, and closes the transaction as rolled back. */

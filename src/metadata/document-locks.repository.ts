@@ -79,6 +79,28 @@ export class DocumentLocksRepository {
     return held;
   }
 
+  /**
+   * Runs `work` holding every lock in `keys` for `owner`, and releases them after it. When another writer
+   * holds some of them, `work` does not run and the error `refuse` makes of the held keys is thrown.
+   */
+  async whileHolding<T>(
+    keys: readonly string[],
+    owner: string,
+    ttlMs: number,
+    refuse: (held: readonly string[]) => Error,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const held = await this.acquire(keys, owner, ttlMs);
+    if (held.length > 0) {
+      throw refuse(held);
+    }
+    try {
+      return await work();
+    } finally {
+      await this.release(owner);
+    }
+  }
+
   async release(owner: string): Promise<void> {
     await retryTransient(() => this.locks.deleteMany({ owner }));
   }

@@ -438,15 +438,13 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     const keys = read.map((doc) =>
       DocumentLocksRepository.key(collection, typeof doc._id === 'string' ? doc._id : keyOf(doc._id)),
     );
-    const held = await this.locks.acquire(keys, owner, WRITE_LOCK_TTL_MS);
-    if (held.length > 0) {
-      throw new ConflictError(
+    const refuse = (held: readonly string[]) =>
+      new ConflictError(
         `${held.length} of the documents are being changed by another writer (a changesheet being applied?); nothing was written, retry shortly`,
         { held: held.length },
         'documents_locked',
       );
-    }
-    try {
+    return this.locks.whileHolding(keys, owner, WRITE_LOCK_TTL_MS, refuse, async () => {
       const current = new Map(
         (
           await this.queries.findByMongoIds(
@@ -463,9 +461,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
           'documents_changed',
         );
       }
-      return await write();
-    } finally {
-      await this.locks.release(owner);
-    }
+      return write();
+    });
   }
 }
