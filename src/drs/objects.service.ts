@@ -321,11 +321,19 @@ export class ObjectsService {
 
   /** Where an object's bytes are; 404 when the hub holds no bytes for it. */
   async describeBlob(id: string): Promise<StoredBlobInfo> {
-    const doc = await this.resolve(id);
+    const blob = await this.blobOf(await this.resolve(id));
+    if (!blob) {
+      throw new NotFoundError(`Object "${id}" has no bytes stored on this hub`);
+    }
+    return blob;
+  }
+
+  /** The stored bytes of an object already loaded; undefined when the hub holds none for it. */
+  async blobOf(doc: ObjectDoc): Promise<StoredBlobInfo | undefined> {
     const key = doc.blob?.key;
     const stat = key ? await this.blobs.stat(key) : undefined;
     if (!key || !stat) {
-      throw new NotFoundError(`Object "${id}" has no bytes stored on this hub`);
+      return undefined;
     }
     return {
       objectId: doc.id,

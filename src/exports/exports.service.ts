@@ -85,13 +85,13 @@ export class ExportsService {
       throw new BadRequestError(`${collection} is not a metadata collection of this hub's schema`);
     }
     const started = Date.now();
+    const name = exportFileName(collection);
     const { stream, documents } = gzipJsonLines(this.store.stream(collection));
     const abort = () => stream.destroy(new Error('the export was canceled'));
     signal?.addEventListener('abort', abort, { once: true });
     let doc: ObjectDoc;
     try {
       const stored = await this.objects.storeBytes(stream);
-      const name = exportFileName(collection);
       doc = await this.objects.registerStoredBytes(
         stored,
         {
@@ -109,7 +109,7 @@ export class ExportsService {
     const sha256 = doc.checksums.find((c) => c.type === 'sha-256')?.checksum ?? '';
     return {
       collection,
-      name: exportFileName(collection),
+      name,
       object_id: doc.id,
       documents: documents(),
       size: doc.size,
@@ -176,7 +176,7 @@ export class ExportsService {
         problems.push({ path: 'object_id', message: `${entry.name} (${entry.id}) is a bundle, not a file` });
         continue;
       }
-      const blob = await this.objects.describeBlob(member.id).catch(() => undefined);
+      const blob = await this.objects.blobOf(member);
       if (!blob) {
         problems.push({
           path: 'object_id',
