@@ -120,7 +120,8 @@ export class ChangesheetsController {
   @ApiAcceptedResponse({ type: ChangesheetSubmittedDto })
   @ApiBadRequestResponse({ description: 'Not a readable sheet' })
   @ApiConflictResponse({
-    description: 'The same sheet was submitted before and has been applied, has failed or was reverted',
+    description:
+      'The same sheet was applied or reverted before (`changesheet_already_submitted`), or its failed attempt is still being reported (`changesheet_busy`); a failed sheet sent again starts over',
   })
   @ApiUnprocessableEntityResponse({ description: 'Invalid rows, as for changesheets:validate' })
   async submitChangesheet(
