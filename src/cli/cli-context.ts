@@ -30,6 +30,13 @@ class CliModule {
   }
 }
 
+/** Runs a command's work in a context built with `extra`, closing the context afterwards. */
+export type WithContext = <T>(
+  config: AppConfig,
+  extra: ModuleMetadata,
+  run: (context: INestApplicationContext) => Promise<T>,
+) => Promise<T>;
+
 /** A Nest context with the infrastructure and whatever a command needs, without HTTP. */
 export async function createCliContext(
   config: AppConfig,

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
+import type { ModuleMetadata } from '@nestjs/common';
 import type { Command } from 'commander';
 
 import { AuthCoreModule } from '../auth/auth-core.module.js';
@@ -16,13 +16,8 @@ import { ExportsService, type ImportSource } from '../exports/exports.service.js
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
 import type { ImportSummary } from '../site/exports.js';
+import type { WithContext } from './cli-context.js';
 import { DocumentProgress } from './progress.js';
-
-type WithContext = <T>(
-  config: AppConfig,
-  extra: ModuleMetadata,
-  run: (context: INestApplicationContext) => Promise<T>,
-) => Promise<T>;
 
 const WITH_EXPORTS: ModuleMetadata = {
   imports: [

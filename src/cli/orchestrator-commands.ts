@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
-import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
+import type { ModuleMetadata } from '@nestjs/common';
 import type { Command } from 'commander';
 
 import { AuthCoreModule } from '../auth/auth-core.module.js';
@@ -23,12 +23,7 @@ import { ORCH_HOST_VALUES } from '../orchestrator/host-values.js';
 import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
 import type { RunRecord } from '../orchestrator/storage/records.js';
 import { loadWorkspace, ORCH_WORKSPACE } from '../orchestrator/workspace.js';
-
-type WithContext = <T>(
-  config: AppConfig,
-  extra: ModuleMetadata,
-  run: (context: INestApplicationContext) => Promise<T>,
-) => Promise<T>;
+import type { WithContext } from './cli-context.js';
 
 const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule] };
 /** For executing jobs whose host resources reach into the job-claim, auth, object and metadata stores. */
