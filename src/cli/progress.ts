@@ -13,43 +13,65 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
+ * When a progress line is worth writing: redrawn in place at most four times a second on a terminal,
+ * or one line per tenth done when the output is a log file.
+ */
+class ProgressLine {
+  private lastTenth = 0;
+  private lastDraw = 0;
+
+  constructor(
+    private readonly report: (text: string) => void,
+    private readonly interactive: boolean,
+  ) {}
+
+  update(fraction: number, now: number, describe: () => string): void {
+    if (this.interactive) {
+      if (now - this.lastDraw >= 250) {
+        this.lastDraw = now;
+        this.report(`\r${describe()}`);
+      }
+      return;
+    }
+    const tenth = Math.floor(fraction * 10);
+    if (tenth > this.lastTenth && tenth < 10) {
+      this.lastTenth = tenth;
+      this.report(`${describe()}\n`);
+    }
+  }
+
+  finish(text: string): void {
+    this.report(`${this.interactive ? '\r' : ''}${text}\n`);
+  }
+}
+
+/**
  * Passes bytes through and reports how far along they are: rewriting one line on a terminal, or a line
  * per tenth when the output is a log file, so long transfers are visibly alive either way.
  */
 export class ProgressMeter extends Transform {
   private done = 0;
-  private lastTenth = 0;
-  private lastDraw = 0;
+  private readonly line: ProgressLine;
   private readonly started = Date.now();
 
   constructor(
     private readonly total: number,
-    private readonly report: (text: string) => void,
-    private readonly interactive: boolean,
+    report: (text: string) => void,
+    interactive: boolean,
   ) {
     super();
+    this.line = new ProgressLine(report, interactive);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.done += chunk.length;
     const now = Date.now();
-    if (this.interactive) {
-      if (now - this.lastDraw >= 250) {
-        this.lastDraw = now;
-        this.report(`\r${this.describe(now)}`);
-      }
-    } else {
-      const tenth = Math.floor((this.done / this.total) * 10);
-      if (tenth > this.lastTenth && tenth < 10) {
-        this.lastTenth = tenth;
-        this.report(`${this.describe(now)}\n`);
-      }
-    }
+    this.line.update(this.done / this.total, now, () => this.describe(now));
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.report(`${this.interactive ? '\r' : ''}${this.describe(Date.now())}\n`);
+    this.line.finish(this.describe(Date.now()));
     callback();
   }
 
@@ -68,37 +90,27 @@ const BAR_WIDTH = 24;
  * line per tenth in a log file.
  */
 export class DocumentProgress {
-  private lastTenth = 0;
-  private lastDraw = 0;
   private documents = 0;
   private bytes = 0;
+  private readonly line: ProgressLine;
   private readonly started = Date.now();
 
   constructor(
     private readonly totalBytes: number,
-    private readonly report: (text: string) => void,
-    private readonly interactive: boolean,
-  ) {}
+    report: (text: string) => void,
+    interactive: boolean,
+  ) {
+    this.line = new ProgressLine(report, interactive);
+  }
 
   update(documents: number, bytes: number, now = Date.now()): void {
     this.documents = documents;
     this.bytes = bytes;
-    if (this.interactive) {
-      if (now - this.lastDraw >= 250) {
-        this.lastDraw = now;
-        this.report(`\r${this.describe(now)}`);
-      }
-      return;
-    }
-    const tenth = this.totalBytes > 0 ? Math.floor((bytes / this.totalBytes) * 10) : 0;
-    if (tenth > this.lastTenth && tenth < 10) {
-      this.lastTenth = tenth;
-      this.report(`${this.describe(now)}\n`);
-    }
+    this.line.update(this.totalBytes > 0 ? bytes / this.totalBytes : 0, now, () => this.describe(now));
   }
 
   finish(now = Date.now()): void {
-    this.report(`${this.interactive ? '\r' : ''}${this.describe(now, true)}\n`);
+    this.line.finish(this.describe(now, true));
   }
 
   describe(now: number, done = false): string {
