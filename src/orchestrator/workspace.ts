@@ -38,19 +38,15 @@ function withScheduleCrons(
   workspace: RepositoryDefinition,
   crons: Readonly<Record<string, string>>,
 ): RepositoryDefinition {
-  const changed = Object.entries(crons).filter(
-    ([name, cron]) => workspace.schedules.has(name) && workspace.schedules.get(name)?.cron !== cron,
+  const schedules = new Map(
+    [...workspace.schedules].map(([name, definition]) => {
+      const cron = crons[name];
+      return [
+        name,
+        cron === undefined || cron === definition.cron ? definition : Object.freeze({ ...definition, cron }),
+      ];
+    }),
   );
-  if (changed.length === 0) {
-    return workspace;
-  }
-  const schedules = new Map(workspace.schedules);
-  for (const [name, cron] of changed) {
-    const definition = schedules.get(name);
-    if (definition) {
-      schedules.set(name, Object.freeze({ ...definition, cron }));
-    }
-  }
   return Object.freeze({ ...workspace, schedules });
 }
 
