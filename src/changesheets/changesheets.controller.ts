@@ -1,5 +1,5 @@
 import type {} from '@fastify/multipart';
-import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -18,7 +18,13 @@ import { Authenticated, CurrentPrincipal, RequireAllowance } from '../auth/decor
 import type { Principal } from '../auth/principal.js';
 import { BadRequestError } from '../common/errors/domain-errors.js';
 import { customMethodPath } from '../common/http/routes.js';
-import { ChangesheetStatusDto, ChangesheetSubmittedDto, ChangesheetValidDto } from './changesheets.dto.js';
+import {
+  ChangesheetPageDto,
+  ChangesheetStatusDto,
+  ChangesheetSubmittedDto,
+  ChangesheetValidDto,
+  ListChangesheetsQueryDto,
+} from './changesheets.dto.js';
 import { ChangesheetsService, type SheetUpload } from './changesheets.service.js';
 
 /** The multipart field a sheet is sent in, as the reference runtime names it. */
@@ -129,6 +135,20 @@ export class ChangesheetsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<ChangesheetSubmittedDto> {
     return this.changesheets.submit(await sheetOf(request, this.changesheets.maxBytes), principal);
+  }
+
+  @Get('changesheets')
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'listChangesheets',
+    summary: 'Submitted changesheets, newest first, optionally in one status',
+  })
+  @ApiOkResponse({ type: ChangesheetPageDto })
+  @ApiBadRequestResponse({
+    description: 'An unknown status, a bad page size or a page token of another query',
+  })
+  listChangesheets(@Query() query: ListChangesheetsQueryDto): Promise<ChangesheetPageDto> {
+    return this.changesheets.list(query);
   }
 
   @Get('changesheets/:object_id')

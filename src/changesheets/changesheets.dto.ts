@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Operation } from 'fast-json-patch';
 
 import { ObjectRecordDto } from '../drs/objects.dto.js';
@@ -72,6 +74,20 @@ export class ChangesheetPlannedChangeDto {
 
   @ApiProperty({ type: [Number], description: 'The sheet rows behind this change' })
   rows!: number[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Once applied: the document as it was before the sheet, from the transaction log',
+  })
+  before?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Once applied: the document as the sheet left it, from the transaction log',
+  })
+  after?: Record<string, unknown>;
 }
 
 class StatusJobDto {
@@ -181,4 +197,64 @@ export class ChangesheetStatusDto {
 
   @ApiProperty({ type: [ChangesheetPlannedChangeDto], description: 'The changes as validated at submission' })
   changes!: ChangesheetPlannedChangeDto[];
+}
+
+export const CHANGESHEET_STATUSES = ['pending', 'applied', 'failed', 'reverted'] as const;
+
+export class ListChangesheetsQueryDto {
+  @ApiPropertyOptional({ enum: CHANGESHEET_STATUSES, description: 'Only sheets in this status' })
+  @IsOptional()
+  @IsIn(CHANGESHEET_STATUSES, { message: `status must be one of ${CHANGESHEET_STATUSES.join(', ')}` })
+  status?: (typeof CHANGESHEET_STATUSES)[number];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'max_page_size must be an integer' })
+  @Min(1, { message: 'max_page_size must be at least 1' })
+  @Max(200, { message: 'max_page_size must be at most 200' })
+  max_page_size?: number;
+
+  @ApiPropertyOptional({ description: 'The next_page_token of the previous page, with the same status' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  page_token?: string;
+}
+
+export class ChangesheetSummaryDto {
+  @ApiProperty({ description: 'The DRS object holding the sheet' })
+  object_id!: string;
+
+  @ApiProperty({ enum: CHANGESHEET_STATUSES })
+  status!: 'pending' | 'applied' | 'failed' | 'reverted';
+
+  @ApiProperty({ example: 'user:alice' })
+  submitted_by!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  submitted_at!: string;
+
+  @ApiProperty({ description: 'How many documents the sheet changes' })
+  documents!: number;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  applied_at?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  failed_at?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  reverted_at?: string;
+
+  @ApiPropertyOptional({ type: StatusErrorDto, description: 'Why the sheet failed' })
+  error?: StatusErrorDto;
+}
+
+export class ChangesheetPageDto {
+  @ApiProperty({ type: [ChangesheetSummaryDto] })
+  resources!: ChangesheetSummaryDto[];
+
+  @ApiPropertyOptional()
+  next_page_token?: string;
 }

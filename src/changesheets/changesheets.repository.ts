@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { Operation } from 'fast-json-patch';
 
 import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
@@ -89,6 +89,37 @@ export class ChangesheetsRepository {
 
   getSubmission(objectId: string): Promise<SubmissionRecord | null> {
     return this.submissions.findOne({ _id: objectId });
+  }
+
+  /**
+   * Submissions newest first (by submission time, then object id), after the keyset position `before`.
+   * One batch for the whole page: FerretDB v1 can lose a cursor between batches.
+   */
+  listSubmissions(query: {
+    status?: ChangesheetStatus;
+    before?: { at: Date; id: string };
+    limit: number;
+  }): Promise<SubmissionRecord[]> {
+    const filters: Filter<SubmissionRecord>[] = [];
+    if (query.status) {
+      filters.push({ status: query.status });
+    }
+    if (query.before) {
+      filters.push({
+        $or: [
+          { submitted_at: { $lt: query.before.at } },
+          { submitted_at: query.before.at, _id: { $lt: query.before.id } },
+        ],
+      });
+    }
+    return this.submissions
+      .find(filters.length > 0 ? { $and: filters } : {}, {
+        batchSize: query.limit,
+        projection: { expected: 0 },
+      })
+      .sort({ submitted_at: -1, _id: -1 })
+      .limit(query.limit)
+      .toArray();
   }
 
   async updateSubmission(objectId: string, set: Partial<Omit<SubmissionRecord, '_id'>>): Promise<void> {

@@ -39,10 +39,13 @@ import {
   type TxnLogEntry,
 } from './changesheets.repository.js';
 import type {
+  ChangesheetPageDto,
   ChangesheetStatusDto,
   ChangesheetSubmittedDto,
   ChangesheetValidDto,
+  ListChangesheetsQueryDto,
 } from './changesheets.dto.js';
+import { PageTokenCodec } from '../common/pagination/page-token.js';
 import { SlotCatalog } from './slot-catalog.js';
 
 /** The DRS object type a submitted sheet is stored as; its trigger starts apply-changesheet-1.0.0. */
@@ -105,6 +108,7 @@ export class ChangesheetConflictError extends ConflictError {
 @Injectable()
 export class ChangesheetsService {
   private readonly catalog: SlotCatalog;
+  private readonly pageTokens: PageTokenCodec;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -118,6 +122,7 @@ export class ChangesheetsService {
     private readonly runs: RunRepository,
   ) {
     this.catalog = new SlotCatalog(store.schema.document);
+    this.pageTokens = new PageTokenCodec(config.secrets.urlSigningKey);
   }
 
   /** The largest sheet accepted (CHANGESHEET_MAX_BYTES). */
@@ -200,6 +205,47 @@ export class ChangesheetsService {
     }
   }
 
+  /** Submitted sheets, newest first, optionally in one status. */
+  async list(query: ListChangesheetsQueryDto): Promise<ChangesheetPageDto> {
+    const limit = query.max_page_size ?? 20;
+    const fingerprint = PageTokenCodec.fingerprint([query.status ?? null]);
+    let before: { at: Date; id: string } | undefined;
+    if (query.page_token) {
+      const position = this.pageTokens.decode(query.page_token, 'changesheets', fingerprint);
+      const cut = position.indexOf(' ');
+      before = { at: new Date(position.slice(0, cut)), id: position.slice(cut + 1) };
+    }
+    const records = await this.sheets.listSubmissions({
+      ...(query.status ? { status: query.status } : {}),
+      ...(before ? { before } : {}),
+      limit: limit + 1,
+    });
+    const page = records.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      resources: page.map((r) => ({
+        object_id: r._id,
+        status: r.status,
+        submitted_by: r.submitted_by,
+        submitted_at: r.submitted_at.toISOString(),
+        documents: r.changes.length,
+        ...(r.applied_at ? { applied_at: r.applied_at.toISOString() } : {}),
+        ...(r.failed_at ? { failed_at: r.failed_at.toISOString() } : {}),
+        ...(r.reverted_at ? { reverted_at: r.reverted_at.toISOString() } : {}),
+        ...(r.error ? { error: r.error } : {}),
+      })),
+      ...(records.length > limit && last
+        ? {
+            next_page_token: this.pageTokens.encode(
+              'changesheets',
+              `${last.submitted_at.toISOString()} ${last._id}`,
+              fingerprint,
+            ),
+          }
+        : {}),
+    };
+  }
+
   async status(objectId: string): Promise<ChangesheetStatusDto> {
     const record = await this.recordFor(objectId, false);
     const job = await this.hubSite.jobForObject(APPLY_CHANGESHEET_WORKFLOW, objectId);
@@ -212,6 +258,12 @@ export class ChangesheetsService {
     const run = claim
       ? (await this.runs.list({ tags: { operation_id: claim.op_id }, limit: 1 })).runs[0]
       : undefined;
+    // The documents before and after the sheet, as its transaction logged them (first before, last after).
+    const logged = new Map<string, { before: Record<string, unknown>; after: Record<string, unknown> }>();
+    for (const entry of record.txn_id ? await this.sheets.txnLog(record.txn_id) : []) {
+      const seen = logged.get(entry.id);
+      logged.set(entry.id, { before: seen?.before ?? entry.before, after: entry.after });
+    }
     return {
       object_id: objectId,
       status: record.status,
@@ -248,6 +300,7 @@ export class ChangesheetsService {
         collection: c.collection,
         patch: c.patch,
         rows: c.rows,
+        ...(logged.get(c.id) ?? {}),
       })),
     };
   }
