@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in the browser and is type-checked by its own tsconfig (console/tsconfig.json).
+    files: ['console/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', '**/*.spec.ts'],
     rules: {
       'no-console': 'off',

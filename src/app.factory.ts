@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
 import { corsOptions } from './common/http/cors.js';
+import { mountConsole } from './console/console.js';
 import type { AppConfig } from './config/app-config.js';
 import { buildOpenApiDocument } from './docs/openapi.js';
 import { mountDocs } from './docs/docs.js';
@@ -99,6 +100,7 @@ export async function createApp(
 
   if (config.role !== 'worker') {
     mountDocs(app, buildOpenApiDocument(app, config));
+    await mountConsole(app);
   }
   return app;
 }

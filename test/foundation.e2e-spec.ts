@@ -190,13 +190,16 @@ describe('foundation (real FerretDB, PostgreSQL and Redis)', () => {
     expect(page.body).not.toMatch(/https?:\/\//);
   });
 
-  it('serves Swagger UI at /docs and redirects / to /redoc', async () => {
+  it('serves Swagger UI at /docs and links the console and the API docs from /', async () => {
     const docs = await hub.inject({ method: 'GET', url: '/docs' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger-ui');
     const root = await hub.inject({ method: 'GET', url: '/' });
-    expect(root.statusCode).toBe(302);
-    expect(root.headers.location).toBe('/redoc');
+    expect(root.statusCode).toBe(200);
+    expect(root.headers['content-type']).toContain('text/html');
+    for (const href of ['/console', '/redoc', '/docs', '/openapi.json']) {
+      expect(root.body).toContain(`href="${href}"`);
+    }
   });
 
   it('exposes the request histogram by route template on /metrics', async () => {

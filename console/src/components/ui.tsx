@@ -1,0 +1,124 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+
+import { ApiError } from '../api';
+
+const STATUS_TONE: Record<string, string> = {
+  SUCCESS: 'ok',
+  applied: 'ok',
+  done: 'ok',
+  RUNNING: 'ok',
+  FAILURE: 'bad',
+  failed: 'bad',
+  CANCELED: 'muted',
+  CANCELING: 'warn',
+  STOPPED: 'muted',
+  reverted: 'muted',
+  SKIPPED: 'muted',
+  STARTED: 'run',
+  STARTING: 'run',
+  claimed: 'run',
+  QUEUED: 'wait',
+  NOT_STARTED: 'wait',
+  pending: 'wait',
+  unclaimed: 'wait',
+};
+
+export function Status({ value }: { value: string }) {
+  return <span class={`status status-${STATUS_TONE[value] ?? 'muted'}`}>{value}</span>;
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p class="state" role="status" aria-live="polite">
+      <span class="spinner" aria-hidden="true" /> Loading {what}…
+    </p>
+  );
+}
+
+export function ErrorBox({ error, retry }: { error: Error; retry?: () => void }) {
+  const status = error instanceof ApiError ? ` (${error.status})` : '';
+  return (
+    <div class="state state-error" role="alert">
+      <strong>Could not load{status}:</strong> {error.message}
+      {retry ? (
+        <button type="button" class="link" onClick={retry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="state state-empty">{children}</p>;
+}
+
+/** The three states every list and detail goes through before it has something to show. */
+export function Loaded<T>(props: {
+  data: T | undefined;
+  error: Error | undefined;
+  reload: () => void;
+  what: string;
+  children: (data: T) => ComponentChildren;
+}) {
+  if (props.data !== undefined) {
+    return <>{props.children(props.data)}</>;
+  }
+  if (props.error) {
+    return <ErrorBox error={props.error} retry={props.reload} />;
+  }
+  return <Loading what={props.what} />;
+}
+
+export function Tags({ tags }: { tags: Record<string, string> }) {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) {
+    return <span class="muted">—</span>;
+  }
+  return (
+    <ul class="tags" aria-label="tags">
+      {entries.map(([k, v]) => (
+        <li key={k} class="tag">
+          {k}={v}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      class="small"
+      onClick={() => {
+        void navigator.clipboard?.writeText(text).then(
+          () => setCopied(true),
+          () => setCopied(false),
+        );
+      }}
+    >
+      {copied ? 'Copied' : label}
+    </button>
+  );
+}
+
+export function PageTitle({ title, children }: { title: string; children?: ComponentChildren }) {
+  document.title = `${title} · Runtime Hub console`;
+  return (
+    <header class="page-title">
+      <h1>{title}</h1>
+      {children ? <div class="page-actions">{children}</div> : null}
+    </header>
+  );
+}
+
+export function Json({ value, label }: { value: unknown; label: string }) {
+  return (
+    <pre class="json" tabIndex={0} aria-label={label}>
+      {JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}

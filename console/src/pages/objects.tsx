@@ -1,0 +1,238 @@
+import { useState } from 'preact/hooks';
+import { Link } from 'wouter-preact';
+
+import { api, query, type DrsContents, type DrsObject, type Page } from '../api';
+import { CopyButton, Empty, ErrorBox, Loaded, PageTitle } from '../components/ui';
+import { bytes, time } from '../format';
+import { useFilters, useLoad } from '../hooks';
+
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function ObjectsPage() {
+  const [filters, setFilters] = useFilters(['q', 'cursor'] as const);
+  const [draft, setDraft] = useState(filters.q);
+  const filter = filters.q
+    ? JSON.stringify({
+        $or: [
+          { id: filters.q },
+          { name: { $regex: escapeRegex(filters.q), $options: 'i' } },
+          { description: { $regex: escapeRegex(filters.q), $options: 'i' } },
+        ],
+      })
+    : undefined;
+  const list = useLoad(
+    (signal) =>
+      api<Page<DrsObject>>(
+        `/objects${query({ filter, max_page_size: 25, page_token: filters.cursor || undefined })}`,
+        {
+          signal,
+        },
+      ),
+    JSON.stringify(filters),
+  );
+  return (
+    <>
+      <PageTitle title="Objects" />
+      <form
+        class="filters"
+        role="search"
+        aria-label="Search objects"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilters({ q: draft.trim(), cursor: '' });
+        }}
+      >
+        <label>
+          Name, description or id
+          <input type="search" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      <Loaded data={list.data} error={list.error} reload={list.reload} what="objects">
+        {(page) =>
+          page.resources.length === 0 ? (
+            <Empty>
+              {filters.q ? `No object matches “${filters.q}”.` : 'The registry holds no objects yet.'}
+            </Empty>
+          ) : (
+            <>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Object</th>
+                      <th scope="col">Name</th>
+                      <th scope="col">Kind</th>
+                      <th scope="col">Size</th>
+                      <th scope="col">Types</th>
+                      <th scope="col">Created</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.resources.map((o) => (
+                      <tr key={o.id} data-object={o.id}>
+                        <td>
+                          <Link href={`/objects/${o.id}`} class="mono">
+                            {o.id}
+                          </Link>
+                        </td>
+                        <td>{o.name ?? '—'}</td>
+                        <td>{o.contents ? 'bundle' : 'blob'}</td>
+                        <td>{bytes(o.size)}</td>
+                        <td>{(o.types ?? []).join(', ')}</td>
+                        <td>{time(o.created_time)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <nav class="pager" aria-label="Pages of objects">
+                {filters.cursor ? (
+                  <button type="button" onClick={() => setFilters({ cursor: '' })}>
+                    First page
+                  </button>
+                ) : null}
+                {page.next_page_token ? (
+                  <button type="button" onClick={() => setFilters({ cursor: page.next_page_token ?? '' })}>
+                    Next page
+                  </button>
+                ) : null}
+              </nav>
+            </>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}
+
+function Tree({ contents }: { contents: DrsContents[] }) {
+  return (
+    <ul class="tree">
+      {contents.map((c) => (
+        <li key={`${c.name}:${c.id ?? ''}`}>
+          {c.contents ? '📁 ' : ''}
+          {c.id ? <Link href={`/objects/${c.id}`}>{c.name}</Link> : c.name}
+          {c.id ? <span class="mono muted"> {c.id}</span> : null}
+          {c.contents && c.contents.length > 0 ? <Tree contents={c.contents} /> : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Resolves an access method to a URL (signed for the hub's own blobs) and lets the browser fetch it. */
+function Download({ object }: { object: DrsObject }) {
+  const [error, setError] = useState<Error>();
+  const method = object.access_methods?.[0];
+  if (!method || object.contents) {
+    return null;
+  }
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => {
+          setError(undefined);
+          const resolve = method.access_url
+            ? Promise.resolve(method.access_url.url)
+            : api<{ url: string }>(
+                `/ga4gh/drs/v1/objects/${encodeURIComponent(object.id)}/access/${encodeURIComponent(method.access_id ?? '')}`,
+              ).then((r) => r.url);
+          resolve.then(
+            (url) => {
+              const a = document.createElement('a');
+              a.href = url;
+              a.download = object.name ?? object.id;
+              document.body.append(a);
+              a.click();
+              a.remove();
+            },
+            (err: unknown) => setError(err as Error),
+          );
+        }}
+      >
+        Download
+      </button>
+      {error ? <ErrorBox error={error} /> : null}
+    </>
+  );
+}
+
+export function ObjectPage({ id }: { id: string }) {
+  const object = useLoad(
+    (signal) =>
+      api<DrsObject>(`/ga4gh/drs/v1/objects/${encodeURIComponent(id)}${query({ expand: 'true' })}`, {
+        signal,
+      }),
+    id,
+  );
+  const record = useLoad((signal) => api<DrsObject>(`/objects/${encodeURIComponent(id)}`, { signal }), id);
+  return (
+    <Loaded data={object.data} error={object.error} reload={object.reload} what="the object">
+      {(o) => (
+        <>
+          <PageTitle title={o.name ?? o.id}>
+            <CopyButton text={o.self_uri} label="Copy drs:// URI" />
+            <Download object={o} />
+          </PageTitle>
+          <dl class="facts">
+            <div class="wide">
+              <dt>DRS URI</dt>
+              <dd class="mono">{o.self_uri}</dd>
+            </div>
+            <div>
+              <dt>Id</dt>
+              <dd class="mono">{o.id}</dd>
+            </div>
+            <div>
+              <dt>Kind</dt>
+              <dd>{o.contents ? 'bundle' : 'blob'}</dd>
+            </div>
+            <div>
+              <dt>Size</dt>
+              <dd>{bytes(o.size)}</dd>
+            </div>
+            <div>
+              <dt>Created</dt>
+              <dd>{time(o.created_time)}</dd>
+            </div>
+            {o.mime_type ? (
+              <div>
+                <dt>Media type</dt>
+                <dd>{o.mime_type}</dd>
+              </div>
+            ) : null}
+            {record.data?.types?.length ? (
+              <div>
+                <dt>Types</dt>
+                <dd>{record.data.types.join(', ')}</dd>
+              </div>
+            ) : null}
+            <div class="wide">
+              <dt>Checksums</dt>
+              <dd class="mono clip">
+                {o.checksums.map((c) => (
+                  <div key={c.type}>
+                    {c.type}: {c.checksum}
+                  </div>
+                ))}
+              </dd>
+            </div>
+          </dl>
+          {o.description ? <p>{o.description}</p> : null}
+          {o.contents ? (
+            <section aria-labelledby="tree-title">
+              <h2 id="tree-title">Contents</h2>
+              {o.contents.length === 0 ? (
+                <Empty>This bundle is empty.</Empty>
+              ) : (
+                <Tree contents={o.contents} />
+              )}
+            </section>
+          ) : null}
+        </>
+      )}
+    </Loaded>
+  );
+}

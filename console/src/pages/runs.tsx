@@ -1,0 +1,209 @@
+import { Link } from 'wouter-preact';
+
+import { api, query, type Job, type Page, type Run } from '../api';
+import { Empty, Loaded, PageTitle, Status, Tags } from '../components/ui';
+import { duration, runDuration, shortId, time } from '../format';
+import { useFilters, useLoad, useNow } from '../hooks';
+
+const STATUSES = [
+  'QUEUED',
+  'STARTING',
+  'STARTED',
+  'CANCELING',
+  'SUCCESS',
+  'FAILURE',
+  'CANCELED',
+  'NOT_STARTED',
+];
+const SIZES = ['20', '50', '100', '500', '1000'];
+const API_MAX_PAGE = 500;
+const KEYS = ['status', 'job', 'tag', 'after', 'before', 'size', 'cursor'] as const;
+
+/** One page of the console may be bigger than one page of the API: it reads on until it has `size` runs. */
+async function loadRuns(
+  filters: Record<(typeof KEYS)[number], string>,
+  signal: AbortSignal,
+): Promise<Page<Run>> {
+  const size = Number(filters.size) || 20;
+  const runs: Run[] = [];
+  let token: string | undefined = filters.cursor || undefined;
+  do {
+    const page: Page<Run> = await api<Page<Run>>(
+      `/orchestrator/runs${query({
+        status: filters.status || undefined,
+        job: filters.job || undefined,
+        tag: filters.tag || undefined,
+        created_after: filters.after ? new Date(filters.after).toISOString() : undefined,
+        created_before: filters.before ? new Date(filters.before).toISOString() : undefined,
+        max_page_size: Math.min(API_MAX_PAGE, size - runs.length),
+        page_token: token,
+      })}`,
+      { signal },
+    );
+    runs.push(...page.resources);
+    token = page.next_page_token;
+  } while (token && runs.length < size);
+  return { resources: runs, ...(token ? { next_page_token: token } : {}) };
+}
+
+export function RunsPage() {
+  const [filters, setFilters] = useFilters(KEYS);
+  const now = useNow();
+  const key = JSON.stringify(filters);
+  // Live while looking at the newest runs; an older page stays as it was when opened.
+  const runs = useLoad((signal) => loadRuns(filters, signal), key, filters.cursor ? undefined : 2000);
+  const jobs = useLoad(() => api<{ resources: Job[] }>('/orchestrator/jobs'), 'jobs');
+  return (
+    <>
+      <PageTitle title="Runs" />
+      <form class="filters" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select
+            value={filters.status}
+            onChange={(e) => setFilters({ status: e.currentTarget.value, cursor: '' })}
+          >
+            <option value="">Any</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Job
+          <select
+            value={filters.job}
+            onChange={(e) => setFilters({ job: e.currentTarget.value, cursor: '' })}
+          >
+            <option value="">Any</option>
+            {(jobs.data?.resources ?? []).map((j) => (
+              <option key={j.name} value={j.name}>
+                {j.name}
+              </option>
+            ))}
+            {filters.job && !jobs.data?.resources.some((j) => j.name === filters.job) ? (
+              <option value={filters.job}>{filters.job}</option>
+            ) : null}
+          </select>
+        </label>
+        <label>
+          Tag
+          <input
+            placeholder="key=value"
+            value={filters.tag}
+            onChange={(e) => setFilters({ tag: e.currentTarget.value.trim(), cursor: '' })}
+          />
+        </label>
+        <label>
+          Created after
+          <input
+            type="datetime-local"
+            value={filters.after}
+            onChange={(e) => setFilters({ after: e.currentTarget.value, cursor: '' })}
+          />
+        </label>
+        <label>
+          Created before
+          <input
+            type="datetime-local"
+            value={filters.before}
+            onChange={(e) => setFilters({ before: e.currentTarget.value, cursor: '' })}
+          />
+        </label>
+        <label>
+          Per page
+          <select
+            value={filters.size || '20'}
+            onChange={(e) => setFilters({ size: e.currentTarget.value, cursor: '' })}
+          >
+            {SIZES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        {KEYS.some((k) => filters[k]) ? (
+          <button
+            type="button"
+            class="link"
+            onClick={() => setFilters(Object.fromEntries(KEYS.map((k) => [k, ''])))}
+          >
+            Clear filters
+          </button>
+        ) : null}
+      </form>
+      <Loaded data={runs.data} error={runs.error} reload={runs.reload} what="runs">
+        {(page) =>
+          page.resources.length === 0 ? (
+            <Empty>
+              No runs match. Launch one from <Link href="/jobs">Jobs</Link>.
+            </Empty>
+          ) : (
+            <>
+              {runs.error ? (
+                <p class="state state-error" role="alert">
+                  Live update failed: {runs.error.message}
+                </p>
+              ) : null}
+              <div class="table-wrap">
+                <table class="runs">
+                  <caption class="sr-only">Runs, newest first</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Run</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Job</th>
+                      <th scope="col">Tags</th>
+                      <th scope="col">Instigator</th>
+                      <th scope="col">Started</th>
+                      <th scope="col">Duration</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.resources.map((run) => (
+                      <tr key={run.runId} data-run={run.runId} data-status={run.status}>
+                        <td>
+                          <Link href={`/runs/${run.runId}`} class="mono">
+                            {shortId(run.runId)}
+                          </Link>
+                        </td>
+                        <td>
+                          <Status value={run.status} />
+                        </td>
+                        <td>{run.jobName}</td>
+                        <td>
+                          <Tags tags={run.tags} />
+                        </td>
+                        <td>
+                          {run.instigatorType}
+                          {run.instigatorName ? `: ${run.instigatorName}` : ''}
+                        </td>
+                        <td>{time(run.startTime ?? run.createdAt)}</td>
+                        <td>{duration(runDuration(run, now))}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <nav class="pager" aria-label="Pages of runs">
+                {filters.cursor ? (
+                  <button type="button" onClick={() => setFilters({ cursor: '' })}>
+                    Newest runs
+                  </button>
+                ) : null}
+                {page.next_page_token ? (
+                  <button type="button" onClick={() => setFilters({ cursor: page.next_page_token ?? '' })}>
+                    Older runs
+                  </button>
+                ) : null}
+              </nav>
+            </>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}
