@@ -30,6 +30,8 @@ export interface TestHub {
 export interface TestHubOptions {
   readonly env?: Record<string, string>;
   readonly listen?: boolean;
+  /** The port to listen on (default: any free one); for tests whose PUBLIC_BASE_URL must name it. */
+  readonly port?: number;
   readonly extraModules?: ModuleMetadata['imports'];
   /** Leave the isolated databases in place (to inspect them after a failure). */
   readonly keepData?: boolean;
@@ -65,7 +67,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
   const app = await createApp(config, { logger, extraModules: options.extraModules });
   let url: string | undefined;
   if (options.listen) {
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address();
     url = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : undefined;
   } else {

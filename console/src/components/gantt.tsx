@@ -39,6 +39,7 @@ export function Gantt({ run, timeline, now }: { run: Run; timeline: StepTimeline
                   class={`bar bar-${a.outcome}`}
                   style={{ left: pct(a.start - origin), width: `max(3px, ${pct(end - a.start)})` }}
                   title={label}
+                  role="img"
                   aria-label={label}
                   data-attempt={a.attempt}
                   data-outcome={a.outcome}
