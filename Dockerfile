@@ -23,6 +23,8 @@ RUN npm install --no-audit --no-fund
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
+COPY scripts/build-console.ts ./scripts/
 RUN npm run build
 
 # Production dependencies only, installed apart so the runtime stage copies no compiler or test tooling.

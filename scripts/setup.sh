@@ -106,7 +106,14 @@ ensure_redis() {
   wait_for_port 127.0.0.1 "$port" Redis || die "Redis did not start; see $DATA_DIR/redis/redis.log"
 }
 
+# The console's browser tests and benchmark drive Debian's Chromium (playwright-core brings no browser).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  apt_install chromium
+}
+
 ensure_node_modules
+ensure_chromium
 ensure_ferretdb
 ensure_postgres
 ensure_redis
