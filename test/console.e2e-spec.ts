@@ -184,6 +184,9 @@ describe('the console in Chromium, against the real hub', () => {
     await page.locator(`tr[data-run="${runId}"][data-status="SUCCESS"]`).waitFor();
     expect(await page.locator(`tr[data-run="${runId}"]`).textContent()).toContain('team=console');
     await check('runs');
+    await page.locator(`tr[data-run="${runId}"] a`).click();
+    await page.waitForURL(new RegExp(`/console/runs/${runId}$`));
+    await waitForRunStatus('SUCCESS');
   });
 
   it('cancels a slow run from its page', async () => {
@@ -340,8 +343,10 @@ describe('the console in Chromium, against the real hub', () => {
     await page.locator('tr[data-run]').first().waitFor();
     await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByRole('link', { name: 'Objects' }).waitFor();
-    await check('narrow-runs');
+    await check('narrow-menu');
     await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Objects' }).waitFor({ state: 'hidden' });
+    await check('narrow-runs');
     await page.setViewportSize({ width: 1280, height: 800 });
     const token = await page.evaluate(() => sessionStorage.getItem('runtime-hub.console.token'));
     expect(token).toBeTruthy();

@@ -28,6 +28,10 @@ export function age(iso: string | undefined, now: number): string {
     return 'never';
   }
   const ms = now - Date.parse(iso);
+  // The clock that renders ages ticks once a second, so a moment ago can look a little ahead.
+  if (ms < 0 && ms > -2000) {
+    return 'just now';
+  }
   if (ms < 0) {
     return `in ${duration(-ms)}`;
   }

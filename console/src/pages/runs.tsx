@@ -1,4 +1,5 @@
-import { Link } from 'wouter-preact';
+import { memo } from 'preact/compat';
+import { Link, useLocation } from 'wouter-preact';
 
 import { api, query, type Job, type Page, type Run } from '../api';
 import { Empty, Loaded, PageTitle, Status, Tags } from '../components/ui';
@@ -46,7 +47,39 @@ async function loadRuns(
   return { resources: runs, ...(token ? { next_page_token: token } : {}) };
 }
 
+const FINISHED = ['SUCCESS', 'FAILURE', 'CANCELED'];
+
+/**
+ * One row, re-rendered only when its run changes (or, while it runs, when the clock ticks): a page of
+ * 1,000 runs then costs one render, not one a second. Plain anchors; the table navigates for them.
+ */
+const RunRow = memo(function RunRow({ run, now }: { run: Run; now: number }) {
+  return (
+    <tr data-run={run.runId} data-status={run.status}>
+      <td>
+        <a href={`/console/runs/${run.runId}`} class="mono">
+          {shortId(run.runId)}
+        </a>
+      </td>
+      <td>
+        <Status value={run.status} />
+      </td>
+      <td>{run.jobName}</td>
+      <td>
+        <Tags tags={run.tags} />
+      </td>
+      <td>
+        {run.instigatorType}
+        {run.instigatorName ? `: ${run.instigatorName}` : ''}
+      </td>
+      <td>{time(run.startTime ?? run.createdAt)}</td>
+      <td>{duration(runDuration(run, now))}</td>
+    </tr>
+  );
+});
+
 export function RunsPage() {
+  const [, navigate] = useLocation();
   const [filters, setFilters] = useFilters(KEYS);
   const now = useNow();
   const key = JSON.stringify(filters);
@@ -150,6 +183,15 @@ export function RunsPage() {
               ) : null}
               <div class="table-wrap">
                 <table class="runs">
+                  <colgroup>
+                    <col class="w-id" />
+                    <col class="w-status" />
+                    <col class="w-job" />
+                    <col />
+                    <col class="w-inst" />
+                    <col class="w-time" />
+                    <col class="w-dur" />
+                  </colgroup>
                   <caption class="sr-only">Runs, newest first</caption>
                   <thead>
                     <tr>
@@ -162,28 +204,17 @@ export function RunsPage() {
                       <th scope="col">Duration</th>
                     </tr>
                   </thead>
-                  <tbody>
+                  <tbody
+                    onClick={(e) => {
+                      const anchor = (e.target as Element).closest('a');
+                      if (anchor && !e.ctrlKey && !e.metaKey && !e.shiftKey && e.button === 0) {
+                        e.preventDefault();
+                        navigate(anchor.getAttribute('href')?.replace(/^\/console/, '') ?? '/runs');
+                      }
+                    }}
+                  >
                     {page.resources.map((run) => (
-                      <tr key={run.runId} data-run={run.runId} data-status={run.status}>
-                        <td>
-                          <Link href={`/runs/${run.runId}`} class="mono">
-                            {shortId(run.runId)}
-                          </Link>
-                        </td>
-                        <td>
-                          <Status value={run.status} />
-                        </td>
-                        <td>{run.jobName}</td>
-                        <td>
-                          <Tags tags={run.tags} />
-                        </td>
-                        <td>
-                          {run.instigatorType}
-                          {run.instigatorName ? `: ${run.instigatorName}` : ''}
-                        </td>
-                        <td>{time(run.startTime ?? run.createdAt)}</td>
-                        <td>{duration(runDuration(run, now))}</td>
-                      </tr>
+                      <RunRow key={run.runId} run={run} now={FINISHED.includes(run.status) ? 0 : now} />
                     ))}
                   </tbody>
                 </table>
