@@ -1,4 +1,5 @@
 import { memo } from 'preact/compat';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 
 import { api, query, type Job, type Page, type Run } from '../api';
@@ -53,9 +54,9 @@ const FINISHED = ['SUCCESS', 'FAILURE', 'CANCELED'];
  * One row, re-rendered only when its run changes (or, while it runs, when the clock ticks): a page of
  * 1,000 runs then costs one render, not one a second. Plain anchors; the table navigates for them.
  */
-const RunRow = memo(function RunRow({ run, now }: { run: Run; now: number }) {
+const RunRow = memo(function RunRow({ run, now, index }: { run: Run; now: number; index: number }) {
   return (
-    <tr data-run={run.runId} data-status={run.status}>
+    <tr data-run={run.runId} data-status={run.status} aria-rowindex={index}>
       <td>
         <a href={`/console/runs/${run.runId}`} class="mono">
           {shortId(run.runId)}
@@ -78,6 +79,43 @@ const RunRow = memo(function RunRow({ run, now }: { run: Run; now: number }) {
   );
 });
 
+/** Every row of a runs table has this height (see .runs tr in style.css), so a window can be computed. */
+const ROW_H = 38;
+/** Up to this many rows are all in the DOM (find-in-page works); a longer page renders the rows in view. */
+const WINDOW_FROM = 200;
+const OVERSCAN = 20;
+
+/** The slice of `count` rows that the window can see, from where the table's body sits on the page. */
+function useRowWindow(count: number): {
+  body: { current: HTMLTableSectionElement | null };
+  first: number;
+  last: number;
+} {
+  const body = useRef<HTMLTableSectionElement>(null);
+  const [range, setRange] = useState({ first: 0, last: Math.min(count, 60) });
+  useEffect(() => {
+    if (count <= WINDOW_FROM) {
+      return undefined;
+    }
+    const update = (): void => {
+      const top = body.current?.getBoundingClientRect().top ?? 0;
+      const first = Math.max(0, Math.floor(-top / ROW_H) - OVERSCAN);
+      const last = Math.min(count, Math.ceil((window.innerHeight - top) / ROW_H) + OVERSCAN);
+      setRange((r) => (r.first === first && r.last === last ? r : { first, last }));
+    };
+    update();
+    window.addEventListener('scroll', update, { passive: true });
+    window.addEventListener('resize', update);
+    return () => {
+      window.removeEventListener('scroll', update);
+      window.removeEventListener('resize', update);
+    };
+  }, [count]);
+  return count <= WINDOW_FROM
+    ? { body, first: 0, last: count }
+    : { body, ...range, last: Math.min(range.last, count) };
+}
+
 export function RunsPage() {
   const [, navigate] = useLocation();
   const [filters, setFilters] = useFilters(KEYS);
@@ -86,6 +124,8 @@ export function RunsPage() {
   // Live while looking at the newest runs; an older page stays as it was when opened.
   const runs = useLoad((signal) => loadRuns(filters, signal), key, filters.cursor ? undefined : 2000);
   const jobs = useLoad(() => api<{ resources: Job[] }>('/orchestrator/jobs'), 'jobs');
+  const rows = runs.data?.resources ?? [];
+  const view = useRowWindow(rows.length);
   return (
     <>
       <PageTitle title="Runs" />
@@ -182,7 +222,11 @@ export function RunsPage() {
                 </p>
               ) : null}
               <div class="table-wrap">
-                <table class="runs">
+                <table
+                  class="runs"
+                  aria-rowcount={page.resources.length + 1}
+                  data-rows={page.resources.length}
+                >
                   <colgroup>
                     <col class="w-id" />
                     <col class="w-status" />
@@ -205,6 +249,7 @@ export function RunsPage() {
                     </tr>
                   </thead>
                   <tbody
+                    ref={view.body}
                     onClick={(e) => {
                       const anchor = (e.target as Element).closest('a');
                       if (anchor && !e.ctrlKey && !e.metaKey && !e.shiftKey && e.button === 0) {
@@ -213,9 +258,23 @@ export function RunsPage() {
                       }
                     }}
                   >
-                    {page.resources.map((run) => (
-                      <RunRow key={run.runId} run={run} now={FINISHED.includes(run.status) ? 0 : now} />
+                    {view.first > 0 ? (
+                      <tr aria-hidden="true" style={{ height: `${view.first * ROW_H}px` }} />
+                    ) : null}
+                    {page.resources.slice(view.first, view.last).map((run, i) => (
+                      <RunRow
+                        key={run.runId}
+                        run={run}
+                        index={view.first + i + 2}
+                        now={FINISHED.includes(run.status) ? 0 : now}
+                      />
                     ))}
+                    {view.last < page.resources.length ? (
+                      <tr
+                        aria-hidden="true"
+                        style={{ height: `${(page.resources.length - view.last) * ROW_H}px` }}
+                      />
+                    ) : null}
                   </tbody>
                 </table>
               </div>
