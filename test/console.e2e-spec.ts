@@ -189,6 +189,21 @@ describe('the console in Chromium, against the real hub', () => {
     await waitForRunStatus('SUCCESS');
   });
 
+  it('shows retries as bars on the timeline, and says so when a run does not exist', async () => {
+    const run = await api('POST', '/orchestrator/jobs/flaky_job/runs', {});
+    await page.goto(`${base()}/console/runs/${run.runId}`);
+    await waitForRunStatus('SUCCESS');
+    const bars = page.locator('.gantt-row[data-step="flaky"] .bar');
+    await page.locator('.gantt-row[data-step="flaky"] .bar-success').waitFor();
+    expect(await bars.evaluateAll((all) => all.map((b) => b.getAttribute('data-outcome')))).toEqual([
+      'retry',
+      'retry',
+      'success',
+    ]);
+    await page.goto(`${base()}/console/runs/00000000-0000-4000-8000-000000000000`);
+    await page.getByRole('alert').getByText('(404)').waitFor();
+  });
+
   it('cancels a slow run from its page', async () => {
     const run = await api('POST', '/orchestrator/jobs/slow_job/runs', {
       runConfig: { ops: { wait: { config: { ms: 60_000 } } } },
@@ -335,6 +350,16 @@ describe('the console in Chromium, against the real hub', () => {
     ]);
     expect(await readFile(await download.path())).toEqual(Buffer.from('hello from the console test\n'));
     await check('object');
+
+    const bundle = await api(
+      'POST',
+      '/objects',
+      { name: 'console-bundle', contents: [{ name: 'notes.txt', id: object.id }] },
+      site.token,
+    );
+    await page.goto(`${base()}/console/objects/${bundle.id}`);
+    await page.locator('.tree').getByRole('link', { name: 'notes.txt' }).click();
+    await page.waitForURL(new RegExp(`/console/objects/${object.id}$`));
   });
 
   it('is usable on a narrow window, and logging out revokes the token', async () => {
