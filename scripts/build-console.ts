@@ -3,7 +3,7 @@
  * each also written gzip- and brotli-compressed so the hub can send them compressed without work per
  * request. Prints the compressed sizes; `--check-size` fails when the first load exceeds its budget.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -17,7 +17,21 @@ export interface ConsoleBuild {
   readonly files: { name: string; bytes: number; gzip: number; brotli: number }[];
 }
 
+/**
+ * Builds into a directory of its own, then swaps it in, so that a hub starting meanwhile (tests run in
+ * parallel) finds the previous build or the new one, never half of one.
+ */
 export async function buildConsole(outDir = CONSOLE_OUT): Promise<ConsoleBuild> {
+  const building = `${outDir}.building-${process.pid}-${Date.now()}`;
+  const built = await buildInto(building);
+  const previous = `${outDir}.previous-${process.pid}-${Date.now()}`;
+  await rename(outDir, previous).catch(() => undefined);
+  await rename(building, outDir);
+  await rm(previous, { recursive: true, force: true });
+  return built;
+}
+
+async function buildInto(outDir: string): Promise<ConsoleBuild> {
   await rm(outDir, { recursive: true, force: true });
   const assets = join(outDir, 'assets');
   await mkdir(assets, { recursive: true });
@@ -36,6 +50,7 @@ export async function buildConsole(outDir = CONSOLE_OUT): Promise<ConsoleBuild> 
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
+    absWorkingDir: ROOT,
   });
   const outputs = Object.keys(result.metafile.outputs).map((p) => join(ROOT, p));
   const js = outputs.find((p) => p.endsWith('.js'));

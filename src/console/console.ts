@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,15 @@ const NOT_BUILT_PAGE = `<!DOCTYPE html>
 </html>
 `;
 
+/** The built page, or undefined when there is none (not built, or being rebuilt this instant). */
+function readIndex(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Serves the web console at /console: its hashed, precompressed assets from the build directory, and
  * index.html for every other path below /console so that each page's URL can be opened directly. The
@@ -28,15 +37,14 @@ const NOT_BUILT_PAGE = `<!DOCTYPE html>
  */
 export async function mountConsole(app: NestFastifyApplication, dir = CONSOLE_DIR): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  const indexFile = join(dir, 'index.html');
-  if (!existsSync(indexFile)) {
+  const index = readIndex(join(dir, 'index.html'));
+  if (index === undefined) {
     const notBuilt = (_request: unknown, reply: FastifyReply): FastifyReply =>
       reply.code(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
     fastify.get('/console', notBuilt);
     fastify.get('/console/*', notBuilt);
     return;
   }
-  const index = readFileSync(indexFile, 'utf8');
   await app.register(fastifyStatic, {
     root: join(dir, 'assets'),
     prefix: '/console/assets/',
