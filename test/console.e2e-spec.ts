@@ -204,11 +204,19 @@ describe('the console in Chromium, against the real hub', () => {
     await page.getByRole('alert').getByText('(404)').waitFor();
   });
 
-  it('cancels a slow run from its page', async () => {
+  it('cancels a slow run from its page, after the runs page showed it arrive without a reload', async () => {
+    await page.goto(`${base()}/console/runs?job=slow_job`);
+    await page.getByText('No runs match').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
     const run = await api('POST', '/orchestrator/jobs/slow_job/runs', {
       runConfig: { ops: { wait: { config: { ms: 60_000 } } } },
     });
-    await page.goto(`${base()}/console/runs/${run.runId}`);
+    await page.locator(`tr[data-run="${run.runId}"]`).waitFor();
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.locator(`tr[data-run="${run.runId}"] a`).click();
+    await page.waitForURL(new RegExp(`/console/runs/${run.runId}$`));
     await waitForRunStatus('STARTED');
     await page.locator('.gantt .bar-running').waitFor();
     await page.getByRole('button', { name: 'Cancel run' }).click();
