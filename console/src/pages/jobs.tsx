@@ -203,6 +203,22 @@ function JobView({
               )}
             </div>
           ) : null}
+          {job.resources.length > 0 ? (
+            <>
+              <h3>Resources</h3>
+              <ul class="ops">
+                {job.resources.map((r) => (
+                  <li key={r.key}>
+                    <code>{r.key}</code>
+                    {r.description ? <span> — {r.description}</span> : null}
+                    {r.configSchema ? (
+                      <Json value={r.configSchema} label={`Config schema of resource ${r.key}`} />
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
         </section>
         <Launchpad job={job} />
       </div>
