@@ -252,7 +252,13 @@ describe('the console in Chromium, against the real hub', () => {
     await row.waitFor();
     await page.getByRole('button', { name: 'Start cursor_sensor' }).click();
     await page.locator('tr[data-sensor="cursor_sensor"][data-status="RUNNING"]').waitFor();
+    await page.getByRole('button', { name: 'Start every_minute' }).click();
+    const schedule = page.locator('tr[data-schedule="every_minute"][data-status="RUNNING"]');
+    await schedule.waitFor();
+    expect(await schedule.textContent()).toContain('* * * * * UTC');
     await check('sensors-schedules');
+    await page.getByRole('button', { name: 'Stop every_minute' }).click();
+    await page.locator('tr[data-schedule="every_minute"][data-status="STOPPED"]').waitFor();
     await page.getByRole('link', { name: 'cursor_sensor' }).click();
     await page.locator('tr[data-tick][data-status="SKIPPED"]').first().waitFor({ timeout: 30_000 });
     expect(await page.locator('tr[data-tick][data-status="SKIPPED"]').first().textContent()).toContain(
