@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
 import { corsOptions } from './common/http/cors.js';
+import { acceptEmptyJsonBodies } from './common/http/empty-json-body.js';
 import { mountConsole } from './console/console.js';
 import type { AppConfig } from './config/app-config.js';
 import { buildOpenApiDocument } from './docs/openapi.js';
@@ -69,6 +70,7 @@ export async function createApp(
   app.enableCors(corsOptions(config.http.corsOrigins));
 
   const fastify = app.getHttpAdapter().getInstance();
+  acceptEmptyJsonBodies(fastify);
   // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
   // by the changesheet service, which also owns their size limit.
   fastify.addContentTypeParser(

@@ -287,8 +287,11 @@ describe('job-claim API', () => {
       headers: bearer(siteA),
       payload: { job_ids: [a, 'sys0nosuch000'] },
     });
-    expect(unknown.statusCode).toBe(404);
-    expect((await getJob(a)).status).toBe('claimed');
+    // Unknown ids are skipped, as NMDC does; the known one is released.
+    expect(unknown.statusCode).toBe(200);
+    expect(unknown.json().map((j: { id: string }) => j.id)).toEqual([a]);
+    expect((await getJob(a)).status).toBe('unclaimed');
+    await claim(siteA, a);
     const bulk = await hub.inject({
       method: 'POST',
       url: '/jobs/release',

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
+  Allow,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
@@ -165,7 +166,29 @@ class ObjectFieldsDto {
   readers?: string[];
 }
 
+/**
+ * Fields of a DRS object that NMDC's clients send when registering or bumping one and that the hub sets
+ * itself: accepted and ignored, as NMDC ignores them.
+ */
+const IGNORED = 'Ignored: the hub sets it (accepted because NMDC clients send it)';
+
 export class ObjectCreateDto extends ObjectFieldsDto {
+  @ApiPropertyOptional({ description: IGNORED })
+  @Allow()
+  id?: unknown;
+
+  @ApiPropertyOptional({ description: IGNORED })
+  @Allow()
+  self_uri?: unknown;
+
+  @ApiPropertyOptional({ description: IGNORED })
+  @Allow()
+  updated_time?: unknown;
+
+  @ApiPropertyOptional({ description: IGNORED })
+  @Allow()
+  version?: unknown;
+
   @ApiPropertyOptional({ example: 'reads.fastq.gz' })
   @IsOptional()
   @Matches(PORTABLE_NAME_PATTERN, { message: NAME_MESSAGE })
@@ -219,7 +242,14 @@ export class ObjectCreateDto extends ObjectFieldsDto {
 }
 
 /** Only the fields sent change; `null` removes `description` or `mime_type`. */
-export class ObjectUpdateDto extends ObjectFieldsDto {}
+export class ObjectUpdateDto extends ObjectFieldsDto {
+  @ApiPropertyOptional({
+    description:
+      'Ignored: the creation time of the content does not change (NMDC sites send it to "bump" an object)',
+  })
+  @Allow()
+  created_time?: unknown;
+}
 
 const splitList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'

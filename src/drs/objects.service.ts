@@ -352,7 +352,9 @@ export class ObjectsService {
   // ---- registering ---------------------------------------------------------------------------------
 
   /** `POST /objects`: a bundle when `contents` is given, otherwise a blob whose bytes live elsewhere. */
-  async register(input: ObjectCreateDto, registrant: Registrant): Promise<ObjectDoc> {
+  async register(sent: ObjectCreateDto, registrant: Registrant): Promise<ObjectDoc> {
+    // A new object has nothing to clear, so null means absent (NMDC's clients send null for unset fields).
+    const input = withoutNulls(sent);
     if (input.contents) {
       return this.registerBundle(
         {
@@ -887,6 +889,22 @@ export function assertObjectId(id: string): void {
   }
 }
 
+/** The object without its null-valued fields, and its access methods without theirs. */
+function withoutNulls(input: ObjectCreateDto): ObjectCreateDto {
+  const kept = Object.fromEntries(
+    Object.entries(input).filter(([, value]) => value !== null),
+  ) as ObjectCreateDto;
+  if (kept.access_methods) {
+    kept.access_methods = kept.access_methods.map(
+      (method) =>
+        Object.fromEntries(
+          Object.entries(method).filter(([, value]) => value !== null),
+        ) as AccessMethodInputDto,
+    );
+  }
+  return kept;
+}
+
 function invalid(problems: FieldProblem[], message?: string): BadRequestError {
   return new BadRequestError(
     message ?? `The object is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
@@ -898,7 +916,7 @@ function invalid(problems: FieldProblem[], message?: string): BadRequestError {
 function toStoredAccessMethods(methods: readonly AccessMethodInputDto[]): StoredAccessMethod[] {
   const problems: FieldProblem[] = [];
   methods.forEach((method, index) => {
-    if (method.access_id !== undefined) {
+    if (method.access_id !== undefined && method.access_id !== null) {
       problems.push({
         path: `access_methods[${index}].access_id`,
         message:
@@ -918,8 +936,8 @@ function toStoredAccessMethods(methods: readonly AccessMethodInputDto[]): Stored
       url: method.access_url?.url ?? '',
       ...(method.access_url?.headers?.length ? { headers: [...method.access_url.headers] } : {}),
     },
-    ...(method.region !== undefined ? { region: method.region } : {}),
-    ...(method.cloud !== undefined ? { cloud: method.cloud } : {}),
-    ...(method.available !== undefined ? { available: method.available } : {}),
+    ...(method.region !== undefined && method.region !== null ? { region: method.region } : {}),
+    ...(method.cloud !== undefined && method.cloud !== null ? { cloud: method.cloud } : {}),
+    ...(method.available !== undefined && method.available !== null ? { available: method.available } : {}),
   }));
 }

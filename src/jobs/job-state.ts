@@ -16,6 +16,18 @@ export interface ClaimEntry {
   finished_at?: Date;
 }
 
+/**
+ * A claim as NMDC stores it on a job (`{op_id, site_id, done?, cancelled?}`), kept beside the hub's own
+ * claim entries so NMDC's filters over `claims` (e.g. "every claim cancelled") work: `cancelled` marks a
+ * claim that no longer holds without a result (released, or its lease ran out), `done` any closed one.
+ */
+export interface ClaimRecord {
+  op_id: string;
+  site_id: string;
+  done?: true;
+  cancelled?: true;
+}
+
 export interface ClaimLock {
   op_id: string;
   site_id: string;
@@ -26,6 +38,8 @@ export interface JobClaimState {
   parallel_claims: boolean;
   /** Keyed by operation id, so one entry can be updated without positional array operators. */
   claims: Record<string, ClaimEntry>;
+  /** The claims in NMDC's shape, oldest first; absent on jobs last changed before it existed. */
+  claim_records?: ClaimRecord[];
   /** Sites holding an open claim: lets "claimable by site X" be one indexed query. */
   open_claim_sites: string[];
   /** The exclusive claim of a non-parallel job, if any. */
@@ -71,6 +85,22 @@ export function deriveStatus(
   return reopenedAt && reopenedAt.getTime() >= last.finished_at!.getTime() ? 'unclaimed' : 'failed';
 }
 
+/** The NMDC-shaped view of one claim entry. */
+export function claimRecordOf(entry: ClaimEntry): ClaimRecord {
+  return {
+    op_id: entry.op_id,
+    site_id: entry.site_id,
+    ...(entry.state !== 'open' ? { done: true as const } : {}),
+    ...(entry.state === 'cancelled' || entry.state === 'expired' ? { cancelled: true as const } : {}),
+  };
+}
+
+export function claimRecordsOf(claims: Record<string, ClaimEntry>): ClaimRecord[] {
+  return Object.values(claims)
+    .sort((a, b) => a.claimed_at.getTime() - b.claimed_at.getTime())
+    .map(claimRecordOf);
+}
+
 function withClaims(
   state: JobClaimState,
   claims: Record<string, ClaimEntry>,
@@ -87,6 +117,7 @@ function withClaims(
   return {
     ...state,
     claims,
+    claim_records: claimRecordsOf(claims),
     open_claim_sites: open,
     claim_lock: lock,
     completed: Object.values(claims).some((e) => e.state === 'done'),

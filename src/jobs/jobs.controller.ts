@@ -56,9 +56,9 @@ export class JobsController {
   @ApiOperation({
     operationId: 'releaseJobs',
     summary: "Release several jobs: cancels the caller's open operations on them",
+    description: 'Unknown ids are skipped, as NMDC does; the answer lists the jobs that exist.',
   })
   @ApiOkResponse({ type: [JobDto] })
-  @ApiNotFoundResponse({ description: 'Some ids are unknown; nothing was released' })
   releaseJobs(
     @Body() body: JobReleaseManyDto,
     @CurrentPrincipal() principal: SitePrincipal,

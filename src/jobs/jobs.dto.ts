@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  Allow,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
@@ -14,11 +15,22 @@ import {
 } from 'class-validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Workflow ids may hold inner spaces, as NMDC's do (`ReadsQC: v1.0.8`). */
+const WORKFLOW_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._: -]{0,126}[A-Za-z0-9._:-])?$/;
 
 export class WorkflowRefDto {
   @ApiProperty({ example: 'test' })
-  @Matches(ID, { message: 'workflow.id must be a workflow id' })
+  @Matches(WORKFLOW_ID, { message: 'workflow.id must be a workflow id' })
   id!: string;
+
+  // NMDC's clients may send the rest of the workflow record; the registry's copy is what counts.
+  @ApiPropertyOptional({ description: 'Ignored: the registry holds the workflow' })
+  @Allow()
+  name?: unknown;
+
+  @ApiPropertyOptional({ description: 'Ignored: the registry holds the workflow' })
+  @Allow()
+  capability_ids?: unknown;
 }
 
 export class JobCreateDto {
@@ -48,6 +60,16 @@ export class JobCreateDto {
   @IsDefined({ message: 'config is required (an object; it may be empty)' })
   @IsObject({ message: 'config must be a JSON object' })
   config!: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'array',
+    maxItems: 0,
+    description: 'Accepted for NMDC clients, which send `claims: []`; a new job has no claims',
+  })
+  @IsOptional()
+  @IsArray({ message: 'claims must be an empty array when given' })
+  @ArrayMaxSize(0, { message: 'claims must be empty: a job is claimed with POST /jobs/{id}:claim' })
+  claims?: unknown[];
 }
 
 export class JobReleaseManyDto {
@@ -74,6 +96,14 @@ export class JobClaimDto {
 
   @ApiProperty({ enum: ['open', 'done', 'failed', 'cancelled', 'expired'] })
   state!: string;
+
+  @ApiPropertyOptional({ description: 'true once the claim is closed, whatever its outcome (NMDC field)' })
+  done?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'true when the claim ended without a result: released, or its lease ran out (NMDC field)',
+  })
+  cancelled?: boolean;
 
   @ApiPropertyOptional({ format: 'date-time' })
   finished_at?: string;

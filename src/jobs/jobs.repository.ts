@@ -6,7 +6,7 @@ import { findPage } from '../infra/mongo/find-page.js';
 import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
 import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
-import type { JobClaimState } from './job-state.js';
+import { claimRecordsOf, type JobClaimState } from './job-state.js';
 
 export interface JobWorkflowRef {
   id: string;
@@ -69,6 +69,7 @@ export class JobsRepository {
   async writeVersion(id: string, fromVersion: number, next: JobClaimState, now: Date): Promise<void> {
     const fields = {
       claims: next.claims,
+      claim_records: claimRecordsOf(next.claims),
       open_claim_sites: next.open_claim_sites,
       claim_lock: next.claim_lock,
       completed: next.completed,

@@ -10,6 +10,7 @@ import {
 } from '../common/errors/domain-errors.js';
 import { mintId } from '../common/ids/ids.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
+import { renameFilterFields } from '../common/pagination/filter-policy.js';
 import { Paginator } from '../common/pagination/paginator.js';
 import type { OperationDto } from '../operations/operations.dto.js';
 import { OperationsRepository, type OperationDoc } from '../operations/operations.repository.js';
@@ -21,6 +22,7 @@ import type { WorkflowDoc } from '../workflows/registry.types.js';
 import { JobClaimsStore } from './job-claims.store.js';
 import {
   claimableFilter,
+  claimRecordOf,
   decideClaim,
   deriveStatus,
   finishClaim,
@@ -61,6 +63,8 @@ export function toJobDto(job: JobDoc, now = new Date()): JobDto {
         expire_time: c.expire_time.toISOString(),
         state: c.state,
         ...(c.finished_at ? { finished_at: c.finished_at.toISOString() } : {}),
+        ...(c.state !== 'open' ? { done: true } : {}),
+        ...(claimRecordOf(c).cancelled ? { cancelled: true } : {}),
       })),
     // Derived at read time, so a lease that just ran out shows at once, before any sweep.
     status: deriveStatus(job.claims, now, job.reopened_at),
@@ -210,8 +214,11 @@ export class JobsService {
           'created_by',
           'status',
           'completed',
+          'claims',
         ],
       },
+      // NMDC's clients filter on `claims` as NMDC stores them, which is the shape claim_records keeps.
+      storedFilter: (filter) => renameFilterFields(filter, { claims: 'claim_records' }),
       fields: JOB_FIELDS,
       keyField: 'id',
       keyOf: (job: JobDoc) => job.id,
@@ -302,16 +309,15 @@ export class JobsService {
     return this.releaseOne(jobId, siteId);
   }
 
+  /** Releases each known job; unknown ids are skipped, as NMDC does (the answer lists the released jobs). */
   async releaseMany(jobIds: readonly string[], siteId: string): Promise<JobDto[]> {
     const ids = [...new Set(jobIds)];
     const jobs = await Promise.all(ids.map((id) => this.jobs.findById(id)));
-    const unknown = ids.filter((_, i) => jobs[i] === null);
-    if (unknown.length > 0) {
-      throw new NotFoundError(`No jobs with ids ${unknown.join(', ')}; nothing was released`);
-    }
     const released: JobDto[] = [];
-    for (const id of ids) {
-      released.push(await this.releaseOne(id, siteId));
+    for (const [i, id] of ids.entries()) {
+      if (jobs[i] !== null) {
+        released.push(await this.releaseOne(id, siteId));
+      }
     }
     return released;
   }
@@ -371,6 +377,7 @@ export class JobsService {
       dedupe_key: dedupeKey,
       parallel_claims: workflow.parallel_claims ?? false,
       claims: {},
+      claim_records: [],
       open_claim_sites: [],
       claim_lock: null,
       completed: false,

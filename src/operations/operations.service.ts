@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import {
@@ -41,6 +43,23 @@ export function toOperationDto(doc: OperationDoc): OperationDto {
 }
 
 export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED';
+
+/**
+ * A `result` shaped like an operation error (`{code, message, details?}`): NMDC's operation model makes
+ * `result` either the outcome or such an error, so a site reporting `{"done": true, "result": {"code": …,
+ * "message": …}}` reports a failure.
+ */
+export function isOperationError(result: unknown): result is { code: string; message: string } {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    return false;
+  }
+  const fields = result as Record<string, unknown>;
+  return (
+    typeof fields.code === 'string' &&
+    typeof fields.message === 'string' &&
+    Object.keys(fields).every((key) => ['code', 'message', 'details'].includes(key))
+  );
+}
 
 @Injectable()
 export class OperationsService {
@@ -88,7 +107,7 @@ export class OperationsService {
         `Only site "${operation.metadata.site_id}", which claimed this job, may update operation "${id}"`,
       );
     }
-    this.checkPatch(patch);
+    this.checkPatch(patch, operation);
     if (operation.done) {
       throw new ConflictError(
         `Operation "${id}" is done and cannot change; claim the job again to run it again`,
@@ -109,11 +128,13 @@ export class OperationsService {
     const jobId = operation.metadata.job.id;
     const set: Record<string, unknown> = { updated_at: now };
     for (const [key, value] of Object.entries(patch.metadata ?? {})) {
-      set[`metadata.${key}`] = value;
+      if (!RESERVED_METADATA.has(key)) {
+        set[`metadata.${key}`] = value;
+      }
     }
     // The claim entry on the job is the source of truth: change it first (exclusively), then the operation.
     if (patch.done === true) {
-      const outcome = patch.error ? 'failed' : 'done';
+      const outcome = patch.error || isOperationError(patch.result) ? 'failed' : 'done';
       const update = await this.claims.update(jobId, (job, at) => finishClaim(job, id, outcome, at));
       if (!update?.changed) {
         throw new ConflictError(`Operation "${id}" was closed by another request`, { operation_id: id });
@@ -123,6 +144,7 @@ export class OperationsService {
         { done: true, done_at: now },
         patch.result !== undefined ? { result: patch.result } : {},
         patch.error ? { error: patch.error } : {},
+        !patch.error && isOperationError(patch.result) ? { error: patch.result } : {},
       );
     } else {
       const leaseMs = Math.max(operation.expire_time.getTime() - operation.created_at.getTime(), 1000);
@@ -202,9 +224,11 @@ export class OperationsService {
     return this.operations.deleteFinishedBefore(cutoff);
   }
 
-  private checkPatch(patch: OperationPatchDto): void {
-    const problems = Object.keys(patch.metadata ?? {}).flatMap((key) => {
-      if (RESERVED_METADATA.has(key)) {
+  private checkPatch(patch: OperationPatchDto, operation: OperationDoc): void {
+    const stored = operation.metadata as unknown as Record<string, unknown>;
+    const problems = Object.entries(patch.metadata ?? {}).flatMap(([key, value]) => {
+      // Clients that read the operation and send its metadata back (NMDC's do) repeat these unchanged.
+      if (RESERVED_METADATA.has(key) && !isDeepStrictEqual(value, stored[key])) {
         return [{ path: `metadata.${key}`, message: `metadata.${key} is set by the hub and cannot change` }];
       }
       if (key.startsWith('$') || key.includes('.') || key === '') {

@@ -7,6 +7,8 @@ import type { RegistrySeed } from './registry.types.js';
 export const DEFAULT_REGISTRY_PATH = new URL('../site/registry.yaml', import.meta.url);
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Workflow ids may hold inner spaces, as NMDC's do (`ReadsQC: v1.0.8`). */
+const WORKFLOW_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._: -]{0,126}[A-Za-z0-9._:-])?$/;
 
 /**
  * Reads and checks the registry file. Every problem is reported at once, and references between
@@ -29,11 +31,13 @@ export async function loadRegistrySeed(path: URL | string = DEFAULT_REGISTRY_PAT
   const workflows = list<RegistrySeed['workflows'][number]>('workflows');
   const triggers = list<RegistrySeed['triggers'][number]>('triggers');
 
-  const ids = (entries: { id?: unknown }[], section: string): Set<string> => {
+  const ids = (entries: { id?: unknown }[], section: string, pattern = ID): Set<string> => {
     const seen = new Set<string>();
     entries.forEach((entry, i) => {
-      if (typeof entry.id !== 'string' || !ID.test(entry.id)) {
-        problems.push(`${section}[${i}].id must be an id of letters, digits and ._:-`);
+      if (typeof entry.id !== 'string' || !pattern.test(entry.id)) {
+        problems.push(
+          `${section}[${i}].id must be an id of letters, digits and ._:-${pattern === WORKFLOW_ID ? ' (and inner spaces)' : ''}`,
+        );
       } else if (seen.has(entry.id)) {
         problems.push(`${section}[${i}].id "${entry.id}" is listed twice`);
       } else {
@@ -44,7 +48,7 @@ export async function loadRegistrySeed(path: URL | string = DEFAULT_REGISTRY_PAT
   };
   const capabilityIds = ids(capabilities, 'capabilities');
   const objectTypeIds = ids(objectTypes, 'object_types');
-  const workflowIds = ids(workflows, 'workflows');
+  const workflowIds = ids(workflows, 'workflows', WORKFLOW_ID);
   workflows.forEach((workflow, i) => {
     if (!Array.isArray(workflow.capability_ids)) {
       problems.push(`workflows[${i}].capability_ids must be a list`);

@@ -12,6 +12,9 @@ export const ALLOWED_QUERY_OPERATORS = [
   '$exists',
   '$regex',
   '$options',
+  '$size',
+  '$elemMatch',
+  '$not',
   '$and',
   '$or',
 ] as const;
@@ -28,7 +31,16 @@ const FIELD_OPERATORS = new Set([
   '$exists',
   '$regex',
   '$options',
+  '$size',
+  '$elemMatch',
+  '$not',
 ]);
+/**
+ * Operators FerretDB v1 evaluates wrongly (measured on 1.24: `$elemMatch` over an array of documents
+ * matches nothing, so `$not` + `$elemMatch` matches everything); a filter using them is matched in
+ * process (see {@link needsInProcessMatch}).
+ */
+const IN_PROCESS_OPERATORS = new Set(['$elemMatch', '$not']);
 const LOGICAL_OPERATORS = new Set(['$and', '$or']);
 const MAX_DEPTH = 8;
 const MAX_ARRAY = 1000;
@@ -135,6 +147,29 @@ function checkFieldCondition(
           }
         }
         break;
+      case '$size':
+        if (!Number.isInteger(operand) || (operand as number) < 0) {
+          problems.push({ path: at, message: '$size takes a non-negative integer' });
+        }
+        break;
+      case '$elemMatch':
+        if (!isPlainObject(operand) || Object.keys(operand).length === 0) {
+          problems.push({ path: at, message: '$elemMatch takes a non-empty query object' });
+        } else if (Object.keys(operand).every((k) => k.startsWith('$') && FIELD_OPERATORS.has(k))) {
+          // Conditions on the elements themselves, e.g. {"$elemMatch": {"$eq": "x"}}.
+          checkFieldCondition(field, operand, at, problems, depth + 1);
+        } else {
+          // A query over the fields of each element; they sit under the field, which is allowed.
+          checkQuery(operand, at, { fields: 'any' }, problems, depth + 1);
+        }
+        break;
+      case '$not':
+        if (!isPlainObject(operand) || !Object.keys(operand).some((k) => k.startsWith('$'))) {
+          problems.push({ path: at, message: '$not takes an operator expression, e.g. {"$not": {"$size": 0}}' });
+        } else {
+          checkFieldCondition(field, operand, at, problems, depth + 1);
+        }
+        break;
       case '$options':
         if (typeof operand !== 'string' || !/^[imsx]{0,4}$/.test(operand) || !('$regex' in condition)) {
           problems.push({
@@ -204,6 +239,45 @@ export function checkFilter(query: unknown, policy: FilterPolicy): FieldProblem[
   return problems;
 }
 
+/** True when the filter uses an operator the database cannot be trusted with; see IN_PROCESS_OPERATORS. */
+export function needsInProcessMatch(filter: unknown): boolean {
+  if (Array.isArray(filter)) {
+    return filter.some(needsInProcessMatch);
+  }
+  if (!isPlainObject(filter)) {
+    return false;
+  }
+  return Object.entries(filter).some(
+    ([key, value]) => IN_PROCESS_OPERATORS.has(key) || needsInProcessMatch(value),
+  );
+}
+
+/**
+ * Renames the fields a filter names (`claims` → `claim_records`, and `claims.x` → `claim_records.x`), for
+ * lists whose public field is stored under another name. Only field names are renamed: the fields inside
+ * an `$elemMatch` belong to the elements and keep theirs.
+ */
+export function renameFilterFields(
+  filter: Record<string, unknown>,
+  renames: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const rename = (field: string): string => {
+    for (const [from, to] of Object.entries(renames)) {
+      if (field === from || field.startsWith(`${from}.`)) {
+        return `${to}${field.slice(from.length)}`;
+      }
+    }
+    return field;
+  };
+  return Object.fromEntries(
+    Object.entries(filter).map(([key, value]) =>
+      key === '$and' || key === '$or'
+        ? [key, (value as Record<string, unknown>[]).map((clause) => renameFilterFields(clause, renames))]
+        : [rename(key), value],
+    ),
+  );
+}
+
 /**
  * Parses a `filter` query parameter into a MongoDB query that only uses allow-listed operators on
  * allowed fields. Every problem is reported, each with a JSON pointer into the filter.
@@ -242,7 +316,8 @@ export function parseProjection(
   if (!raw) {
     return undefined;
   }
-  const fields = [...new Set(raw.split(',').map((f) => f.trim()))];
+  const unquoted = raw.trim().replace(/^"(.*)"$/s, '$1');
+  const fields = [...new Set(unquoted.split(',').map((f) => f.trim()))];
   const unknown = fields.filter((f) => !allowed.some((a) => f === a || f.startsWith(`${a}.`)));
   if (unknown.length > 0) {
     throw new BadRequestError(

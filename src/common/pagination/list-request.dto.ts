@@ -5,6 +5,12 @@ import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 2000;
 
+/**
+ * `id,name`, or as NMDC's clients send it, `id, name` and even `"id, started_at_time"` (the value passed
+ * through json.dumps).
+ */
+export const PROJECTION_PATTERN = /^\s*("?)\s*[A-Za-z0-9_.]+(\s*,\s*[A-Za-z0-9_.]+)*\s*\1\s*$/;
+
 /** The query parameters of every list route (the NMDC ListRequest, without its quirks). */
 export class ListRequestDto {
   @ApiPropertyOptional({
@@ -34,12 +40,13 @@ export class ListRequestDto {
   page_token?: string;
 
   @ApiPropertyOptional({
-    description: 'Comma-separated fields to return (the id is always returned)',
+    description:
+      'Comma-separated fields to return (the id is always returned); spaces around the commas and one pair of surrounding double quotes are ignored',
     example: 'id,name',
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_.]+(,[A-Za-z0-9_.]+)*$/, {
+  @Matches(PROJECTION_PATTERN, {
     message: 'projection must be a comma-separated list of field names',
   })
   projection?: string;

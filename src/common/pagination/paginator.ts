@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { Query } from 'mingo';
 
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { applyProjection, parseFilter, parseProjection, type FilterPolicy } from './filter-policy.js';
+import {
+  applyProjection,
+  needsInProcessMatch,
+  parseFilter,
+  parseProjection,
+  type FilterPolicy,
+} from './filter-policy.js';
 import { DEFAULT_PAGE_SIZE, type ListRequestDto, type Page } from './list-request.dto.js';
 import { PageTokenCodec } from './page-token.js';
 
@@ -37,7 +44,12 @@ export interface PaginationSpec<TDoc, TOut extends object> {
   readonly resumable?: boolean;
   /** Counts the matches when a traversal begins; the count then travels in the tokens. */
   readonly count?: (filter: Record<string, unknown>) => Promise<number>;
+  /** Turns the caller's filter (public field names) into one over the stored documents. */
+  readonly storedFilter?: (filter: Record<string, unknown>) => Record<string, unknown>;
 }
+
+/** How many documents one database read brings when a filter is matched in process. */
+const IN_PROCESS_BATCH = 500;
 
 /** A list request whose filter and projection are already parsed and checked. */
 export interface ParsedListRequest {
@@ -87,7 +99,11 @@ export class Paginator {
     const decoded = request.pageToken
       ? this.tokens.decodeWithExtras(request.pageToken, spec.scope, fingerprint)
       : undefined;
-    const filter = spec.baseFilter ? { $and: [spec.baseFilter, userFilter] } : userFilter;
+    const storedFilter = spec.storedFilter ? spec.storedFilter(userFilter) : userFilter;
+    if (needsInProcessMatch(storedFilter)) {
+      return this.pageMatchedInProcess(storedFilter, request, spec, fingerprint, decoded?.after);
+    }
+    const filter = spec.baseFilter ? { $and: [spec.baseFilter, storedFilter] } : storedFilter;
     const session = spec.resumable ? (decoded?.session ?? randomBytes(12).toString('base64url')) : undefined;
     const total = spec.count ? (decoded ? decoded.total : await spec.count(filter)) : undefined;
 
@@ -110,6 +126,49 @@ export class Paginator {
     }
     if (total !== undefined) {
       page.total = total;
+    }
+    return page;
+  }
+
+  /**
+   * A page for a filter the database cannot evaluate correctly: documents are read in key order, in
+   * batches, under the base filter alone, and matched here with a MongoDB query engine (mingo).
+   */
+  private async pageMatchedInProcess<TDoc, TOut extends object>(
+    filter: Record<string, unknown>,
+    request: ParsedListRequest,
+    spec: PaginationSpec<TDoc, TOut>,
+    fingerprint: string,
+    startAfter: string | undefined,
+  ): Promise<CountedPage<Partial<TOut>>> {
+    const limit = request.pageSize;
+    const query = new Query(filter);
+    const matched: TDoc[] = [];
+    let after = startAfter;
+    for (;;) {
+      const batch = await spec.fetch({
+        filter: spec.baseFilter ?? {},
+        ...(after !== undefined ? { after } : {}),
+        limit: IN_PROCESS_BATCH,
+      });
+      for (const doc of batch) {
+        if (query.test(doc as Record<string, unknown>)) {
+          matched.push(doc);
+        }
+      }
+      const last = batch[batch.length - 1];
+      if (batch.length < IN_PROCESS_BATCH || last === undefined || matched.length > limit) {
+        break;
+      }
+      after = spec.keyOf(last);
+    }
+    const pageDocs = matched.slice(0, limit);
+    const page: CountedPage<Partial<TOut>> = {
+      resources: pageDocs.map((doc) => applyProjection(spec.map(doc), request.projection)),
+    };
+    const lastOnPage = pageDocs[pageDocs.length - 1];
+    if (matched.length > limit && lastOnPage !== undefined) {
+      page.next_page_token = this.tokens.encode(spec.scope, spec.keyOf(lastOnPage), fingerprint, {});
     }
     return page;
   }
