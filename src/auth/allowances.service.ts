@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/domain-errors.js';
+import { SitesRepository } from '../sites/sites.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AllowancesRepository, type AllowanceDoc } from './allowances.repository.js';
 import type { AllowanceDto, AllowanceFilterDto, AllowanceRecordDto } from './allowances.dto.js';
@@ -21,6 +22,7 @@ export class AllowancesService {
   constructor(
     private readonly allowances: AllowancesRepository,
     private readonly users: UsersRepository,
+    private readonly sites: SitesRepository,
     private readonly cache: AuthCache,
   ) {}
 
@@ -37,10 +39,15 @@ export class AllowancesService {
   }
 
   async grant(input: AllowanceDto, grantedBy: Principal): Promise<AllowanceRecordDto> {
-    if (!(await this.users.findByUsername(input.username))) {
-      throw new UnprocessableError(`No user named "${input.username}"; create the user first`, [
-        { path: 'username', message: 'unknown user' },
-      ]);
+    // As in NMDC, an allowance may name a site client id: that client's tokens then hold it.
+    if (
+      !(await this.users.findByUsername(input.username)) &&
+      !(await this.sites.findClient(input.username))
+    ) {
+      throw new UnprocessableError(
+        `No user or site client named "${input.username}"; create the user (or the site's credentials) first`,
+        [{ path: 'username', message: 'unknown user or site client' }],
+      );
     }
     const doc: AllowanceDoc = { ...input, created_by: describePrincipal(grantedBy), created_at: new Date() };
     if (!(await this.allowances.insert(doc))) {

@@ -70,14 +70,13 @@ export class AuthService {
   }
 
   async holdsAllowance(principal: Principal, action: AllowanceAction): Promise<boolean> {
-    if (principal.kind !== 'user') {
-      return false;
-    }
-    if (principal.isAdmin) {
+    if (principal.kind === 'user' && principal.isAdmin) {
       return true;
     }
-    return this.cache.getOrLoad(cacheKeys.allowance(principal.username, action), () =>
-      this.allowances.exists(principal.username, action),
+    // A site client holds the allowances granted to its client id (NMDC grants to client ids too).
+    const holder = principal.kind === 'user' ? principal.username : principal.clientId;
+    return this.cache.getOrLoad(cacheKeys.allowance(holder, action), () =>
+      this.allowances.exists(holder, action),
     );
   }
 
