@@ -69,8 +69,8 @@ export async function createApp(
 
   app.enableCors(corsOptions(config.http.corsOrigins));
 
+  acceptEmptyJsonBodies(app, config.http.bodyLimitBytes);
   const fastify = app.getHttpAdapter().getInstance();
-  acceptEmptyJsonBodies(fastify);
   // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
   // by the changesheet service, which also owns their size limit.
   fastify.addContentTypeParser(

@@ -24,6 +24,7 @@ import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
 import { OrchestratorApiModule, OrchestratorWorkerModule } from './orchestrator/orchestrator.module.js';
+import { NmdcModule } from './nmdc/nmdc.module.js';
 import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -41,6 +42,7 @@ const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
   PidsModule,
   DrsModule,
   ExportsModule,
+  NmdcModule,
 ];
 
 /** Modules that execute work (orchestrator daemon and run workers); loaded by the `worker` and `all` roles. */

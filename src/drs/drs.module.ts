@@ -11,5 +11,6 @@ import { ObjectsController } from './objects.controller.js';
 @Module({
   controllers: [DrsController, ObjectsController, BlobsController],
   providers: [DrsService, BlobsService, ObjectCacheWarmer],
+  exports: [DrsService],
 })
 export class DrsModule {}

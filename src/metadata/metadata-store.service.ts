@@ -60,9 +60,23 @@ export class MetadataStore {
     return this.schema.collection(name);
   }
 
-  /** Collections an id can live in, from its typecode (e.g. `nmdc:bsm-…` → biosample_set). */
+  /**
+   * Collections to look in for an id: those its typecode names (e.g. `nmdc:bsm-…` → biosample_set), or,
+   * when the schema gives it none (a schema without typecodes, such as the published `nmdc.schema.json`
+   * with its one generic id pattern), every collection whose documents are addressed by id. Each look-up
+   * is a primary-key read, so searching them all stays cheap.
+   */
   collectionsForId(id: string): string[] {
-    return this.schema.collectionsForId(id);
+    const byTypecode = this.schema.collectionsForId(id);
+    return byTypecode.length > 0 ? byTypecode : this.idCollections();
+  }
+
+  /** Every collection whose documents are addressed (and stored) by id. */
+  idCollections(): string[] {
+    return this.schema
+      .collections()
+      .filter((c) => c.hasId)
+      .map((c) => c.name);
   }
 
   collectionsForTypecode(typecode: string): string[] {
@@ -188,21 +202,7 @@ export class MetadataStore {
     }
     const byCollection = new Map<string, string[]>();
     for (const id of unresolved.keys()) {
-      const candidates = this.schema.collectionsForId(id);
-      if (candidates.length === 0) {
-        const typecode = parseSchemaId(id)?.typecode;
-        for (const ref of unresolved.get(id) ?? []) {
-          problems.push({
-            path: ref.path,
-            message: typecode
-              ? `refers to ${id}, but no collection holds ids with typecode "${typecode}"`
-              : `refers to ${id}, which is not an id this schema mints`,
-          });
-        }
-        unresolved.delete(id);
-        continue;
-      }
-      for (const collection of candidates) {
+      for (const collection of this.collectionsForId(id)) {
         byCollection.set(collection, [...(byCollection.get(collection) ?? []), id]);
       }
     }
@@ -217,11 +217,12 @@ export class MetadataStore {
         continue;
       }
       for (const ref of refs) {
+        const byTypecode = this.schema.collectionsForId(id);
         problems.push({
           path: ref.path,
-          message: `refers to ${id}, which is neither in this submission nor stored in ${this.schema
-            .collectionsForId(id)
-            .join(' or ')}`,
+          message: `refers to ${id}, which is neither in this submission nor stored in ${
+            byTypecode.length > 0 ? byTypecode.join(' or ') : 'any collection'
+          }`,
         });
       }
     }
@@ -236,9 +237,9 @@ export class MetadataStore {
     return this.documents.findByIds(collection, ids);
   }
 
-  /** Finds a document by id alone, looking only in the collections its typecode allows. */
+  /** Finds a document by id alone, in the collections {@link collectionsForId} names. */
   async findDocument(id: string): Promise<{ collection: string; document: MetadataDoc } | null> {
-    for (const collection of this.schema.collectionsForId(id)) {
+    for (const collection of this.collectionsForId(id)) {
       const document = await this.documents.findById(collection, id);
       if (document) {
         return { collection, document };

@@ -11,5 +11,6 @@ import { QueriesService } from './queries.service.js';
 @Module({
   controllers: [MetadataController, QueriesController, FindController],
   providers: [MetadataService, QueriesService, QueriesRepository, FindService],
+  exports: [MetadataService, FindService, QueriesService],
 })
 export class MetadataModule {}

@@ -4,7 +4,7 @@ import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.j
 import { parseProjection } from '../common/pagination/filter-policy.js';
 import type { ListRequestDto } from '../common/pagination/list-request.dto.js';
 import { Paginator, type CountedPage } from '../common/pagination/paginator.js';
-import { requireSchemaId } from '../common/ids/schema-ids.js';
+import { parseSchemaId, requireSchemaId } from '../common/ids/schema-ids.js';
 import { withoutMongoId } from './json-document.js';
 import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
@@ -84,14 +84,27 @@ export class MetadataService {
     return doc;
   }
 
+  /**
+   * A document by id alone. With a schema that declares typecodes the id must have the schema-id shape
+   * and is looked up where its typecode says; otherwise (or when no class has its typecode) every
+   * collection addressed by id is searched, so any schema works.
+   */
   async getById(id: string): Promise<MetadataDoc> {
-    const parsed = requireSchemaId(id);
-    if (this.store.collectionsForId(id).length === 0) {
-      throw new NotFoundError(`No metadata collection holds ids with typecode "${parsed.typecode}"`);
+    if (this.store.schema.idPrefix) {
+      requireSchemaId(id);
     }
     const found = await this.store.findDocument(id);
     if (!found) {
-      throw new NotFoundError(`No document has id ${id}`);
+      const typecode = parseSchemaId(id)?.typecode;
+      const unknownTypecode =
+        typecode !== undefined &&
+        this.store.schema.idPrefix !== undefined &&
+        this.store.schema.classesForTypecode(typecode).length === 0;
+      throw new NotFoundError(
+        unknownTypecode
+          ? `No document has id ${id} (and no metadata collection holds ids with typecode "${typecode}")`
+          : `No document has id ${id}`,
+      );
     }
     return found.document;
   }

@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+import { PROJECTION_PATTERN } from '../common/pagination/list-request.dto.js';
+
+/**
+ * The largest page the NMDC routes serve. NMDC's ListRequest has no cap; its own clients ask for at most
+ * 10,000 (`max_page_size=10000` to read a study's biosamples in one request).
+ */
+export const NMDC_MAX_PAGE_SIZE = 10_000;
+
+/** NMDC's ListRequest: as the hub's, but `max_page_size` may be 0 ("everything", up to the cap) or large. */
+export class NmdcListRequestDto {
+  @ApiPropertyOptional({ description: 'A JSON MongoDB query (the allow-listed operators of every list)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(20_000)
+  filter?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: NMDC_MAX_PAGE_SIZE,
+    default: 20,
+    description: `0 means as many as one page may hold (${NMDC_MAX_PAGE_SIZE})`,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'max_page_size must be an integer' })
+  @Min(0, { message: 'max_page_size must not be negative' })
+  @Max(NMDC_MAX_PAGE_SIZE, { message: `max_page_size must be at most ${NMDC_MAX_PAGE_SIZE}` })
+  max_page_size?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  page_token?: string;
+
+  @ApiPropertyOptional({ example: 'id, name' })
+  @IsOptional()
+  @IsString()
+  @Matches(PROJECTION_PATTERN, { message: 'projection must be a comma-separated list of field names' })
+  projection?: string;
+}
+
+export class NmdcCollectionNameDto {
+  @ApiProperty({ example: 'nmdc:bsm-11-abc123' })
+  id!: string;
+
+  @ApiProperty({ example: 'biosample_set' })
+  collection_name!: string;
+}
+
+export class NmdcMessageDto {
+  @ApiProperty({ example: 'Inserted 3 documents' })
+  message!: string;
+}
