@@ -49,7 +49,7 @@ describe('JSON metadata validation', () => {
   it('accepts empty and null collections', async () => {
     const res = await validate({ study_set: [], biosample_set: null });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ valid: true, counts: { study_set: 0 } });
+    expect(res.json()).toEqual({ valid: true, counts: { study_set: 0 }, result: 'All Okay!' });
   });
 
   it('answers 422 with JSON pointers for schema problems and unknown collections', async () => {

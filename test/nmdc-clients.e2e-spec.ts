@@ -309,4 +309,178 @@ describe('NMDC clients, unchanged', () => {
       expect(bumped.statusCode, bumped.body).toBe(200);
     });
   });
+
+  describe('RuntimeApiSiteClient: the runtime-side site client', () => {
+    it('claim_job with no body and no content type; get_operation, list_operations, update_operation', async () => {
+      const jobId = await createJob(ASSEMBLY, nmdcId('dgns', 5));
+      // requests with json=None sends neither a body nor a Content-Type.
+      const claim = await hub.inject({ method: 'POST', url: `/jobs/${jobId}:claim`, headers: bearer(site.token) });
+      expect(claim.statusCode, claim.body).toBe(200);
+      const opId = claim.json<{ id: string }>().id;
+      // operation_is_done reads `done`.
+      const op = await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(site.token) });
+      expect(op.json().done).toBe(false);
+      // list_operations: ListRequest params, following next_page_token.
+      const listed = await hub.inject({
+        method: 'GET',
+        url: `/operations?${new URLSearchParams({ filter: JSON.stringify({ 'metadata.job.id': jobId }) }).toString()}`,
+        headers: bearer(site.token),
+      });
+      expect(listed.statusCode, listed.body).toBe(200);
+      expect(listed.json().resources.map((o: { id: string }) => o.id)).toEqual([opId]);
+      const done = await hub.inject({
+        method: 'PATCH',
+        url: `/operations/${opId}`,
+        headers: bearer(site.token),
+        payload: { done: true, result: { object_ids: ['x'] } },
+      });
+      expect(done.statusCode, done.body).toBe(200);
+      expect(
+        (await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(site.token) })).json().done,
+      ).toBe(true);
+    });
+
+    it('get_object_access outside the DRS prefix, ensure_object_tag, mint_id', async () => {
+      const upload = await hub.inject({
+        method: 'POST',
+        url: '/objects:upload',
+        headers: { ...bearer(site.token), 'content-type': 'multipart/form-data; boundary=xyz' },
+        payload: '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--xyz--\r\n',
+      });
+      expect(upload.statusCode, upload.body).toBe(201);
+      const object = upload.json<{ id: string; access_methods: { access_id?: string }[] }>();
+      const accessId = object.access_methods.find((m) => m.access_id)?.access_id;
+      expect(accessId).toBeDefined();
+      const access = await hub.inject({
+        method: 'GET',
+        url: `/objects/${object.id}/access/${accessId}`,
+        headers: bearer(site.token),
+      });
+      expect(access.statusCode, access.body).toBe(200);
+      expect(access.json().url).toMatch(/^https?:\/\//);
+      // ensure_object_tag: reads [t["id"] for t in GET types], then PUTs the list plus the tag.
+      const types = await hub.inject({ method: 'GET', url: `/objects/${object.id}/types`, headers: bearer(site.token) });
+      expect(types.statusCode).toBe(200);
+      const ids = types.json().map((t: { id: string }) => t.id);
+      const tagged = await hub.inject({
+        method: 'PUT',
+        url: `/objects/${object.id}/types`,
+        headers: bearer(site.token),
+        payload: [...ids, 'metadata-export'],
+      });
+      expect(tagged.statusCode, tagged.body).toBe(200);
+      // mint_id (and NmdcRuntimeApi.minter, which reads resp.json()[0]).
+      const minted = await sendJson(site.token, 'POST', '/pids/mint', {
+        schema_class: { id: 'nmdc:DataObject' },
+        how_many: 1,
+      });
+      expect(minted.statusCode, minted.body).toBe(201);
+      expect(minted.json()[0]).toMatch(/^nmdc:dobj-/);
+    });
+  });
+
+  describe('RuntimeApiUserClient and the importers: metadata reads and writes', () => {
+    let user: string;
+    beforeAll(async () => {
+      const res = await hub.inject({
+        method: 'POST',
+        url: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ grant_type: 'password', username: ADMIN.username, password: ADMIN.password }).toString(),
+      });
+      expect(res.json().expires).toBeDefined();
+      user = res.json().access_token;
+    });
+
+    it('validate_metadata answers result "All Okay!"; submit_metadata answers detail.run_id; get_run_info reports it', async () => {
+      const database = { study_set: [study(2)] };
+      const validated = await hub.inject({
+        method: 'POST',
+        url: '/metadata/json:validate',
+        headers: bearer(user),
+        payload: database,
+      });
+      expect(validated.statusCode).toBe(200);
+      expect(validated.json().result).toBe('All Okay!');
+      const submitted = await hub.inject({
+        method: 'POST',
+        url: '/metadata/json:submit',
+        headers: bearer(user),
+        payload: database,
+      });
+      expect(submitted.statusCode, submitted.body).toBeLessThan(300);
+      expect(submitted.json().type).toBe('success');
+      const runId = submitted.json().detail.run_id as string;
+      // poll_for_run_completion: RunSummary.parse_obj, then status == COMPLETE.
+      const deadline = Date.now() + 45_000;
+      let summary: Record<string, unknown> = {};
+      while (Date.now() < deadline) {
+        summary = (await hub.inject({ method: 'GET', url: `/runs/${runId}`, headers: bearer(user) })).json();
+        if (summary.status === 'COMPLETE') {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(summary).toMatchObject({
+        id: runId,
+        status: 'COMPLETE',
+        inputs: [expect.any(String)],
+        outputs: [],
+        job: { id: 'metadata-in-1.0.0', description: expect.any(String) },
+      });
+      for (const field of ['started_at_time', 'was_started_by', 'producer', 'schemaURL']) {
+        expect(typeof summary[field], field).toBe('string');
+      }
+      expect((await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${nmdcId('sty', 2)}` })).statusCode).toBe(200);
+    });
+
+    it('find_planned_processes: NMDC filter syntax over data generations and workflow executions', async () => {
+      const res = await hub.inject({
+        method: 'GET',
+        url: `/planned_processes?${new URLSearchParams({
+          filter: `was_informed_by:${sequencingId},type:nmdc:ReadQcAnalysis`,
+          per_page: '100',
+        }).toString()}`,
+        headers: bearer(user),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().results.map((d: { id: string }) => d.id)).toEqual([nmdcId('wfrqc', 1, '.1')]);
+      const both = await hub.inject({
+        method: 'GET',
+        url: `/planned_processes?${new URLSearchParams({ filter: `id.search:^nmdc:(dgns|wfrqc)`, per_page: '1', page: '2' }).toString()}`,
+      });
+      expect(both.json().meta.count).toBe(2);
+      expect(both.json().results.map((d: { id: string }) => d.id)).toEqual([nmdcId('wfrqc', 1, '.1')]);
+      // find_data_objects: GET /data_objects/{id}.
+      const object = await hub.inject({ method: 'GET', url: `/data_objects/${readsId}`, headers: bearer(user) });
+      expect(object.json()).toMatchObject({ id: readsId });
+    });
+
+    it('/data_objects/study/{id}: the data objects of each biosample of the study', async () => {
+      const res = await hub.inject({ method: 'GET', url: `/data_objects/study/${studyId}` });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual([
+        {
+          biosample_id: sampleId,
+          data_objects: [expect.objectContaining({ id: readsId }), expect.objectContaining({ id: nmdcId('dobj', 2) })],
+        },
+      ]);
+      expect((await hub.inject({ method: 'GET', url: `/data_objects/study/${nmdcId('sty', 99)}` })).statusCode).toBe(404);
+    });
+
+    it('run_query updates work for a site client granted queries:write, as NMDC grants to client ids', async () => {
+      const update = {
+        update: 'data_generation_set',
+        updates: [{ q: { id: sequencingId }, u: { $set: { name: 'Sequencing one' } } }],
+      };
+      const denied = await sendJson(site.token, 'POST', '/queries:run', update);
+      expect(denied.statusCode).toBe(403);
+      await grantAllowance(hub, admin, site.clientId, 'queries:write');
+      const allowed = await sendJson(site.token, 'POST', '/queries:run', update);
+      expect(allowed.statusCode, allowed.body).toBe(200);
+      expect((await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${sequencingId}` })).json().name).toBe(
+        'Sequencing one',
+      );
+    });
+  });
 });

@@ -46,7 +46,8 @@ export class MetadataInService {
       // The same bytes submitted again (before being applied) lead back to the same object and job.
       'reuse',
     );
-    return { object_id: object.id, job_id: await this.jobFor(object.id), counts };
+    const jobId = await this.jobFor(object.id);
+    return { object_id: object.id, job_id: jobId, counts, type: 'success', detail: { run_id: jobId } };
   }
 
   async check(objectId: string): Promise<Record<string, number>> {

@@ -329,10 +329,15 @@ export class MetadataStore {
    */
   async validateSubmission(
     payload: unknown,
+    options: { checkReferences: boolean } = { checkReferences: true },
   ): Promise<{ batch: MetadataBatch; counts: Record<string, number> }> {
     const check = this.checkBatch(payload);
     const problems =
-      check.problems.length > 0 ? check.problems : await this.checkBatchAgainstStore(check.batch);
+      check.problems.length > 0
+        ? check.problems
+        : options.checkReferences
+          ? await this.checkBatchAgainstStore(check.batch)
+          : await this.existingIdProblems(check.batch);
     if (problems.length > 0) {
       throw unprocessable('The metadata is not valid', problems, { valid: false });
     }

@@ -19,6 +19,7 @@ import {
   MetadataPageDto,
   ProjectionQueryDto,
   SubmissionAcceptedDto,
+  ValidateQueryDto,
   ValidationResultDto,
 } from './metadata.dto.js';
 import type { MetadataDoc } from './metadata.repository.js';
@@ -115,15 +116,18 @@ export class MetadataController {
     operationId: 'validateMetadataJson',
     summary: 'Validate JSON metadata as a submission would be validated, without storing it',
     description:
-      'Checks the schema, duplicate ids within the payload and against the store, and references to ids found neither in the payload nor in the store.',
+      'Checks the schema, duplicate ids within the payload and against the store, and references to ids found neither in the payload nor in the store (unless `check_references=false`). A valid payload answers `result: "All Okay!"` too, as NMDC does.',
   })
   @ApiBody(DATABASE_BODY)
   @ApiOkResponse({ type: ValidationResultDto })
   @ApiUnprocessableEntityResponse({
     description: 'Invalid: problem+json with `valid: false` and `errors` (JSON pointers into the payload)',
   })
-  async validateMetadataJson(@Body() payload: Record<string, unknown>): Promise<ValidationResultDto> {
-    return this.metadata.validate(payload);
+  async validateMetadataJson(
+    @Body() payload: Record<string, unknown>,
+    @Query() query: ValidateQueryDto,
+  ): Promise<ValidationResultDto> {
+    return this.metadata.validate(payload, { checkReferences: query.check_references ?? true });
   }
 
   @Post('json::submit')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
 
 export class CollectionInfoDto {
   @ApiProperty({ example: 'biosample_set' })
@@ -57,6 +58,12 @@ export class ValidationResultDto {
   @ApiProperty({ example: true })
   valid!: boolean;
 
+  @ApiProperty({
+    enum: ['All Okay!'],
+    description: "NMDC's answer for a valid payload, which NMDC's clients test for",
+  })
+  result!: 'All Okay!';
+
   @ApiProperty({ description: 'Documents checked, per collection', example: { biosample_set: 2 } })
   counts!: Record<string, number>;
 }
@@ -77,4 +84,26 @@ export class SubmissionAcceptedDto {
 
   @ApiProperty({ description: 'Documents accepted, per collection', example: { biosample_set: 2 } })
   counts!: Record<string, number>;
+
+  @ApiProperty({ enum: ['success'], description: "NMDC's answer shape: the submission was accepted" })
+  type!: 'success';
+
+  @ApiProperty({
+    description:
+      "NMDC's answer shape: `run_id` is the job's id, and `GET /runs/{run_id}` reports its progress as NMDC's RunSummary",
+    example: { run_id: 'sys0ef78gh9012' },
+  })
+  detail!: { run_id: string };
+}
+
+export class ValidateQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'false checks the schema and ids only, not that referenced documents exist (for payloads that refer to documents stored elsewhere)',
+    default: true,
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'false' ? false : value === 'true' ? true : value))
+  @IsBoolean({ message: 'check_references must be true or false' })
+  check_references?: boolean;
 }

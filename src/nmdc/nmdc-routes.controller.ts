@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiNotFoundResponse,
@@ -10,9 +10,11 @@ import {
 
 import { Authenticated, CurrentPrincipal, Public, RequireAllowance } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
+import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { AccessUrlDto } from '../drs/drs.dto.js';
+import { FindRequestDto, FindResponseDto } from '../metadata/find.dto.js';
 import { DATABASE_BODY } from '../metadata/metadata.controller.js';
-import { NmdcMessageDto } from './nmdc.dto.js';
+import { NmdcMessageDto, NmdcRunSummaryDto } from './nmdc.dto.js';
 import { NmdcService } from './nmdc.service.js';
 
 /** NMDC routes outside `/nmdcschema` that NMDC's site clients call. */
@@ -57,5 +59,57 @@ export class NmdcRoutesController {
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<AccessUrlDto> {
     return this.nmdc.accessUrl(objectId, accessId, principal);
+  }
+
+  @Get('runs/:run_id')
+  @Public()
+  @ApiOperation({
+    operationId: 'getRunSummary',
+    summary: "Progress of a json:submit, as NMDC's RunSummary (run_id is the applying job's id)",
+  })
+  @ApiOkResponse({ type: NmdcRunSummaryDto })
+  @ApiNotFoundResponse({ description: 'No such run' })
+  getRunSummary(@Param('run_id') runId: string): Promise<NmdcRunSummaryDto> {
+    return this.nmdc.runSummary(runId);
+  }
+
+  @Get('planned_processes')
+  @Public()
+  @ApiOperation({
+    operationId: 'findPlannedProcesses',
+    summary: 'Find planned processes: data generation, material processing and workflow executions',
+    description:
+      "NMDC's finder over every planned-process collection, concatenated in collection-name order (each in id order). The filter is NMDC's `attribute:value,…` syntax; page with page and per_page.",
+  })
+  @ApiOkResponse({ type: FindResponseDto })
+  findPlannedProcesses(@Query() query: FindRequestDto): Promise<FindResponseDto> {
+    return this.nmdc.findPlannedProcesses(query);
+  }
+
+  @Get('data_objects/study/:study_id')
+  @Public()
+  @ApiOperation({
+    operationId: 'findDataObjectsForStudy',
+    summary: "The data objects of each biosample of a study (NMDC's route)",
+    description:
+      'For each biosample associated with the study: the outputs of the data generations that took it as input and of the workflow executions those informed.',
+  })
+  @ApiOkResponse({
+    schema: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          biosample_id: { type: 'string' },
+          data_objects: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        },
+      },
+    },
+  })
+  @ApiNotFoundResponse({ description: 'No such study' })
+  dataObjectsForStudy(
+    @Param('study_id') studyId: string,
+  ): Promise<{ biosample_id: string; data_objects: MetadataDoc[] }[]> {
+    return this.nmdc.dataObjectsForStudy(studyId);
   }
 }

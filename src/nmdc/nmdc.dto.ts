@@ -56,3 +56,47 @@ export class NmdcMessageDto {
   @ApiProperty({ example: 'Inserted 3 documents' })
   message!: string;
 }
+
+export class NmdcJobSummaryDto {
+  @ApiProperty()
+  id!: string;
+
+  @ApiProperty()
+  description!: string;
+
+  @ApiProperty()
+  producer!: string;
+
+  @ApiProperty()
+  schemaURL!: string;
+}
+
+/** NMDC's RunSummary (an OpenLineage-style record), for the run a json:submit started. */
+export class NmdcRunSummaryDto {
+  @ApiProperty({ description: 'The id json:submit answered as detail.run_id (the job that applies it)' })
+  id!: string;
+
+  @ApiProperty({ enum: ['REQUESTED', 'STARTED', 'FAIL', 'COMPLETE'] })
+  status!: 'REQUESTED' | 'STARTED' | 'FAIL' | 'COMPLETE';
+
+  @ApiProperty({ format: 'date-time' })
+  started_at_time!: string;
+
+  @ApiProperty({ example: 'user:alice' })
+  was_started_by!: string;
+
+  @ApiProperty({ type: [String], description: 'The DRS object holding the submission' })
+  inputs!: string[];
+
+  @ApiProperty({ type: [String] })
+  outputs!: string[];
+
+  @ApiProperty({ type: NmdcJobSummaryDto })
+  job!: NmdcJobSummaryDto;
+
+  @ApiProperty()
+  producer!: string;
+
+  @ApiProperty()
+  schemaURL!: string;
+}

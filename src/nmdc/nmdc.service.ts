@@ -1,14 +1,38 @@
 import { Injectable } from '@nestjs/common';
 
 import type { Principal } from '../auth/principal.js';
-import { NotFoundError } from '../common/errors/domain-errors.js';
+import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.js';
+import { checkFilter } from '../common/pagination/filter-policy.js';
+import { parseFindFilter } from '../metadata/find-syntax.js';
+import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from '../metadata/find.dto.js';
+import { MetadataRepository } from '../metadata/metadata.repository.js';
 import type { Page } from '../common/pagination/list-request.dto.js';
 import type { AccessUrlDto } from '../drs/drs.dto.js';
 import { DrsService } from '../drs/drs.service.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { MetadataService } from '../metadata/metadata.service.js';
 import { MetadataStore, unprocessable } from '../metadata/metadata-store.service.js';
-import { NMDC_MAX_PAGE_SIZE, type NmdcCollectionNameDto, type NmdcListRequestDto, type NmdcMessageDto } from './nmdc.dto.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import {
+  NMDC_MAX_PAGE_SIZE,
+  type NmdcCollectionNameDto,
+  type NmdcListRequestDto,
+  type NmdcMessageDto,
+  type NmdcRunSummaryDto,
+} from './nmdc.dto.js';
+
+/** The collections of NMDC's PlannedProcess subclasses (those the schema has are searched). */
+const PLANNED_PROCESS_COLLECTIONS = ['data_generation_set', 'material_processing_set', 'workflow_execution_set'];
+
+/** Where the run summaries say they come from (OpenLineage's producer and schemaURL fields). */
+const PRODUCER = 'runtime-hub';
+const SCHEMA_URL = 'https://openlineage.io/spec/1-0-5/OpenLineage.json';
+const RUN_STATUS = {
+  unclaimed: 'REQUESTED',
+  claimed: 'STARTED',
+  failed: 'FAIL',
+  done: 'COMPLETE',
+} as const;
 
 /** NMDC's routes, answered by the hub's own services in NMDC's shapes. */
 @Injectable()
@@ -17,7 +41,131 @@ export class NmdcService {
     private readonly metadata: MetadataService,
     private readonly store: MetadataStore,
     private readonly drs: DrsService,
+    private readonly jobs: JobsService,
+    private readonly documents: MetadataRepository,
   ) {}
+
+  /**
+   * NMDC's `GET /data_objects/study/{id}`: for each biosample of the study, the data objects made from it:
+   * the outputs of the data generations that took it as input, and of the workflow executions those
+   * informed.
+   */
+  async dataObjectsForStudy(studyId: string): Promise<{ biosample_id: string; data_objects: MetadataDoc[] }[]> {
+    if (!(await this.documents.findById('study_set', studyId, ['id']))) {
+      throw new NotFoundError(`Study not found: no study has id ${studyId}`);
+    }
+    const all = (collection: string, filter: Record<string, unknown>) =>
+      this.store.collectionSpec(collection)
+        ? this.documents.findSorted(collection, filter, { id: 1 }, 0, 0)
+        : Promise.resolve([]);
+    const ids = (value: unknown): string[] =>
+      Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+    const samples = await all('biosample_set', { associated_studies: studyId });
+    const sampleIds = samples.map((s) => String(s.id));
+    const generations = await all('data_generation_set', { has_input: { $in: sampleIds } });
+    const executions = await all('workflow_execution_set', {
+      was_informed_by: { $in: generations.map((g) => String(g.id)) },
+    });
+    const outputsBySample = new Map<string, Set<string>>(sampleIds.map((id) => [id, new Set<string>()]));
+    for (const generation of generations) {
+      const made = [
+        ...ids(generation.has_output),
+        ...executions
+          .filter((e) => ids(e.was_informed_by).includes(String(generation.id)))
+          .flatMap((e) => ids(e.has_output)),
+      ];
+      for (const sampleId of ids(generation.has_input)) {
+        made.forEach((id) => outputsBySample.get(sampleId)?.add(id));
+      }
+    }
+    const objectIds = [...new Set([...outputsBySample.values()].flatMap((set) => [...set]))];
+    const objects = new Map(
+      (await this.store.getDocuments('data_object_set', objectIds)).map((doc) => [String(doc.id), doc]),
+    );
+    return sampleIds.map((sampleId) => ({
+      biosample_id: sampleId,
+      data_objects: [...(outputsBySample.get(sampleId) ?? [])]
+        .sort()
+        .flatMap((id) => (objects.has(id) ? [objects.get(id)!] : [])),
+    }));
+  }
+
+  /**
+   * NMDC's `GET /planned_processes`: a find (NMDC's `attribute:value` filter syntax) over every
+   * collection of planned processes the schema has, one after the other in collection-name order, each
+   * in id order; `page`/`per_page` page through the concatenation.
+   */
+  async findPlannedProcesses(request: FindRequestDto): Promise<FindResponseDto> {
+    if (request.cursor !== undefined || request.sort !== undefined) {
+      throw new BadRequestError('planned_processes pages by page and per_page only; drop cursor and sort', [
+        { path: request.cursor !== undefined ? 'cursor' : 'sort', message: 'not supported here' },
+      ]);
+    }
+    const specs = PLANNED_PROCESS_COLLECTIONS.map((name) => this.store.collectionSpec(name)).filter(
+      (spec) => spec !== undefined,
+    );
+    const filter = parseFindFilter(request.filter);
+    const fields = [...new Set(specs.flatMap((spec) => spec.fields))];
+    const problems = checkFilter(filter, { fields });
+    if (problems.length > 0) {
+      throw new BadRequestError(
+        `filter is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
+        'invalid_filter',
+      );
+    }
+    const started = Date.now();
+    const perPage = request.per_page ?? DEFAULT_PER_PAGE;
+    const page = request.page ?? 1;
+    let skip = (page - 1) * perPage;
+    let count = 0;
+    const results: MetadataDoc[] = [];
+    for (const spec of specs) {
+      const matching = await this.documents.countMatching(spec.name, filter);
+      count += matching;
+      if (skip >= matching) {
+        skip -= matching;
+        continue;
+      }
+      const wanted = perPage - results.length;
+      if (wanted > 0) {
+        results.push(...(await this.documents.findSorted(spec.name, filter, { id: 1 }, skip, wanted)));
+      }
+      skip = 0;
+    }
+    return {
+      meta: {
+        mongo_filter_dict: filter,
+        mongo_sort_list: null,
+        count,
+        db_response_time_ms: Date.now() - started,
+        page,
+        per_page: perPage,
+      },
+      results,
+      group_by: [],
+    };
+  }
+
+  /**
+   * NMDC's `GET /runs/{id}` for the run a json:submit started: here the id is the job that applies the
+   * submission, and the job's status is the run's.
+   */
+  async runSummary(id: string): Promise<NmdcRunSummaryDto> {
+    const job = await this.jobs.get(id);
+    const objectId = typeof job.config.object_id === 'string' ? job.config.object_id : undefined;
+    return {
+      id: job.id,
+      status: RUN_STATUS[job.status as keyof typeof RUN_STATUS] ?? 'REQUESTED',
+      started_at_time: job.created_at,
+      was_started_by: job.created_by,
+      inputs: objectId ? [objectId] : [],
+      outputs: [],
+      job: { id: job.workflow.id, description: job.workflow.name, producer: PRODUCER, schemaURL: SCHEMA_URL },
+      producer: PRODUCER,
+      schemaURL: SCHEMA_URL,
+    };
+  }
 
   collectionNames(): string[] {
     return this.store.schema.collections().map((c) => c.name);
