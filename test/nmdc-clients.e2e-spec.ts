@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, grantAllowance, passwordToken } from './support/auth.js';
+import {
+  ADMIN,
+  ADMIN_ENV,
+  bearer,
+  createSiteWithClient,
+  grantAllowance,
+  passwordToken,
+} from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 import { biosample, dataObject, nmdcId, seed, sequencing, study } from './support/metadata.js';
 
@@ -72,7 +79,11 @@ describe('NMDC clients, unchanged', () => {
     const params = new URLSearchParams({ max_page_size: '100', filter: JSON.stringify(filter) });
     const resources: { id: string; workflow: { id: string }; config: Record<string, unknown> }[] = [];
     for (;;) {
-      const res = await hub.inject({ method: 'GET', url: `/jobs?${params.toString()}`, headers: siteHeaders(token) });
+      const res = await hub.inject({
+        method: 'GET',
+        url: `/jobs?${params.toString()}`,
+        headers: siteHeaders(token),
+      });
       expect(res.statusCode, res.body).toBe(200);
       const body = res.json();
       resources.push(...body.resources);
@@ -131,7 +142,9 @@ describe('NMDC clients, unchanged', () => {
       const body = res.json();
       expect(typeof body.access_token).toBe('string');
       const seconds =
-        (body.expires.days ?? 0) * 86_400 + (body.expires.hours ?? 0) * 3600 + (body.expires.minutes ?? 0) * 60;
+        (body.expires.days ?? 0) * 86_400 +
+        (body.expires.hours ?? 0) * 3600 +
+        (body.expires.minutes ?? 0) * 60;
       expect(seconds).toBeGreaterThan(60);
     });
 
@@ -157,7 +170,9 @@ describe('NMDC clients, unchanged', () => {
 
       // The claimed job is no longer unclaimed, and carries the claim as NMDC stores it.
       expect((await listJobs(site.token, unclaimedFilter([READS_QC]))).map((j) => j.id)).not.toContain(jobId);
-      const job = (await hub.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: siteHeaders(site.token) })).json();
+      const job = (
+        await hub.inject({ method: 'GET', url: `/jobs/${jobId}`, headers: siteHeaders(site.token) })
+      ).json();
       expect(job.claims).toEqual([expect.objectContaining({ op_id: opId, site_id: 'nersc' })]);
       expect(job.claims[0]).not.toHaveProperty('cancelled');
 
@@ -191,12 +206,23 @@ describe('NMDC clients, unchanged', () => {
       expect(stored.json()).toMatchObject({ type: 'nmdc:ReadQcAnalysis', was_informed_by: [sequencingId] });
 
       // update_op(opid, done=True, meta=...): reads the operation and PATCHes its metadata back.
-      const current = await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: siteHeaders(site.token) });
+      const current = await hub.inject({
+        method: 'GET',
+        url: `/operations/${opId}`,
+        headers: siteHeaders(site.token),
+      });
       expect(current.statusCode).toBe(200);
-      const metadata = { ...current.json().metadata, extra: { jaws_jobid: '1234', last_status: 'Succeeded' } };
+      const metadata = {
+        ...current.json().metadata,
+        extra: { jaws_jobid: '1234', last_status: 'Succeeded' },
+      };
       const patched = await sendJson(site.token, 'PATCH', `/operations/${opId}`, { done: true, metadata });
       expect(patched.statusCode, patched.body).toBe(200);
-      expect(patched.json()).toMatchObject({ id: opId, done: true, metadata: { extra: { jaws_jobid: '1234' } } });
+      expect(patched.json()).toMatchObject({
+        id: opId,
+        done: true,
+        metadata: { extra: { jaws_jobid: '1234' } },
+      });
       expect((await hub.inject({ method: 'GET', url: `/jobs/${jobId}` })).json().status).toBe('done');
 
       // Changing the protected metadata is still refused.
@@ -221,12 +247,16 @@ describe('NMDC clients, unchanged', () => {
       expect((await listJobs(other.token, unclaimedFilter([READS_QC]))).map((j) => j.id)).toContain(jobId);
       const taken = await postWithoutBody(other.token, `/jobs/${jobId}:claim`);
       expect(taken.statusCode).toBe(200);
-      expect((await listJobs(other.token, unclaimedFilter([READS_QC]))).map((j) => j.id)).not.toContain(jobId);
+      expect((await listJobs(other.token, unclaimedFilter([READS_QC]))).map((j) => j.id)).not.toContain(
+        jobId,
+      );
 
       // release_job of an unknown job: 404, which the caller reads as "not found or already released".
       expect((await postWithoutBody(site.token, '/jobs/sys0nosuch000:release')).statusCode).toBe(404);
       // Bulk release skips unknown ids, as NMDC does.
-      const bulk = await sendJson(other.token, 'POST', '/jobs/release', { job_ids: [jobId, 'sys0nosuch000'] });
+      const bulk = await sendJson(other.token, 'POST', '/jobs/release', {
+        job_ids: [jobId, 'sys0nosuch000'],
+      });
       expect(bulk.statusCode, bulk.body).toBe(200);
       expect(bulk.json().map((j: { id: string }) => j.id)).toEqual([jobId]);
     });
@@ -269,7 +299,9 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(samples.statusCode, samples.body).toBe(200);
       expect(samples.json().resources.map((d: { id: string }) => d.id)).toEqual([sampleId]);
-      expect((await hub.inject({ method: 'GET', url: `/nmdcschema/study_set/${studyId}` })).json()).toMatchObject({
+      expect(
+        (await hub.inject({ method: 'GET', url: `/nmdcschema/study_set/${studyId}` })).json(),
+      ).toMatchObject({
         id: studyId,
       });
       expect(
@@ -286,7 +318,12 @@ describe('NMDC clients, unchanged', () => {
         mime_type: 'application/gzip',
         name: 'contigs.fna.gz',
         access_methods: [
-          { access_id: null, access_url: { url: 'https://data.example.org/contigs.fna.gz' }, region: null, type: 'https' },
+          {
+            access_id: null,
+            access_url: { url: 'https://data.example.org/contigs.fna.gz' },
+            region: null,
+            type: 'https',
+          },
         ],
         checksums: [{ checksum: sha, type: 'sha256' }],
         contents: null,
@@ -299,7 +336,11 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(created.statusCode, created.body).toBe(201);
       const objectId = created.json<{ id: string }>().id;
-      const got = await hub.inject({ method: 'GET', url: `/objects/${objectId}`, headers: siteHeaders(site.token) });
+      const got = await hub.inject({
+        method: 'GET',
+        url: `/objects/${objectId}`,
+        headers: siteHeaders(site.token),
+      });
       expect(got.json()).toMatchObject({ id: objectId, description: '{"activity": "x"}' });
       const typed = await sendJson(site.token, 'PUT', `/objects/${objectId}/types`, ['metadata-in']);
       expect(typed.statusCode, typed.body).toBe(200);
@@ -314,7 +355,11 @@ describe('NMDC clients, unchanged', () => {
     it('claim_job with no body and no content type; get_operation, list_operations, update_operation', async () => {
       const jobId = await createJob(ASSEMBLY, nmdcId('dgns', 5));
       // requests with json=None sends neither a body nor a Content-Type.
-      const claim = await hub.inject({ method: 'POST', url: `/jobs/${jobId}:claim`, headers: bearer(site.token) });
+      const claim = await hub.inject({
+        method: 'POST',
+        url: `/jobs/${jobId}:claim`,
+        headers: bearer(site.token),
+      });
       expect(claim.statusCode, claim.body).toBe(200);
       const opId = claim.json<{ id: string }>().id;
       // operation_is_done reads `done`.
@@ -336,7 +381,8 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(done.statusCode, done.body).toBe(200);
       expect(
-        (await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(site.token) })).json().done,
+        (await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(site.token) })).json()
+          .done,
       ).toBe(true);
     });
 
@@ -345,7 +391,8 @@ describe('NMDC clients, unchanged', () => {
         method: 'POST',
         url: '/objects:upload',
         headers: { ...bearer(site.token), 'content-type': 'multipart/form-data; boundary=xyz' },
-        payload: '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--xyz--\r\n',
+        payload:
+          '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--xyz--\r\n',
       });
       expect(upload.statusCode, upload.body).toBe(201);
       const object = upload.json<{ id: string; access_methods: { access_id?: string }[] }>();
@@ -359,7 +406,11 @@ describe('NMDC clients, unchanged', () => {
       expect(access.statusCode, access.body).toBe(200);
       expect(access.json().url).toMatch(/^https?:\/\//);
       // ensure_object_tag: reads [t["id"] for t in GET types], then PUTs the list plus the tag.
-      const types = await hub.inject({ method: 'GET', url: `/objects/${object.id}/types`, headers: bearer(site.token) });
+      const types = await hub.inject({
+        method: 'GET',
+        url: `/objects/${object.id}/types`,
+        headers: bearer(site.token),
+      });
       expect(types.statusCode).toBe(200);
       const ids = types.json().map((t: { id: string }) => t.id);
       const tagged = await hub.inject({
@@ -386,7 +437,11 @@ describe('NMDC clients, unchanged', () => {
         method: 'POST',
         url: '/token',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ grant_type: 'password', username: ADMIN.username, password: ADMIN.password }).toString(),
+        payload: new URLSearchParams({
+          grant_type: 'password',
+          username: ADMIN.username,
+          password: ADMIN.password,
+        }).toString(),
       });
       expect(res.json().expires).toBeDefined();
       user = res.json().access_token;
@@ -431,7 +486,9 @@ describe('NMDC clients, unchanged', () => {
       for (const field of ['started_at_time', 'was_started_by', 'producer', 'schemaURL']) {
         expect(typeof summary[field], field).toBe('string');
       }
-      expect((await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${nmdcId('sty', 2)}` })).statusCode).toBe(200);
+      expect(
+        (await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${nmdcId('sty', 2)}` })).statusCode,
+      ).toBe(200);
     });
 
     it('find_planned_processes: NMDC filter syntax over data generations and workflow executions', async () => {
@@ -452,7 +509,11 @@ describe('NMDC clients, unchanged', () => {
       expect(both.json().meta.count).toBe(2);
       expect(both.json().results.map((d: { id: string }) => d.id)).toEqual([nmdcId('wfrqc', 1, '.1')]);
       // find_data_objects: GET /data_objects/{id}.
-      const object = await hub.inject({ method: 'GET', url: `/data_objects/${readsId}`, headers: bearer(user) });
+      const object = await hub.inject({
+        method: 'GET',
+        url: `/data_objects/${readsId}`,
+        headers: bearer(user),
+      });
       expect(object.json()).toMatchObject({ id: readsId });
     });
 
@@ -462,10 +523,15 @@ describe('NMDC clients, unchanged', () => {
       expect(res.json()).toEqual([
         {
           biosample_id: sampleId,
-          data_objects: [expect.objectContaining({ id: readsId }), expect.objectContaining({ id: nmdcId('dobj', 2) })],
+          data_objects: [
+            expect.objectContaining({ id: readsId }),
+            expect.objectContaining({ id: nmdcId('dobj', 2) }),
+          ],
         },
       ]);
-      expect((await hub.inject({ method: 'GET', url: `/data_objects/study/${nmdcId('sty', 99)}` })).statusCode).toBe(404);
+      expect(
+        (await hub.inject({ method: 'GET', url: `/data_objects/study/${nmdcId('sty', 99)}` })).statusCode,
+      ).toBe(404);
     });
 
     it('run_query updates work for a site client granted queries:write, as NMDC grants to client ids', async () => {

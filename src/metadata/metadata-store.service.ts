@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
 import { UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
-import { parseSchemaId } from '../common/ids/schema-ids.js';
 import { PidsRepository } from '../pids/pids.repository.js';
 import { canonicalJson, escapePointer, isJsonObject as isObject } from './json-document.js';
 import { MetadataRepository, type MetadataDoc } from './metadata.repository.js';

@@ -22,7 +22,11 @@ import {
 } from './nmdc.dto.js';
 
 /** The collections of NMDC's PlannedProcess subclasses (those the schema has are searched). */
-const PLANNED_PROCESS_COLLECTIONS = ['data_generation_set', 'material_processing_set', 'workflow_execution_set'];
+const PLANNED_PROCESS_COLLECTIONS = [
+  'data_generation_set',
+  'material_processing_set',
+  'workflow_execution_set',
+];
 
 /** Where the run summaries say they come from (OpenLineage's producer and schemaURL fields). */
 const PRODUCER = 'runtime-hub';
@@ -50,7 +54,9 @@ export class NmdcService {
    * the outputs of the data generations that took it as input, and of the workflow executions those
    * informed.
    */
-  async dataObjectsForStudy(studyId: string): Promise<{ biosample_id: string; data_objects: MetadataDoc[] }[]> {
+  async dataObjectsForStudy(
+    studyId: string,
+  ): Promise<{ biosample_id: string; data_objects: MetadataDoc[] }[]> {
     if (!(await this.documents.findById('study_set', studyId, ['id']))) {
       throw new NotFoundError(`Study not found: no study has id ${studyId}`);
     }
@@ -196,7 +202,10 @@ export class NmdcService {
    * JSON submission and inserted at once (not through a job, so the caller can report its operation done
    * right after).
    */
-  async insertWorkflowExecutions(payload: Record<string, unknown>, _principal: Principal): Promise<NmdcMessageDto> {
+  async insertWorkflowExecutions(
+    payload: Record<string, unknown>,
+    _principal: Principal,
+  ): Promise<NmdcMessageDto> {
     const { batch } = await this.store.validateSubmission(payload);
     if (!batch.has('workflow_execution_set')) {
       throw unprocessable('The payload must include a workflow_execution_set', [

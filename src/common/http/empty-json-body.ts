@@ -16,6 +16,6 @@ export function acceptEmptyJsonBodies(app: NestFastifyApplication, bodyLimit: nu
       done(null, undefined);
       return;
     }
-    parseJson(request, body.toString('utf8'), done);
+    void parseJson(request, body.toString('utf8'), done);
   });
 }

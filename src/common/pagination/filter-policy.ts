@@ -165,7 +165,10 @@ function checkFieldCondition(
         break;
       case '$not':
         if (!isPlainObject(operand) || !Object.keys(operand).some((k) => k.startsWith('$'))) {
-          problems.push({ path: at, message: '$not takes an operator expression, e.g. {"$not": {"$size": 0}}' });
+          problems.push({
+            path: at,
+            message: '$not takes an operator expression, e.g. {"$not": {"$size": 0}}',
+          });
         } else {
           checkFieldCondition(field, operand, at, problems, depth + 1);
         }
