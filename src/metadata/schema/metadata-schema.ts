@@ -36,6 +36,13 @@ export interface ClassSpec {
   readonly collections: readonly string[];
   /** Slots whose values are ids of other documents, with the typecodes they may point to. */
   readonly references: ReadonlyMap<string, readonly string[]>;
+  /**
+   * True when the schema gives the class's ids no typecode (one generic id pattern, as the published
+   * `nmdc.schema.json` does), so reference slots cannot be told from their patterns: every plain string
+   * slot is then a candidate, and only values shaped like schema ids (`nmdc:bsm-11-…`) count as
+   * references.
+   */
+  readonly inferredReferences: boolean;
 }
 
 export interface Reference {
@@ -95,6 +102,18 @@ function patternsOf(slot: unknown, depth = 0): string[] {
     }
   }
   return found;
+}
+
+/** A slot of strings without an enum or a `$ref` (`{"type": "string"}`, or an array of such items). */
+function holdsPlainStrings(slot: unknown): boolean {
+  if (!isObject(slot) || slot.$ref !== undefined || slot.enum !== undefined) {
+    return false;
+  }
+  const types = Array.isArray(slot.type) ? slot.type : [slot.type];
+  if (types.includes('string')) {
+    return true;
+  }
+  return types.includes('array') && isObject(slot.items) && holdsPlainStrings(slot.items);
 }
 
 function draftOf(document: Json): '07' | '2019-09' | '2020-12' {
@@ -248,6 +267,14 @@ export class MetadataSchema {
           references.set(slotName, codes);
         }
       }
+      const inferredReferences = typecodes.length === 0;
+      if (inferredReferences) {
+        for (const [slotName, slot] of Object.entries(properties)) {
+          if (slotName !== 'id' && slotName !== 'type' && holdsPlainStrings(slot)) {
+            references.set(slotName, []);
+          }
+        }
+      }
       const typeSlot = isObject(properties.type) ? properties.type : {};
       const uri =
         Array.isArray(typeSlot.enum) && typeof typeSlot.enum[0] === 'string'
@@ -262,6 +289,7 @@ export class MetadataSchema {
         ...(prefix ? { idPrefix: prefix } : {}),
         collections,
         references,
+        inferredReferences,
       };
       this.classesByName.set(className, spec);
       this.classesByUri.set(uri, spec);
@@ -358,14 +386,17 @@ export class MetadataSchema {
       return [];
     }
     const found: Reference[] = [];
+    const counts = (value: string) => !spec.inferredReferences || parseSchemaId(value) !== undefined;
     for (const slot of spec.references.keys()) {
       const value = doc[slot];
       const base = `${at}/${escapePointer(slot)}`;
       if (typeof value === 'string') {
-        found.push({ path: base, id: value });
+        if (counts(value)) {
+          found.push({ path: base, id: value });
+        }
       } else if (Array.isArray(value)) {
         value.forEach((item, i) => {
-          if (typeof item === 'string') {
+          if (typeof item === 'string' && counts(item)) {
             found.push({ path: `${base}/${i}`, id: item });
           }
         });
