@@ -126,9 +126,14 @@ describe('NMDC clients, unchanged', () => {
     other = await createSiteWithClient(hub, admin, 'emsl', ['reads-qc']);
     await seed(hub, {
       study_set: [study(1)],
-      biosample_set: [biosample(1, studyId)],
+      biosample_set: [biosample(1, studyId, { gold_biosample_identifiers: ['gold:Gb0115231'] })],
       data_object_set: [dataObject(1)],
-      data_generation_set: [sequencing(1, studyId, sampleId, [readsId])],
+      data_generation_set: [
+        {
+          ...sequencing(1, studyId, sampleId, [readsId]),
+          gold_sequencing_project_identifiers: ['gold:Gp0108335'],
+        },
+      ],
     });
   });
   afterAll(async () => {
@@ -489,6 +494,87 @@ describe('NMDC clients, unchanged', () => {
       expect(
         (await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${nmdcId('sty', 2)}` })).statusCode,
       ).toBe(200);
+    });
+
+    it('queries:run finds of the user client: $elemMatch over values, the legacy omics_processing_set', async () => {
+      const run = async (body: unknown) => {
+        const res = await hub.inject({
+          method: 'POST',
+          url: '/queries:run',
+          headers: bearer(user),
+          payload: body as object,
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json().cursor.batch as { id: string }[];
+      };
+      // get_biosamples_by_gold_biosample_id
+      expect(
+        (
+          await run({
+            find: 'biosample_set',
+            filter: { gold_biosample_identifiers: { $elemMatch: { $eq: 'gold:Gb0115231' } } },
+          })
+        ).map((d) => d.id),
+      ).toEqual([sampleId]);
+      // get_omics_processing_records_by_gold_project_id
+      expect(
+        (
+          await run({
+            find: 'omics_processing_set',
+            filter: { gold_sequencing_project_identifiers: { $elemMatch: { $eq: 'gold:Gp0108335' } } },
+          })
+        ).map((d) => d.id),
+      ).toEqual([sequencingId]);
+      // get_omics_processing_by_name
+      expect(
+        (
+          await run({
+            find: 'omics_processing_set',
+            filter: { name: { $regex: 'sequencing', $options: 'i' } },
+          })
+        ).map((d) => d.id),
+      ).toEqual([sequencingId]);
+      // get_study
+      expect((await run({ find: 'study_set', filter: { id: studyId } })).map((d) => d.id)).toEqual([studyId]);
+      // $elemMatch over sub-documents would be answered wrongly by FerretDB v1: refused, with the way out.
+      const refused = await hub.inject({
+        method: 'POST',
+        url: '/queries:run',
+        headers: bearer(user),
+        payload: { find: 'biosample_set', filter: { lat_lon: { $elemMatch: { latitude: 36 } } } },
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.body).toContain('dotted paths');
+    });
+
+    it('queries:run delete of a document still referred to: 422 unless allow_broken_refs=true', async () => {
+      await seed(hub, { study_set: [study(3)], biosample_set: [biosample(3, nmdcId('sty', 3))] });
+      const command = { delete: 'study_set', deletes: [{ q: { id: nmdcId('sty', 3) }, limit: 1 }] };
+      const refused = await hub.inject({
+        method: 'POST',
+        url: '/queries:run',
+        headers: bearer(user),
+        payload: command,
+      });
+      expect(refused.statusCode, refused.body).toBe(422);
+      expect(refused.json()).toMatchObject({
+        code: 'broken_references',
+        errors: [{ path: `biosample_set/${nmdcId('bsm', 3)}`, message: `refers to ${nmdcId('sty', 3)}` }],
+      });
+      expect(
+        (await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${nmdcId('sty', 3)}` })).statusCode,
+      ).toBe(200);
+      const forced = await hub.inject({
+        method: 'POST',
+        url: '/queries:run?allow_broken_refs=true',
+        headers: bearer(user),
+        payload: command,
+      });
+      expect(forced.statusCode, forced.body).toBe(200);
+      expect(forced.json().n).toBe(1);
+      expect(
+        (await hub.inject({ method: 'GET', url: `/nmdcschema/ids/${nmdcId('sty', 3)}` })).statusCode,
+      ).toBe(404);
     });
 
     it('find_planned_processes: NMDC filter syntax over data generations and workflow executions', async () => {

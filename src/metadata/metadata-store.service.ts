@@ -228,6 +228,49 @@ export class MetadataStore {
     return problems;
   }
 
+  /**
+   * Documents (outside `excluded`) whose reference slots name one of `ids`: what deleting those ids
+   * would leave with broken references. At most `limit` are returned; one query per collection.
+   */
+  async referrersOf(
+    ids: readonly string[],
+    excluded: ReadonlySet<string>,
+    limit = 20,
+  ): Promise<{ collection: string; id: string; refersTo: string }[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    const wanted = new Set(ids);
+    const found: { collection: string; id: string; refersTo: string }[] = [];
+    for (const spec of this.schema.collections()) {
+      const slots = [
+        ...new Set(
+          spec.classes.flatMap((name) => [...(this.schema.classNamed(name)?.references.keys() ?? [])]),
+        ),
+      ];
+      if (slots.length === 0 || !spec.hasId) {
+        continue;
+      }
+      const filter = { $or: slots.map((slot) => ({ [slot]: { $in: [...ids] } })) };
+      for (const doc of await this.documents.findSorted(
+        spec.name,
+        filter,
+        { id: 1 },
+        0,
+        limit + excluded.size,
+      )) {
+        if (found.length >= limit || excluded.has(String(doc.id))) {
+          continue;
+        }
+        const ref = this.schema.referencesOf(spec.name, doc).find((r) => wanted.has(r.id));
+        if (ref) {
+          found.push({ collection: spec.name, id: String(doc.id), refersTo: ref.id });
+        }
+      }
+    }
+    return found;
+  }
+
   async getDocument(collection: string, id: string): Promise<MetadataDoc | null> {
     return this.documents.findById(collection, id);
   }

@@ -20,6 +20,10 @@ export class MetadataService {
     private readonly paginator: Paginator,
   ) {}
 
+  hasCollection(name: string): boolean {
+    return this.store.collectionSpec(name) !== undefined;
+  }
+
   /** The schema collection named by a request, or a 400 listing the ones that exist. */
   requireCollection(name: string): CollectionSpec {
     const spec = this.store.collectionSpec(name);

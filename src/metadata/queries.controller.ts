@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -18,6 +18,7 @@ import {
   CountResponseDto,
   CursorResponseDto,
   QueryCommandDto,
+  QueryOptionsDto,
   WriteResponseDto,
   type QueryResponse,
 } from './queries.dto.js';
@@ -44,7 +45,10 @@ export class QueriesController {
       '`queries:write` allowance: every changed document is validated against the schema first (422 lists the',
       'problems per document id, with JSON pointers), and the previous versions of changed and deleted documents',
       'are backed up. Nothing matched is a 200 with zero counts. A batch comes with a cursor id while more',
-      'results remain; pass it as `getMore`.',
+      'results remain; pass it as `getMore`. `delete` of documents other documents still refer to is a 422 naming',
+      'them, unless `allow_broken_refs=true`. `$elemMatch` works over values (`{"$elemMatch": {"$eq": …}}`); over',
+      'sub-documents use dotted paths. `omics_processing_set` (the name before nmdc-schema 11) reads',
+      '`data_generation_set` when the schema has only the latter.',
     ].join(' '),
   })
   @ApiOkResponse({
@@ -66,11 +70,14 @@ export class QueriesController {
     description:
       'update or delete of documents another writer holds or changed meanwhile (`documents_locked`, `documents_changed`); nothing was written, retry',
   })
-  @ApiUnprocessableEntityResponse({ description: 'The update would leave documents invalid' })
+  @ApiUnprocessableEntityResponse({
+    description: 'The update would leave documents invalid, or the delete would break references',
+  })
   runQuery(
     @Body() command: QueryCommandDto,
+    @Query() options: QueryOptionsDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<QueryResponse> {
-    return this.queries.run(command, principal);
+    return this.queries.run(command, principal, { allowBrokenRefs: options.allow_broken_refs ?? false });
   }
 }

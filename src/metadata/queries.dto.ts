@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -66,6 +66,18 @@ export class DeleteStatementDto {
   @ApiProperty({ enum: [0, 1], description: '1 deletes the first match only, 0 every match' })
   @IsIn([0, 1], { message: 'limit must be 0 (every match) or 1 (the first match)' })
   limit!: 0 | 1;
+}
+
+/** Query parameters of `queries:run`. */
+export class QueryOptionsDto {
+  @ApiPropertyOptional({
+    description: 'true lets a delete remove documents that other documents still refer to',
+    default: false,
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'allow_broken_refs must be true or false' })
+  allow_broken_refs?: boolean;
 }
 
 /**

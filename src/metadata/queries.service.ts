@@ -11,6 +11,7 @@ import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  UnprocessableError,
   type FieldProblem,
 } from '../common/errors/domain-errors.js';
 import { mintId } from '../common/ids/ids.js';
@@ -21,7 +22,7 @@ import { LOGGER } from '../infra/logging/logging.module.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
 import { canonicalJson, withoutMongoId } from './json-document.js';
 import { MetadataService } from './metadata.service.js';
-import { unprocessable } from './metadata-store.service.js';
+import { MetadataStore, unprocessable } from './metadata-store.service.js';
 import type {
   CountResponseDto,
   CursorResponseDto,
@@ -32,7 +33,13 @@ import type {
   WriteResponseDto,
 } from './queries.dto.js';
 import { QueriesRepository, type AggregateSpec, type Backup, type FindSpec } from './queries.repository.js';
-import { checkPipeline, checkProjection, checkSort, checkUpdate } from './query-policy.js';
+import {
+  checkPipeline,
+  checkProjection,
+  checkSort,
+  checkStoreEvaluable,
+  checkUpdate,
+} from './query-policy.js';
 import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
 
 const COMMANDS = ['find', 'count', 'aggregate', 'getMore', 'update', 'delete'] as const;
@@ -71,6 +78,9 @@ function invalid(problems: FieldProblem[]): BadRequestError {
  * `POST /queries:run`: MongoDB-style find, count, aggregate and getMore over schema collections only,
  * and update and delete that validate every affected document before anything is written.
  */
+/** Collection names NMDC's clients still use, and the collection that replaced each. */
+const LEGACY_COLLECTIONS: Readonly<Record<string, string>> = { omics_processing_set: 'data_generation_set' };
+
 @Injectable()
 export class QueriesService implements OnModuleInit, OnModuleDestroy {
   private readonly cursorTtlMs: number;
@@ -84,6 +94,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     private readonly queries: QueriesRepository,
     private readonly auth: AuthService,
     private readonly locks: DocumentLocksRepository,
+    private readonly store: MetadataStore,
   ) {
     this.cursorTtlMs = config.metadata.queryCursorTtlSeconds * 1000;
   }
@@ -106,7 +117,11 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     return this.queries.sweep(now, SCRATCH_MAX_AGE_MS);
   }
 
-  async run(command: QueryCommandDto, principal: Principal): Promise<QueryResponse> {
+  async run(
+    command: QueryCommandDto,
+    principal: Principal,
+    options: { allowBrokenRefs: boolean } = { allowBrokenRefs: false },
+  ): Promise<QueryResponse> {
     const name = this.commandOf(command);
     switch (name) {
       case 'find':
@@ -122,7 +137,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         return this.update(this.collection(command.update), command.updates ?? [], principal);
       case 'delete':
         await this.requireWriter(principal, 'delete');
-        return this.delete(this.collection(command.delete), command.deletes ?? [], principal);
+        return this.delete(this.collection(command.delete), command.deletes ?? [], principal, options);
     }
   }
 
@@ -158,6 +173,11 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private collection(name: string | undefined): CollectionSpec {
+    // NMDC's clients still name data_generation_set by its name before nmdc-schema 11.
+    const current = name !== undefined ? LEGACY_COLLECTIONS[name] : undefined;
+    if (current && !this.metadata.hasCollection(name ?? '') && this.metadata.hasCollection(current)) {
+      return this.metadata.requireCollection(current);
+    }
     return this.metadata.requireCollection(name ?? '');
   }
 
@@ -180,6 +200,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         ...p,
         path: `/filter${p.path}`,
       })),
+      ...checkStoreEvaluable(command.filter ?? {}, '/filter'),
       ...(command.projection ? checkProjection(command.projection, '/projection') : []),
       ...(command.sort ? checkSort(command.sort, '/sort') : []),
     ];
@@ -200,10 +221,13 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
 
   private async count(command: QueryCommandDto): Promise<CountResponseDto> {
     const spec = this.collection(command.count);
-    const problems = checkFilter(command.query ?? {}, this.policyOf(spec)).map((p) => ({
-      ...p,
-      path: `/query${p.path}`,
-    }));
+    const problems = [
+      ...checkFilter(command.query ?? {}, this.policyOf(spec)).map((p) => ({
+        ...p,
+        path: `/query${p.path}`,
+      })),
+      ...checkStoreEvaluable(command.query ?? {}, '/query'),
+    ];
     if (problems.length > 0) {
       throw invalid(problems);
     }
@@ -213,7 +237,12 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   private async aggregate(command: QueryCommandDto, principal: Principal): Promise<CursorResponseDto> {
     const spec = this.collection(command.aggregate);
     const pipeline = (command.pipeline ?? []) as Document[];
-    const problems = checkPipeline(pipeline, this.policyOf(spec));
+    const problems = [
+      ...checkPipeline(pipeline, this.policyOf(spec)),
+      ...pipeline.flatMap((stage, i) =>
+        '$match' in stage ? checkStoreEvaluable(stage.$match, `/pipeline/${i}/$match`) : [],
+      ),
+    ];
     if (problems.length > 0) {
       throw invalid(problems);
     }
@@ -394,6 +423,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     spec: CollectionSpec,
     statements: readonly DeleteStatementDto[],
     principal: Principal,
+    options: { allowBrokenRefs: boolean },
   ): Promise<WriteResponseDto> {
     const problems = statements.flatMap((statement, i) =>
       checkFilter(statement.q, this.policyOf(spec)).map((p) => ({ ...p, path: `/deletes/${i}/q${p.path}` })),
@@ -413,6 +443,17 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       );
     }
     const docs = await this.queries.findByMongoIds(spec.name, ids);
+    if (!options.allowBrokenRefs) {
+      const deleted = docs.map((doc) => doc.id).filter((id): id is string => typeof id === 'string');
+      const referrers = await this.store.referrersOf(deleted, new Set(deleted));
+      if (referrers.length > 0) {
+        throw new UnprocessableError(
+          `Deleting would leave ${referrers.length === 20 ? 'at least 20' : referrers.length} document(s) referring to deleted ones; delete or change them first, or pass allow_broken_refs=true`,
+          referrers.map((r) => ({ path: `${r.collection}/${r.id}`, message: `refers to ${r.refersTo}` })),
+          'broken_references',
+        );
+      }
+    }
     const at = new Date();
     const by = describePrincipal(principal);
     const n = await this.whileLocked(spec.name, docs, async () => {

@@ -223,3 +223,32 @@ export function checkUpdate(update: unknown, at: string): FieldProblem[] {
   }
   return problems;
 }
+
+/**
+ * Conditions the store would answer wrongly, refused rather than answered wrongly: FerretDB v1 matches
+ * nothing with `$elemMatch` over sub-documents (`{"claims": {"$elemMatch": {"site_id": "x"}}}`), so only
+ * the form over values (`{"$elemMatch": {"$eq": "x"}}`) is run; dotted paths query sub-documents.
+ */
+export function checkStoreEvaluable(filter: unknown, at: string, depth = 0): FieldProblem[] {
+  if (depth > MAX_DEPTH) {
+    return [];
+  }
+  if (Array.isArray(filter)) {
+    return filter.flatMap((item, i) => checkStoreEvaluable(item, `${at}/${i}`, depth + 1));
+  }
+  if (!isObject(filter)) {
+    return [];
+  }
+  return Object.entries(filter).flatMap(([key, value]) => {
+    if (key === '$elemMatch' && isObject(value) && Object.keys(value).some((k) => !k.startsWith('$'))) {
+      return [
+        {
+          path: `${at}/${key}`,
+          message:
+            '$elemMatch over sub-documents is not supported here; use $elemMatch over values ({"$eq": …}) or dotted paths',
+        },
+      ];
+    }
+    return checkStoreEvaluable(value, `${at}/${key}`, depth + 1);
+  });
+}
