@@ -444,7 +444,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     }
     const docs = await this.queries.findByMongoIds(spec.name, ids);
     if (!options.allowBrokenRefs) {
-      const deleted = docs.map((doc) => doc.id).filter((id): id is string => typeof id === 'string');
+      const deleted = docs.map((doc): unknown => doc.id).filter((id): id is string => typeof id === 'string');
       const referrers = await this.store.referrersOf(deleted, new Set(deleted));
       if (referrers.length > 0) {
         throw new UnprocessableError(
