@@ -186,8 +186,11 @@ describe('POST /queries:run', () => {
       ],
       [
         '$lookup',
-        { aggregate: 'study_set', pipeline: [{ $lookup: { from: 'users', as: 'u' } }] },
-        /stage \$lookup is not allowed/,
+        {
+          aggregate: 'study_set',
+          pipeline: [{ $lookup: { from: 'users', localField: 'id', foreignField: 'username', as: 'u' } }],
+        },
+        /users\\?" is not a metadata collection/,
       ],
       [
         '$function',

@@ -278,6 +278,66 @@ describe('NMDC clients, unchanged', () => {
       expect((await hub.inject({ method: 'GET', url: `/jobs/${jobId}` })).json().status).toBe('failed');
     });
 
+    it('run_query: the manifest pipelines ($lookup, $unwind, $group with $first, $replaceWith), page by page', async () => {
+      // _map_manifest_to_data_generation_set (workflow_process.py), then getMore until the cursor ends.
+      const pipeline = {
+        aggregate: 'data_object_set',
+        pipeline: [
+          { $match: { id: { $in: [readsId] } } },
+          {
+            $lookup: {
+              from: 'data_generation_set',
+              localField: 'id',
+              foreignField: 'has_output',
+              as: 'data_generation_set',
+            },
+          },
+          { $unwind: '$data_generation_set' },
+          {
+            $group: {
+              _id: '$data_generation_set._id',
+              data_generation_set: { $first: '$data_generation_set' },
+            },
+          },
+          { $replaceWith: '$data_generation_set' },
+        ],
+      };
+      const first = await sendJson(site.token, 'POST', '/queries:run', pipeline);
+      expect(first.statusCode, first.body).toBe(200);
+      expect(first.json().cursor.batch.map((d: { id: string }) => d.id)).toEqual([sequencingId]);
+      expect(first.json().cursor.id).toBeNull();
+
+      // Every data object with what generated it, two per batch: the getMore loop of run_query.
+      const joined = {
+        aggregate: 'data_object_set',
+        pipeline: [
+          {
+            $lookup: {
+              from: 'data_generation_set',
+              localField: 'id',
+              foreignField: 'has_output',
+              as: 'made_by',
+            },
+          },
+          { $project: { id: 1, made_by: '$made_by.id' } },
+        ],
+        cursor: { batchSize: 1 },
+      };
+      const batch1 = (await sendJson(site.token, 'POST', '/queries:run', joined)).json().cursor;
+      expect(batch1.batch).toEqual([expect.objectContaining({ id: readsId, made_by: [sequencingId] })]);
+      const batch2 = (await sendJson(site.token, 'POST', '/queries:run', { getMore: batch1.id })).json()
+        .cursor;
+      expect(batch2.batch).toEqual([expect.objectContaining({ id: nmdcId('dobj', 2), made_by: [] })]);
+
+      // Joins never reach internal collections.
+      const internal = await sendJson(site.token, 'POST', '/queries:run', {
+        aggregate: 'data_object_set',
+        pipeline: [{ $lookup: { from: 'users', localField: 'id', foreignField: 'username', as: 'x' } }],
+      });
+      expect(internal.statusCode).toBe(400);
+      expect(internal.json().code).toBe('unknown_collection');
+    });
+
     it('list_from_collection: /nmdcschema with a JSON filter, a quoted projection and big pages', async () => {
       // get_activity_id: projection "id, started_at_time" passed through json.dumps.
       const params = new URLSearchParams({

@@ -138,6 +138,29 @@ export class QueriesRepository {
     );
   }
 
+  /** Every result of a pipeline the store runs, up to `cap` of them (one more tells the caller it overflowed). */
+  aggregateAll(collection: string, pipeline: readonly Document[], cap: number): Promise<Document[]> {
+    return asCallerQuery(() =>
+      this.mongo
+        .collection(collection)
+        .aggregate([...pipeline, { $limit: cap + 1 }])
+        .toArray(),
+    );
+  }
+
+  /** Documents of `collection` whose `field` equals (or, for arrays, contains) one of `values`. */
+  findWhereIn(collection: string, field: string, values: readonly unknown[]): Promise<Document[]> {
+    if (values.length === 0) {
+      return Promise.resolve([]);
+    }
+    return asCallerQuery(() =>
+      this.mongo
+        .collection(collection)
+        .find({ [field]: { $in: [...values] } })
+        .toArray(),
+    );
+  }
+
   count(collection: string, filter: Document): Promise<number> {
     return asCallerQuery(() => this.mongo.collection(collection).countDocuments(filter));
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Aggregator } from 'mingo';
 import { BSON, type Document } from 'mongodb';
 import type { Logger } from 'pino';
 
@@ -39,6 +40,7 @@ import {
   checkSort,
   checkStoreEvaluable,
   checkUpdate,
+  firstInProcessStage,
 } from './query-policy.js';
 import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
 
@@ -78,6 +80,33 @@ function invalid(problems: FieldProblem[]): BadRequestError {
  * `POST /queries:run`: MongoDB-style find, count, aggregate and getMore over schema collections only,
  * and update and delete that validate every affected document before anything is written.
  */
+/** Documents a pipeline may hand to the hub's part of it (see aggregateInProcess). */
+const MAX_IN_PROCESS_DOCUMENTS = 20_000;
+/** Values per `$in` read when joining. */
+const LOOKUP_BATCH = 1000;
+
+interface LookupStage {
+  from: string;
+  localField: string;
+  foreignField: string;
+  as: string;
+}
+
+/** The scalar values at a dotted path, arrays flattened (how `$lookup` compares fields). */
+function valuesAt(doc: unknown, path: string): unknown[] {
+  let current: unknown[] = [doc];
+  for (const key of path.split('.')) {
+    current = current.flatMap((value) => {
+      const next =
+        typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
+      return next === undefined ? [] : Array.isArray(next) ? next : [next];
+    });
+  }
+  return current.filter((value) => value !== null && typeof value !== 'object');
+}
+
 /** Collection names NMDC's clients still use, and the collection that replaced each. */
 const LEGACY_COLLECTIONS: Readonly<Record<string, string>> = { omics_processing_set: 'data_generation_set' };
 
@@ -246,6 +275,13 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     if (problems.length > 0) {
       throw invalid(problems);
     }
+    for (const stage of pipeline) {
+      const lookup = stage.$lookup as { from?: unknown } | undefined;
+      if (lookup && typeof lookup.from === 'string') {
+        // Joins reach schema collections only, never internal ones.
+        this.collection(lookup.from);
+      }
+    }
     const sorted = pipeline.some((stage) => '$sort' in stage);
     const aggregateSpec: AggregateSpec = {
       pipeline: sorted ? pipeline : [...pipeline, { $sort: { _id: 1 } }],
@@ -320,9 +356,80 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     position: number,
     batchSize: number,
   ): Promise<Document[]> {
-    return kind === 'find'
-      ? this.queries.readFind(collection, spec as FindSpec, session, position, batchSize + 1)
-      : this.queries.readAggregate(collection, spec as AggregateSpec, session, position, batchSize + 1);
+    if (kind === 'find') {
+      return this.queries.readFind(collection, spec as FindSpec, session, position, batchSize + 1);
+    }
+    const { pipeline } = spec as AggregateSpec;
+    if (firstInProcessStage(pipeline) < pipeline.length) {
+      return this.aggregateInProcess(collection, pipeline, position, batchSize + 1);
+    }
+    return this.queries.readAggregate(collection, spec as AggregateSpec, session, position, batchSize + 1);
+  }
+
+  /**
+   * A pipeline with stages FerretDB v1 lacks (`$lookup`, `$replaceWith`, `$group` with `$first`, …): the
+   * store runs it up to the first of them, the hub the rest (joins as `$in` reads of the named schema
+   * collection, every other stage with mingo). Each batch recomputes it, so the part before the first
+   * such stage should narrow the documents (`$match`); more than MAX_IN_PROCESS_DOCUMENTS is refused.
+   */
+  private async aggregateInProcess(
+    collection: string,
+    pipeline: readonly Document[],
+    position: number,
+    count: number,
+  ): Promise<Document[]> {
+    const split = firstInProcessStage(pipeline);
+    let docs = await this.queries.aggregateAll(
+      collection,
+      pipeline.slice(0, split),
+      MAX_IN_PROCESS_DOCUMENTS,
+    );
+    if (docs.length > MAX_IN_PROCESS_DOCUMENTS) {
+      throw invalid([
+        {
+          path: `/pipeline/${split}`,
+          message: `this stage runs in the hub, over at most ${MAX_IN_PROCESS_DOCUMENTS} documents; narrow them with $match before it`,
+        },
+      ]);
+    }
+    let rest = pipeline.slice(split);
+    while (rest.length > 0) {
+      const [stage, ...tail] = rest;
+      if (stage && '$lookup' in stage) {
+        docs = await this.lookup(docs, stage.$lookup as LookupStage);
+        rest = tail;
+        continue;
+      }
+      const next = rest.findIndex((s) => '$lookup' in s);
+      const chunk = next === -1 ? rest : rest.slice(0, next);
+      docs = new Aggregator([...chunk]).run(docs) as Document[];
+      rest = next === -1 ? [] : rest.slice(next);
+    }
+    return docs.slice(position, position + count);
+  }
+
+  private async lookup(docs: readonly Document[], stage: LookupStage): Promise<Document[]> {
+    const from = this.collection(stage.from).name;
+    const wanted = [...new Set(docs.flatMap((doc) => valuesAt(doc, stage.localField)))];
+    const foreign: Document[] = [];
+    for (let start = 0; start < wanted.length; start += LOOKUP_BATCH) {
+      foreign.push(
+        ...(await this.queries.findWhereIn(
+          from,
+          stage.foreignField,
+          wanted.slice(start, start + LOOKUP_BATCH),
+        )),
+      );
+    }
+    return docs.map((doc) => {
+      const local = new Set(valuesAt(doc, stage.localField).map(String));
+      return {
+        ...doc,
+        [stage.as]: foreign.filter((other) =>
+          valuesAt(other, stage.foreignField).some((v) => local.has(String(v))),
+        ),
+      };
+    });
   }
 
   /**

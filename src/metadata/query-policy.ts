@@ -14,7 +14,39 @@ export const ALLOWED_STAGES = [
   '$addFields',
   '$set',
   '$unset',
+  '$lookup',
+  '$replaceWith',
+  '$replaceRoot',
 ] as const;
+
+/**
+ * Stages FerretDB v1 does not implement; a pipeline runs in the store up to the first of them and the
+ * rest in the hub (see QueriesService). `$group` joins them when it uses an accumulator other than
+ * `$sum` or `$count`.
+ */
+export const IN_PROCESS_STAGES = new Set(['$lookup', '$replaceWith', '$replaceRoot']);
+const STORE_ACCUMULATORS = new Set(['$sum', '$count']);
+
+/** The index of the first stage the store cannot run, or the pipeline's length. */
+export function firstInProcessStage(pipeline: readonly Record<string, unknown>[]): number {
+  const index = pipeline.findIndex((stage) => {
+    const [name] = Object.keys(stage);
+    if (name && IN_PROCESS_STAGES.has(name)) {
+      return true;
+    }
+    const group = stage.$group;
+    return (
+      isObject(group) &&
+      Object.entries(group).some(
+        ([field, accumulator]) =>
+          field !== '_id' &&
+          isObject(accumulator) &&
+          Object.keys(accumulator).some((op) => !STORE_ACCUMULATORS.has(op)),
+      )
+    );
+  });
+  return index === -1 ? pipeline.length : index;
+}
 
 /** Update operators `queries:run` applies; `$setOnInsert` is absent because upserts are refused. */
 export const ALLOWED_UPDATE_OPERATORS = [
@@ -160,6 +192,25 @@ export function checkPipeline(
         }
         reshaped = true;
         break;
+      case '$lookup': {
+        const lookup = isObject(body) ? body : {};
+        const keys = Object.keys(lookup).sort().join(',');
+        if (
+          keys !== 'as,foreignField,from,localField' ||
+          typeof lookup.from !== 'string' ||
+          ![lookup.localField, lookup.foreignField, lookup.as].every(
+            (f) => typeof f === 'string' && FIELD_PATH.test(f),
+          )
+        ) {
+          problems.push({
+            path: bodyAt,
+            message:
+              '$lookup takes exactly {from: "<metadata collection>", localField, foreignField, as} (field paths)',
+          });
+        }
+        reshaped = true;
+        break;
+      }
       case '$unwind':
         if (
           !(typeof body === 'string' && body.startsWith('$')) &&
