@@ -96,12 +96,12 @@ interface LookupStage {
 function valuesAt(doc: unknown, path: string): unknown[] {
   let current: unknown[] = [doc];
   for (const key of path.split('.')) {
-    current = current.flatMap((value) => {
-      const next =
+    current = current.flatMap((value): unknown[] => {
+      const next: unknown =
         typeof value === 'object' && value !== null && !Array.isArray(value)
           ? (value as Record<string, unknown>)[key]
           : undefined;
-      return next === undefined ? [] : Array.isArray(next) ? next : [next];
+      return next === undefined ? [] : Array.isArray(next) ? (next as unknown[]) : [next];
     });
   }
   return current.filter((value) => value !== null && typeof value !== 'object');
@@ -402,7 +402,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       }
       const next = rest.findIndex((s) => '$lookup' in s);
       const chunk = next === -1 ? rest : rest.slice(0, next);
-      docs = new Aggregator([...chunk]).run(docs) as Document[];
+      docs = new Aggregator([...chunk]).run<Document>(docs);
       rest = next === -1 ? [] : rest.slice(next);
     }
     return docs.slice(position, position + count);
