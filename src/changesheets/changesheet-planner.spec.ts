@@ -148,6 +148,21 @@ describe('ChangesheetPlanner', () => {
     ]);
   });
 
+  it('blames a schema problem found after applying on the row that wrote the value', () => {
+    const { problems } = plan(
+      sheet(
+        `${S} | update | description | fine`,
+        ` | insert | keywords | peat`,
+        ` | update | name | INVALID`,
+        ` | update | principal_investigator | v1`,
+        `v1 |  | orcid | 12`,
+      ),
+    );
+    expect(problems).toEqual([
+      { row: 4, id: S, path: '/name', message: 'name is not allowed to be INVALID' },
+    ]);
+  });
+
   it('reports unknown slots and unknown ids', () => {
     const { problems } = plan(
       sheet(

@@ -101,12 +101,56 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
+/** A JSON pointer a command wrote, and the sheet row that wrote it. */
+interface WrittenPath {
+  readonly pointer: string;
+  readonly row: number;
+}
+
+function pointerOf(path: readonly string[]): string {
+  return path.map((segment) => `/${segment.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/** Every pointer a command writes: its attribute, and for a variable group each sub-field's own row. */
+function writtenPaths(command: ChangeCommand): WrittenPath[] {
+  const base = pointerOf(command.path);
+  const written: WrittenPath[] = [{ pointer: base, row: command.row }];
+  if (typeof command.value === 'object' && command.value.kind === 'object') {
+    for (const field of command.value.fields) {
+      written.push({ pointer: `${base}${pointerOf(field.path)}`, row: field.row });
+    }
+  }
+  return written;
+}
+
+/**
+ * The row to blame for a schema problem found after applying a sheet: the last row that wrote the
+ * problem's location or the closest enclosing one (a bad `/depth/has_numeric_value` belongs to the row
+ * that set it, not to the target's first row). Undefined when no row wrote anywhere near it.
+ */
+function rowOfProblem(problemPath: string, written: readonly WrittenPath[]): number | undefined {
+  let best: WrittenPath | undefined;
+  for (const entry of written) {
+    const related =
+      problemPath === entry.pointer ||
+      problemPath.startsWith(`${entry.pointer}/`) ||
+      entry.pointer.startsWith(`${problemPath}/`);
+    if (related && (!best || entry.pointer.length >= best.pointer.length)) {
+      best = entry;
+    }
+  }
+  return best?.row;
+}
+
 export class ChangesheetPlanner {
   constructor(private readonly ctx: PlannerContext) {}
 
   plan(commands: readonly ChangeCommand[]): Plan {
     const problems: SheetProblem[] = [];
-    const working = new Map<string, { collection: string; before: Doc; after: Doc; rows: number[] }>();
+    const working = new Map<
+      string,
+      { collection: string; before: Doc; after: Doc; rows: number[]; written: WrittenPath[] }
+    >();
     for (const command of commands) {
       const stored = this.ctx.documents.get(command.id);
       if (!stored) {
@@ -125,6 +169,7 @@ export class ChangesheetPlanner {
           before: stored.doc,
           after: structuredClone(stored.doc),
           rows: [],
+          written: [],
         };
         working.set(command.id, entry);
       }
@@ -142,6 +187,7 @@ export class ChangesheetPlanner {
       try {
         this.apply(entry.after, className, command);
         entry.rows.push(...command.rows);
+        entry.written.push(...writtenPaths(command));
       } catch (error) {
         if (error instanceof CommandProblem) {
           problems.push({ row: error.row, id: command.id, path: error.path, message: error.message });
@@ -155,7 +201,12 @@ export class ChangesheetPlanner {
     for (const [id, entry] of working) {
       const patch = jsonPatch.compare(entry.before, entry.after);
       for (const problem of this.ctx.validate(entry.collection, entry.after)) {
-        problems.push({ row: entry.rows[0], id, path: problem.path, message: problem.message });
+        problems.push({
+          row: rowOfProblem(problem.path, entry.written) ?? entry.rows[0],
+          id,
+          path: problem.path,
+          message: problem.message,
+        });
       }
       if (patch.length > 0) {
         changes.push({
