@@ -41,6 +41,7 @@ describe('JSON metadata validation', () => {
         data_generation_set: 1,
         workflow_execution_set: 1,
       },
+      result: 'All Okay!',
     });
     const stored = await hub.inject({ method: 'GET', url: `/metadata/study_set/${nmdcId('sty', 2)}` });
     expect(stored.statusCode).toBe(404);

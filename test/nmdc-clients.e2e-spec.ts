@@ -77,7 +77,12 @@ describe('NMDC clients, unchanged', () => {
   /** NmdcRuntimeApi.list_jobs: GET /jobs with max_page_size and a JSON filter, following page tokens. */
   const listJobs = async (token: string, filter: unknown) => {
     const params = new URLSearchParams({ max_page_size: '100', filter: JSON.stringify(filter) });
-    const resources: { id: string; workflow: { id: string }; config: Record<string, unknown> }[] = [];
+    const resources: {
+      id: string;
+      workflow: { id: string };
+      config: Record<string, unknown>;
+      claims: unknown[];
+    }[] = [];
     for (;;) {
       const res = await hub.inject({
         method: 'GET',
@@ -156,6 +161,15 @@ describe('NMDC clients, unchanged', () => {
     it('runs a job in the watcher order: create, list unclaimed, claim, publish results, close the operation', async () => {
       // Scheduler: create_job with NMDC's workflow id (a space in it) and claims: [].
       const jobId = await createJob(READS_QC, nmdcId('dgns', 1));
+
+      // Scheduler: get_existing_jobs lists the jobs of a workflow's git repository and reads config and claims.
+      const existing = await listJobs(site.token, {
+        'config.git_repo': 'https://github.com/microbiomedata/ReadsQC',
+      });
+      expect(existing.find((j) => j.id === jobId)).toMatchObject({
+        config: { trigger_activity: nmdcId('dgns', 1), release: 'v1.0.28' },
+        claims: [],
+      });
 
       // Watcher: get_unclaimed_jobs lists it.
       const unclaimed = await listJobs(site.token, unclaimedFilter([READS_QC, ASSEMBLY]));
@@ -407,6 +421,14 @@ describe('NMDC clients, unchanged', () => {
         headers: siteHeaders(site.token),
       });
       expect(got.json()).toMatchObject({ id: objectId, description: '{"activity": "x"}' });
+      // list_objs: GET /objects?max_page_size=40&filter=…, following next_page_token.
+      const objs = await hub.inject({
+        method: 'GET',
+        url: `/objects?max_page_size=40&filter=${encodeURIComponent(JSON.stringify({ name: 'contigs.fna.gz' }))}`,
+        headers: siteHeaders(site.token),
+      });
+      expect(objs.statusCode, objs.body).toBe(200);
+      expect(objs.json().resources.map((o: { id: string }) => o.id)).toEqual([objectId]);
       const typed = await sendJson(site.token, 'PUT', `/objects/${objectId}/types`, ['metadata-in']);
       expect(typed.statusCode, typed.body).toBe(200);
       const bumped = await sendJson(site.token, 'PATCH', `/objects/${objectId}`, {
