@@ -119,7 +119,10 @@ function serviceFailingAtWrite(failingWrite: number) {
   const hubSite = {
     describeFailure: (e: Error) => ({ code: 'internal', message: e.message }),
   } as unknown as HubSiteService;
-  const config = { metadata: { changesheetMaxBytes: 1 << 20 } } as unknown as AppConfig;
+  const config = {
+    metadata: { changesheetMaxBytes: 1 << 20 },
+    secrets: { urlSigningKey: 'unit-test-signing-key' },
+  } as unknown as AppConfig;
   const logger = { warn: () => undefined } as never;
   const service = new ChangesheetsService(
     config,
