@@ -205,7 +205,8 @@ export class InstigatorRepository {
       const { advance } = commit;
       const after = advance.column === 'cursor' ? advance.after : advance.after.toISOString();
       const before = advance.column === 'cursor' ? advance.before : (advance.before?.toISOString() ?? null);
-      const cast = advance.column === 'cursor' ? 'text' : 'timestamptz';
+      // timestamptz(3): compared at the precision the column stores and a JavaScript Date holds.
+      const cast = advance.column === 'cursor' ? 'text' : 'timestamptz(3)';
       const moved = await client.query(
         `UPDATE orch_instigators SET ${advance.column} = $2::${cast}, last_tick_end = now(), updated_at = now(),
            last_run_key = coalesce($4, last_run_key)
