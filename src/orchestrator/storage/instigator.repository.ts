@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { SerializedError, SensorLogLine } from '../core/index.js';
+import { MAX_MESSAGE_CHARS, pgSafeJson, pgSafeText } from './pg-safe.js';
 import { RunRepository } from './run.repository.js';
 import {
   toInstigator,
@@ -233,8 +234,8 @@ export class InstigatorRepository {
           advance.column === 'cursor' ? advance.after : null,
           created.map((r) => r.runId),
           commit.runKeys,
-          skipReason,
-          JSON.stringify(commit.logs ?? []),
+          skipReason === null ? null : pgSafeText(skipReason, MAX_MESSAGE_CHARS),
+          JSON.stringify(pgSafeJson(commit.logs ?? [])),
         ],
       );
       return created;
@@ -251,7 +252,7 @@ export class InstigatorRepository {
     await this.postgres.transaction(async (client) => {
       await client.query(
         `UPDATE orch_ticks SET status = 'FAILURE', ended_at = now(), error = $2, logs = $3 WHERE id = $1`,
-        [tickId, JSON.stringify(error), JSON.stringify(logs)],
+        [tickId, JSON.stringify(pgSafeJson(error)), JSON.stringify(pgSafeJson(logs))],
       );
       await client.query(
         'UPDATE orch_instigators SET last_tick_end = now(), updated_at = now() WHERE name = $1',
