@@ -128,7 +128,7 @@ describe('failures are always recorded', () => {
     const operation = await waitFor(
       'the claim operation to close with the error',
       async () => {
-        const tags = (full as { tags: Record<string, string> }).tags;
+        const tags = full.tags as Record<string, string>;
         const res = await hub.inject({
           method: 'GET',
           url: `/operations/${tags.operation_id}`,

@@ -296,6 +296,11 @@ class EnvironmentVariables {
   @Min(100)
   ORCH_OUTBOX_RETRY_MS = 30_000;
 
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  ORCH_RECOVERY_INTERVAL_MS = 30_000;
+
   @IsString()
   ORCH_CODE_LOCATIONS = '';
 
@@ -412,6 +417,8 @@ export interface OrchestratorConfig {
   readonly maxCatchupRuns: number;
   readonly eventRetentionDays: number;
   readonly outboxRetryMs: number;
+  /** How often a daemon rebuilds Redis state from PostgreSQL, besides whenever Redis reconnects. */
+  readonly recoveryIntervalMs: number;
   /** Module paths whose default export is a repository, served beside src/site (Dagster's code locations). */
   readonly codeLocations: readonly string[];
   /** Per-sensor minimum intervals in seconds, overriding the definitions' own. */
@@ -720,6 +727,7 @@ export function loadConfig(
       maxCatchupRuns: env.ORCH_MAX_CATCHUP_RUNS,
       eventRetentionDays: env.ORCH_EVENT_RETENTION_DAYS,
       outboxRetryMs: env.ORCH_OUTBOX_RETRY_MS,
+      recoveryIntervalMs: env.ORCH_RECOVERY_INTERVAL_MS,
       codeLocations: env.ORCH_CODE_LOCATIONS.split(',')
         .map((p) => p.trim())
         .filter((p) => p.length > 0),

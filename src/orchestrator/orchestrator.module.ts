@@ -11,6 +11,7 @@ import { OutboxRelay } from './daemon/outbox-relay.js';
 import { RunCoordinator } from './daemon/run-coordinator.js';
 import { RunMonitor } from './daemon/run-monitor.js';
 import { SchedulerReconciler } from './daemon/scheduler-reconciler.js';
+import { TransportRecovery } from './daemon/transport-recovery.js';
 import { buildHostValues, HOST_VALUE_DEPENDENCIES, ORCH_HOST_VALUES } from './host-values.js';
 import { EventRepository } from './storage/event.repository.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
@@ -66,7 +67,14 @@ export class OrchestratorApiModule {}
 /** The orchestrator daemon (sensors, schedules, coordinator, monitor) and run workers: `worker`/`all`. */
 @Module({
   imports: [OrchestratorCoreModule],
-  providers: [InstigatorTicker, RunCoordinator, RunMonitor, RunExecutor, OrchestratorDaemon],
+  providers: [
+    InstigatorTicker,
+    RunCoordinator,
+    RunMonitor,
+    RunExecutor,
+    TransportRecovery,
+    OrchestratorDaemon,
+  ],
   exports: [InstigatorTicker, RunCoordinator, RunMonitor, RunExecutor],
 })
 export class OrchestratorWorkerModule {}

@@ -150,3 +150,15 @@ export function nextScheduledTime(
     .next()
     .toDate();
 }
+
+/** The latest scheduled time at or before `at`, if the cron has one. */
+export function previousScheduledTime(
+  definition: Pick<ScheduleDefinition, 'cron' | 'timezone'>,
+  at: Date,
+): Date | undefined {
+  const expression = CronExpressionParser.parse(definition.cron, {
+    tz: definition.timezone,
+    currentDate: new Date(at.getTime() + 1),
+  });
+  return expression.hasPrev() ? expression.prev().toDate() : undefined;
+}

@@ -57,11 +57,19 @@ export class OrchestratorQueues implements OnApplicationShutdown {
     return `${this.prefix}:orch:cancel`;
   }
 
+  private get sharedConnection(): Redis {
+    this.connection ??= this.redis.createBullConnection();
+    return this.connection;
+  }
+
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      this.connection ??= this.redis.createBullConnection();
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DONE });
+      queue = new Queue(name, {
+        connection: this.sharedConnection,
+        prefix: this.prefix,
+        defaultJobOptions: DONE,
+      });
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
@@ -82,6 +90,54 @@ export class OrchestratorQueues implements OnApplicationShutdown {
       attempts: 1,
     });
     await this.queue(RUNS_QUEUE).addBulk(jobs.map((data) => ({ name: 'execute', data, opts: opts(data) })));
+  }
+
+  /**
+   * Makes sure each execution attempt has a job waiting: adds the missing ones (Redis lost them) and
+   * replaces the ones that ended without the run starting (the worker met a database outage). A job
+   * still waiting or active is left alone. Returns how many were (re)added.
+   */
+  async requeueExecutions(jobs: readonly ExecuteRunJob[]): Promise<number> {
+    const queue = this.queue(RUNS_QUEUE);
+    const missing: ExecuteRunJob[] = [];
+    for (const job of jobs) {
+      const existing = await queue.getJob(OrchestratorQueues.executionJobId(job.runId, job.attempt));
+      if (!existing) {
+        missing.push(job);
+        continue;
+      }
+      const state = await existing.getState();
+      if (state === 'completed' || state === 'failed') {
+        await existing.remove().catch(() => undefined);
+        missing.push(job);
+      }
+    }
+    await this.enqueueExecutions(missing);
+    return missing.length;
+  }
+
+  /**
+   * Calls `listener` every time the queues' Redis connection is ready again after it was lost (Redis
+   * restarted, perhaps empty). Returns a function that stops listening.
+   */
+  onReconnect(listener: () => void): () => void {
+    const connection = this.sharedConnection;
+    let lost = false;
+    const onClose = (): void => {
+      lost = true;
+    };
+    const onReady = (): void => {
+      if (lost) {
+        lost = false;
+        listener();
+      }
+    };
+    connection.on('close', onClose);
+    connection.on('ready', onReady);
+    return () => {
+      connection.off('close', onClose);
+      connection.off('ready', onReady);
+    };
   }
 
   /** The BullMQ state of an execution attempt ('unknown' when the job is gone). */

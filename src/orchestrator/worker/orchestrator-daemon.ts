@@ -25,6 +25,7 @@ import {
 import { RunCoordinator } from '../daemon/run-coordinator.js';
 import { RunMonitor } from '../daemon/run-monitor.js';
 import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
+import { TransportRecovery } from '../daemon/transport-recovery.js';
 import { RunExecutor } from './run-executor.js';
 
 /** The millisecond timestamp a job scheduler's job was due at (its id is `repeat:<scheduler>:<millis>`). */
@@ -46,6 +47,11 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
   private readonly workers: Worker[] = [];
   private subscriber: Redis | undefined;
   private stopBoot: (() => void) | undefined;
+  private stopReconnectListener: (() => void) | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering: Promise<void> | undefined;
+  private recoverAgain: string | undefined;
+  private shuttingDown = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -57,6 +63,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     private readonly monitor: RunMonitor,
     private readonly ticker: InstigatorTicker,
     private readonly executor: RunExecutor,
+    private readonly recovery: TransportRecovery,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,9 +82,51 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       await this.subscribeToCancels();
       this.startWorkers();
     }
-    await this.reconciler.reconcileAll();
+    await this.reconciler.reconcileAll('all');
     await this.queues.wakeCoordinator();
+    this.watchTransport();
     this.log.info({ workerId: this.executor.workerId }, 'orchestrator daemon and run workers started');
+  }
+
+  /**
+   * Redis holds nothing PostgreSQL cannot rebuild, so rebuild it: at once when Redis comes back after a
+   * loss (it may have restarted empty), and on a timer that does not depend on Redis, as a safety net.
+   */
+  private watchTransport(): void {
+    this.stopReconnectListener ??= this.queues.onReconnect(() => {
+      this.log.warn('Redis connection is back; rebuilding the orchestrator state it should hold');
+      this.recoverSoon('redis reconnected');
+    });
+    if (!this.recoveryTimer) {
+      this.recoveryTimer = setInterval(
+        () => this.recoverSoon('periodic check'),
+        this.config.orchestrator.recoveryIntervalMs,
+      );
+      this.recoveryTimer.unref();
+    }
+  }
+
+  private recoverSoon(reason: string): void {
+    if (this.recovering) {
+      // What the running pass read may predate the loss; go over it once more when it ends.
+      this.recoverAgain = reason;
+      return;
+    }
+    this.recovering = this.recovery
+      .recover(reason)
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.log.warn({ err: error, reason }, 'rebuilding orchestrator state failed; retrying later'),
+      )
+      .finally(() => {
+        this.recovering = undefined;
+        const again = this.recoverAgain;
+        this.recoverAgain = undefined;
+        if (again && !this.shuttingDown) {
+          this.recoverSoon(again);
+        }
+      });
   }
 
   private startWorkers(): void {
@@ -137,7 +186,13 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     this.stopBoot?.();
+    this.stopReconnectListener?.();
+    if (this.recoveryTimer) {
+      clearInterval(this.recoveryTimer);
+    }
+    await this.recovering;
     // Let active runs finish within most of the shutdown budget; a run cut short keeps its STARTED
     // status and is resumed by the monitor of another worker once its heartbeat is stale.
     const grace = Math.max(500, this.config.http.shutdownTimeoutMs - 3000);
