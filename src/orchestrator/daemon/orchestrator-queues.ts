@@ -22,6 +22,12 @@ export interface TickJob {
   readonly scheduledTime?: string;
 }
 
+/** Evaluate at once the sensors that wake on `topic` (work they would find has arrived). */
+export interface WakeJob {
+  readonly kind: 'wake';
+  readonly topic: string;
+}
+
 export interface SchedulerSpec {
   readonly id: string;
   readonly every?: number;
@@ -163,6 +169,25 @@ export class OrchestratorQueues implements OnApplicationShutdown {
       },
     );
     return this.pendingWake;
+  }
+
+  /**
+   * Wakes the sensors of each topic. One message per topic is waiting at most, plus one being
+   * processed (BullMQ de-duplication keeping the last while active): a burst of arrivals costs one or
+   * two evaluations, and an arrival during an evaluation still gets one after it.
+   */
+  async enqueueWakes(topics: readonly string[]): Promise<void> {
+    const queue = this.queue(INSTIGATORS_QUEUE);
+    await Promise.all(
+      topics.map((topic) =>
+        queue.add('wake', { kind: 'wake', topic } satisfies WakeJob, {
+          attempts: 1,
+          deduplication: { id: `wake.${topic}`, keepLastIfActive: true },
+          removeOnComplete: true,
+          removeOnFail: DONE.removeOnFail,
+        }),
+      ),
+    );
   }
 
   async enqueueTick(tick: TickJob): Promise<void> {

@@ -23,7 +23,7 @@ export interface InstigatorDefinitionRow {
 }
 
 export type TickClaim =
-  | { readonly outcome: 'busy' | 'stopped' | 'too-soon' | 'nothing-due' | 'unknown' }
+  | { readonly outcome: 'busy' | 'in-progress' | 'stopped' | 'too-soon' | 'nothing-due' | 'unknown' }
   | {
       readonly outcome: 'claimed';
       readonly tickId: number;
@@ -150,12 +150,19 @@ export class InstigatorRepository {
     type: InstigatorType,
     check: {
       readonly minIntervalMs?: number;
+      /**
+       * A wake-up: skip the minimum interval, but not while an evaluation started less than this long
+       * ago has not ended (`in-progress`), so evaluations of one sensor never overlap.
+       */
+      readonly unlessEvaluatingWithinMs?: number;
       readonly due?: (last: Date | null) => { readonly times: readonly Date[]; readonly skipped: number };
     },
   ): Promise<TickClaim> {
     return this.postgres.transaction(async (client): Promise<TickClaim> => {
       const { rows } = await client.query<Row>(
-        `SELECT *, extract(epoch FROM clock_timestamp() - last_tick_start) * 1000 AS since_ms
+        `SELECT *, extract(epoch FROM clock_timestamp() - last_tick_start) * 1000 AS since_ms,
+           last_tick_start IS NOT NULL AND (last_tick_end IS NULL OR last_tick_end < last_tick_start)
+             AS evaluating
          FROM orch_instigators WHERE name = $1 AND type = $2 FOR UPDATE SKIP LOCKED`,
         [name, type],
       );
@@ -171,6 +178,14 @@ export class InstigatorRepository {
       const sinceMs = row.since_ms === null ? null : Number(row.since_ms);
       if (check.minIntervalMs !== undefined && sinceMs !== null && sinceMs < check.minIntervalMs) {
         return { outcome: 'too-soon' };
+      }
+      if (
+        check.unlessEvaluatingWithinMs !== undefined &&
+        row.evaluating === true &&
+        sinceMs !== null &&
+        sinceMs < check.unlessEvaluatingWithinMs
+      ) {
+        return { outcome: 'in-progress' };
       }
       const due = check.due?.(instigator.lastScheduledTime ?? null);
       if (due && due.times.length === 0) {

@@ -21,12 +21,16 @@ import {
   RUNS_QUEUE,
   type ExecuteRunJob,
   type TickJob,
+  type WakeJob,
 } from '../daemon/orchestrator-queues.js';
 import { RunCoordinator } from '../daemon/run-coordinator.js';
 import { RunMonitor } from '../daemon/run-monitor.js';
 import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
 import { TransportRecovery } from '../daemon/transport-recovery.js';
 import { RunExecutor } from './run-executor.js';
+
+/** How soon a wake-up looks again while the sensor it wakes is being evaluated. */
+const WAKE_RETRY_MS = 50;
 
 /** The millisecond timestamp a job scheduler's job was due at (its id is `repeat:<scheduler>:<millis>`). */
 export function scheduledTimeOf(job: Pick<Job, 'id' | 'timestamp' | 'delay'>, data: TickJob): Date {
@@ -136,6 +140,9 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       await this.executor.execute(data.runId, data.attempt, signal);
     });
     this.addWorker(INSTIGATORS_QUEUE, 4, async (job) => {
+      if ((job.data as WakeJob).kind === 'wake') {
+        return this.wake((job.data as WakeJob).topic);
+      }
       const data = job.data as TickJob;
       const outcome =
         data.kind === 'sensor'
@@ -153,6 +160,26 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       }
       return pass;
     });
+  }
+
+  /**
+   * Evaluates at once every sensor that wakes on `topic`. One already evaluating may have read before
+   * the work arrived, so the wake-up waits for it to end rather than being dropped.
+   */
+  private async wake(topic: string): Promise<Record<string, string>> {
+    const outcomes: Record<string, string> = {};
+    await Promise.all(
+      this.ticker.sensorsWakingOn(topic).map(async (name) => {
+        const deadline = Date.now() + this.config.orchestrator.sensorTimeoutMs + 5000;
+        let outcome = await this.ticker.tickSensor(name, { wakeUp: true });
+        while ((outcome === 'in-progress' || outcome === 'busy') && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, WAKE_RETRY_MS));
+          outcome = await this.ticker.tickSensor(name, { wakeUp: true });
+        }
+        outcomes[name] = outcome;
+      }),
+    );
+    return outcomes;
   }
 
   private addWorker(
