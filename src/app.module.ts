@@ -23,7 +23,11 @@ import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
-import { OrchestratorApiModule, OrchestratorWorkerModule } from './orchestrator/orchestrator.module.js';
+import {
+  OrchestratorApiModule,
+  OrchestratorWorkerModule,
+  WorkArrivedModule,
+} from './orchestrator/orchestrator.module.js';
 import { NmdcModule } from './nmdc/nmdc.module.js';
 import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
@@ -70,6 +74,7 @@ export class AppModule {
         ObjectsCoreModule,
         ChangesheetsCoreModule,
         ExportsCoreModule,
+        WorkArrivedModule,
         HealthModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),

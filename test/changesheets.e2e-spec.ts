@@ -515,3 +515,59 @@ describe('changesheets over HTTP, applied by the orchestrator', () => {
     expect(res.statusCode).toBe(404);
   });
 });
+
+describe('changesheet latency at the default sensor intervals (sensors woken by the submission)', () => {
+  let hub: TestHub;
+  let curator: string;
+
+  beforeAll(async () => {
+    // No ORCH_SENSOR_INTERVALS: the trigger sensor ticks every 30 s and the claim sensor every 10 s, so
+    // only wake-ups can bring a sheet in within seconds.
+    const { ORCH_CODE_LOCATIONS: _fixtures, ...env } = FAST_ORCHESTRATOR_ENV;
+    hub = await startTestHub({ env });
+    const admin = await passwordToken(hub, ADMIN.username, ADMIN.password);
+    curator = (await createUser(hub, admin, 'curator')).token;
+    await grantAllowance(hub, admin, 'curator', 'changesheets:submit');
+    await seed(hub, { study_set: [study(1)], biosample_set: [biosample(1, S1)] });
+  });
+  afterAll(async () => {
+    await hub.close();
+  });
+
+  it('applies each submitted sheet within 10 s of its submission', async () => {
+    const latencies: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const started = Date.now();
+      const res = await hub.inject({
+        method: 'POST',
+        url: '/metadata/changesheets:submit',
+        headers: { ...bearer(curator), 'content-type': 'text/tab-separated-values' },
+        payload: tsv(`${B1}\tupdate\tph\t${i}.5`),
+      });
+      expect(res.statusCode, res.body).toBe(202);
+      const objectId = res.json<{ object: { id: string } }>().object.id;
+      await waitFor(
+        `changesheet ${objectId} to be applied`,
+        async () => {
+          const s = (
+            await hub.inject({
+              method: 'GET',
+              url: `/metadata/changesheets/${objectId}`,
+              headers: bearer(curator),
+            })
+          ).json<Status>();
+          expect(s.status).not.toBe('failed');
+          return s.status === 'applied' ? s : undefined;
+        },
+        20_000,
+        50,
+      );
+      latencies.push(Date.now() - started);
+      const stored = (await hub.inject({ method: 'GET', url: `/metadata/ids/${B1}` })).json<Doc>();
+      expect(stored.ph).toBe(i + 0.5);
+    }
+    expect(Math.max(...latencies), `submit → applied latencies: ${latencies.join(', ')} ms`).toBeLessThan(
+      10_000,
+    );
+  }, 90_000);
+});

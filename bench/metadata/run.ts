@@ -7,6 +7,10 @@
  *   same batch size. Target: the hub reaches at least 0.5× the cursor's documents per second. The
  *   driver's default batch size is measured too, for reference.
  *
+ *   latency — json:submit → applied (the job done) of BENCH_LATENCY_SUBMISSIONS (50) one-study
+ *   submissions, one at a time, on a hub with APP_ROLE=all at the default sensor intervals: the job a
+ *   submission creates wakes the claim sensor. Target: p50 < 2 s.
+ *
  * The hub runs as a real production-mode process (bench/lib/hub.ts: loopback port, its own MONGO_DB,
  * PG_SCHEMA and REDIS_PREFIX, LOG_LEVEL=warn). BENCH_DOCS changes the number of documents.
  */
@@ -17,6 +21,7 @@ import { MongoClient } from 'mongodb';
 import { biosample, nmdcId, study } from '../../test/support/metadata.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
+import { formatLatency, measureSubmitToApplied, type LatencyReport } from '../lib/latency.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { documentsSince, type DocumentThroughput, writeResults } from '../lib/report.js';
 
@@ -27,6 +32,39 @@ const TARGET = 0.5;
 const SEED_BATCH = 1000;
 const SUBMITTED = Number(process.env.BENCH_SUBMIT_DOCS ?? 10_000);
 const SUBMIT_TARGET_SECONDS = 10;
+const LATENCY_SUBMISSIONS = Number(process.env.BENCH_LATENCY_SUBMISSIONS ?? 50);
+const LATENCY_TARGET_P50_MS = 2000;
+
+/** json:submit → job done, one small submission at a time, on a hub that also runs the orchestrator. */
+async function submitToApplied(): Promise<LatencyReport> {
+  const hub = await startHub({ role: 'all', env: BENCH_ADMIN_ENV });
+  try {
+    const token = await fetchToken(hub.url);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    return await measureSubmitToApplied({
+      count: LATENCY_SUBMISSIONS,
+      submit: async (i) => {
+        const res = await fetch(`${hub.url}/metadata/json:submit`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ study_set: [study(800_000 + i)] }),
+        });
+        const body = (await res.json()) as { job_id?: string };
+        if (res.status !== 202 || !body.job_id) {
+          throw new Error(`json:submit answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+        }
+        return body.job_id;
+      },
+      state: async (jobId) => {
+        const res = await fetch(`${hub.url}/jobs/${jobId}`, { headers });
+        const job = (await res.json()) as { status?: string };
+        return job.status === 'done' ? 'applied' : job.status === 'failed' ? 'failed' : 'pending';
+      },
+    });
+  } finally {
+    await hub.stop();
+  }
+}
 
 /** Writes the documents the way the hub stores metadata: schema-valid, `_id` equal to `id`. */
 async function seed(client: MongoClient, database: string): Promise<void> {
@@ -128,6 +166,7 @@ async function main(): Promise<void> {
   let client: MongoClient | undefined;
   try {
     hub = await startHub({ env: BENCH_ADMIN_ENV });
+    const hubEntry = hub.entry;
     client = await MongoClient.connect(hub.mongoUrl);
     console.log(
       `bench ${NAME}: ${DOCS} biosamples, pages of ${PAGE}; hub ${hub.entry}, APP_ROLE=api, LOG_LEVEL=warn; ` +
@@ -149,7 +188,15 @@ async function main(): Promise<void> {
     const rawDefault = await rawCursor(client, hub.mongoDatabase);
     [raw, rawDefault, api].forEach(print);
     const ratio = api.docsPerSecond / raw.docsPerSecond;
-    const pass = ratio >= TARGET && submitPass;
+    await hub.stop();
+    hub = undefined;
+    const latency = await submitToApplied();
+    const latencyPass = latency.p50Ms < LATENCY_TARGET_P50_MS;
+    console.log(
+      `${formatLatency('json:submit → applied (one study each, default sensor intervals)', latency)} ` +
+        `(target p50 < 2 s) ${latencyPass ? 'PASS' : 'FAIL'}`,
+    );
+    const pass = ratio >= TARGET && submitPass && latencyPass;
     console.log(
       `hub / raw cursor (batch ${PAGE}): ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) ${ratio >= TARGET ? 'PASS' : 'FAIL'}; ` +
         `against the driver's default batch: ${(api.docsPerSecond / rawDefault.docsPerSecond).toFixed(2)}×`,
@@ -158,7 +205,7 @@ async function main(): Promise<void> {
       name: NAME,
       date: new Date().toISOString(),
       node: process.version,
-      hubEntry: hub.entry,
+      hubEntry,
       backgroundCpuLoad: background,
       docs: DOCS,
       page: PAGE,
@@ -168,6 +215,7 @@ async function main(): Promise<void> {
       ratio,
       target: TARGET,
       submit: { docs: SUBMITTED, ...submission, targetSeconds: SUBMIT_TARGET_SECONDS, pass: submitPass },
+      latency: { ...latency, targetP50Ms: LATENCY_TARGET_P50_MS, pass: latencyPass },
       pass,
     });
     console.log(`results: ${path}`);

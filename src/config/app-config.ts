@@ -230,6 +230,9 @@ class EnvironmentVariables {
   @IsString()
   ORCH_SENSOR_INTERVALS = '{}';
 
+  @IsString()
+  ORCH_SCHEDULE_CRONS = '{}';
+
   @Transform(toInteger)
   @IsInt()
   @Min(1)
@@ -292,6 +295,11 @@ class EnvironmentVariables {
   @IsInt()
   @Min(100)
   ORCH_OUTBOX_RETRY_MS = 30_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  ORCH_RECOVERY_INTERVAL_MS = 30_000;
 
   @IsString()
   ORCH_CODE_LOCATIONS = '';
@@ -409,10 +417,43 @@ export interface OrchestratorConfig {
   readonly maxCatchupRuns: number;
   readonly eventRetentionDays: number;
   readonly outboxRetryMs: number;
+  /** How often a daemon rebuilds Redis state from PostgreSQL, besides whenever Redis reconnects. */
+  readonly recoveryIntervalMs: number;
   /** Module paths whose default export is a repository, served beside src/site (Dagster's code locations). */
   readonly codeLocations: readonly string[];
   /** Per-sensor minimum intervals in seconds, overriding the definitions' own. */
   readonly sensorIntervals: Readonly<Record<string, number>>;
+  /** Per-schedule crons overriding the definitions' own (six fields, with seconds, are allowed here). */
+  readonly scheduleCrons: Readonly<Record<string, string>>;
+}
+
+function parseScheduleCrons(text: string, problems: string[]): Record<string, string> {
+  const where = 'ORCH_SCHEDULE_CRONS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text || '{}');
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(
+      `${where}: must be a JSON object of schedule names to cron expressions, like {"housekeeping_weekly": "0 4 * * 0"}`,
+    );
+    return {};
+  }
+  const crons: Record<string, string> = {};
+  for (const [name, cron] of Object.entries(parsed)) {
+    if (typeof cron !== 'string') {
+      problems.push(`${where}.${name}: must be a cron expression (a string)`);
+      continue;
+    }
+    const found = checkCron(cron, 'UTC', { allowSeconds: true });
+    problems.push(...found.map((p) => `${where}.${name}: ${p}`));
+    if (found.length === 0) {
+      crons[name] = cron.trim();
+    }
+  }
+  return crons;
 }
 
 function parseSensorIntervals(text: string, problems: string[]): Record<string, number> {
@@ -620,6 +661,7 @@ export function loadConfig(
   }
   const tagConcurrencyLimits = parseTagLimits(env.ORCH_TAG_CONCURRENCY_LIMITS, problems);
   const sensorIntervals = parseSensorIntervals(env.ORCH_SENSOR_INTERVALS, problems);
+  const scheduleCrons = parseScheduleCrons(env.ORCH_SCHEDULE_CRONS, problems);
   if (env.ORCH_WORKER_TIMEOUT_MS <= env.ORCH_HEARTBEAT_INTERVAL_MS) {
     problems.push('ORCH_WORKER_TIMEOUT_MS: must be longer than ORCH_HEARTBEAT_INTERVAL_MS');
   }
@@ -685,10 +727,12 @@ export function loadConfig(
       maxCatchupRuns: env.ORCH_MAX_CATCHUP_RUNS,
       eventRetentionDays: env.ORCH_EVENT_RETENTION_DAYS,
       outboxRetryMs: env.ORCH_OUTBOX_RETRY_MS,
+      recoveryIntervalMs: env.ORCH_RECOVERY_INTERVAL_MS,
       codeLocations: env.ORCH_CODE_LOCATIONS.split(',')
         .map((p) => p.trim())
         .filter((p) => p.length > 0),
       sensorIntervals,
+      scheduleCrons,
     },
     exports: { cron: env.EXPORT_METADATA_CRON.trim() },
     metadata: {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import {
@@ -17,6 +17,7 @@ import type { ListRequestDto, Page } from '../common/pagination/list-request.dto
 import { Paginator } from '../common/pagination/paginator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { WORK_ARRIVED, WORK_TOPICS, type WorkArrived } from '../orchestrator/work-arrived.js';
 import {
   BLOB_STORE,
   BlobTooLargeError,
@@ -184,6 +185,8 @@ export class ObjectsService {
     private readonly paginator: Paginator,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) config: AppConfig,
+    // Absent in command-line contexts, where the sensors' interval ticks find the work.
+    @Optional() @Inject(WORK_ARRIVED) private readonly workArrived?: WorkArrived,
   ) {
     // The registry shows everything the hub knows, whatever DRS version the /ga4gh routes speak.
     this.registryView = {
@@ -686,6 +689,7 @@ export class ObjectsService {
     await this.assertKnownTypes(types);
     const updated = await this.objects.update(id, { types });
     await this.cache.invalidate([id]);
+    this.workArrived?.notify(WORK_TOPICS.objectTyped);
     if (!updated) {
       throw new NotFoundError(`No object with id "${id}"`);
     }
@@ -744,6 +748,7 @@ export class ObjectsService {
       if (await this.objects.insert(doc)) {
         this.stats = undefined;
         this.cache.add(doc);
+        if (doc.types.length > 0) this.workArrived?.notify(WORK_TOPICS.objectTyped);
         return doc;
       }
       await this.objects.releaseChecksums(checksumKeys, doc.id);

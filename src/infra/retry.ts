@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 
+import { DependencyUnavailableError } from '../common/errors/domain-errors.js';
+
 /**
  * Runs a start-up task; if its dependency is unreachable, keeps retrying in the background instead of
  * refusing to boot, so the process stays up and `/health` can say what is missing.
@@ -62,6 +64,9 @@ export async function runOrRetryInBackground(
 export function isConnectivityError(error: unknown): boolean {
   if (!(error instanceof Error)) {
     return false;
+  }
+  if (error instanceof DependencyUnavailableError) {
+    return true;
   }
   const code = (error as { code?: unknown }).code;
   if (

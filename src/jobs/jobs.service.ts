@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import type { Principal } from '../auth/principal.js';
 import {
@@ -15,6 +15,7 @@ import { Paginator } from '../common/pagination/paginator.js';
 import type { OperationDto } from '../operations/operations.dto.js';
 import { OperationsRepository, type OperationDoc } from '../operations/operations.repository.js';
 import { OperationsService, toOperationDto } from '../operations/operations.service.js';
+import { WORK_ARRIVED, WORK_TOPICS, type WorkArrived } from '../orchestrator/work-arrived.js';
 import { ObjectsRepository } from '../drs/objects.repository.js';
 import { SitesRepository } from '../sites/sites.repository.js';
 import { DEFAULT_LEASE_SECONDS, RegistryService } from '../workflows/registry.service.js';
@@ -96,6 +97,8 @@ export class JobsService {
     private readonly sites: SitesRepository,
     private readonly paginator: Paginator,
     private readonly objects: ObjectsRepository,
+    // Absent in command-line contexts, where the sensors' interval ticks find the work.
+    @Optional() @Inject(WORK_ARRIVED) private readonly workArrived?: WorkArrived,
   ) {}
 
   async create(input: JobCreateDto, principal: Principal): Promise<JobDto> {
@@ -121,6 +124,7 @@ export class JobsService {
     if (!(await this.jobs.insert(job))) {
       throw new ServiceUnavailableError('Could not store the job (id collision); retry');
     }
+    this.workArrived?.notify(WORK_TOPICS.jobAvailable(workflow.id));
     return toJobDto(job);
   }
 
@@ -144,6 +148,7 @@ export class JobsService {
       const job = this.newJob(id, workflow, { object_id: pair.objectId }, 'hub:triggers', keyOf(pair));
       if (await this.jobs.insert(job)) {
         created.push(id);
+        this.workArrived?.notify(WORK_TOPICS.jobAvailable(pair.workflowId));
       }
     }
     return created;
@@ -341,6 +346,7 @@ export class JobsService {
     for (const opId of updated.changed ? cancelled : []) {
       await this.operationsService.markCancelled(opId, updated.job.updated_at);
     }
+    this.workArrived?.notify(WORK_TOPICS.jobAvailable(updated.job.workflow.id));
     return toJobDto(updated.job);
   }
 

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -10,7 +10,9 @@ import { OrchestratorQueues } from './daemon/orchestrator-queues.js';
 import { OutboxRelay } from './daemon/outbox-relay.js';
 import { RunCoordinator } from './daemon/run-coordinator.js';
 import { RunMonitor } from './daemon/run-monitor.js';
+import { SensorWakeUps } from './daemon/sensor-wake-ups.js';
 import { SchedulerReconciler } from './daemon/scheduler-reconciler.js';
+import { TransportRecovery } from './daemon/transport-recovery.js';
 import { buildHostValues, HOST_VALUE_DEPENDENCIES, ORCH_HOST_VALUES } from './host-values.js';
 import { EventRepository } from './storage/event.repository.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
@@ -19,6 +21,7 @@ import { OutboxRepository } from './storage/outbox.repository.js';
 import { RunRepository } from './storage/run.repository.js';
 import { OrchestratorDaemon } from './worker/orchestrator-daemon.js';
 import { RunExecutor } from './worker/run-executor.js';
+import { WORK_ARRIVED } from './work-arrived.js';
 import { loadWorkspace, ORCH_WORKSPACE } from './workspace.js';
 
 const SHARED = [
@@ -32,6 +35,7 @@ const SHARED = [
   SchedulerReconciler,
   RunService,
   InstigatorService,
+  SensorWakeUps,
 ];
 
 /**
@@ -56,6 +60,18 @@ const SHARED = [
 })
 export class OrchestratorCoreModule {}
 
+/**
+ * The {@link WORK_ARRIVED} port for every feature of the hub (changesheets, metadata, DRS, jobs): they
+ * report work through it and the orchestrator wakes the sensors that would find it.
+ */
+@Global()
+@Module({
+  imports: [OrchestratorCoreModule],
+  providers: [{ provide: WORK_ARRIVED, useExisting: SensorWakeUps }],
+  exports: [WORK_ARRIVED],
+})
+export class WorkArrivedModule {}
+
 /** The orchestrator's REST API, loaded by the `api` and `all` roles. */
 @Module({
   imports: [OrchestratorCoreModule],
@@ -66,7 +82,14 @@ export class OrchestratorApiModule {}
 /** The orchestrator daemon (sensors, schedules, coordinator, monitor) and run workers: `worker`/`all`. */
 @Module({
   imports: [OrchestratorCoreModule],
-  providers: [InstigatorTicker, RunCoordinator, RunMonitor, RunExecutor, OrchestratorDaemon],
+  providers: [
+    InstigatorTicker,
+    RunCoordinator,
+    RunMonitor,
+    RunExecutor,
+    TransportRecovery,
+    OrchestratorDaemon,
+  ],
   exports: [InstigatorTicker, RunCoordinator, RunMonitor, RunExecutor],
 })
 export class OrchestratorWorkerModule {}

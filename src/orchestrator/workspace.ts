@@ -29,15 +29,22 @@ export async function loadWorkspace(config: AppConfig): Promise<RepositoryDefini
   }
   return withScheduleCrons(
     withSensorIntervals(mergeRepositories('workspace', repositories), config.orchestrator.sensorIntervals),
-    { [DAILY_EXPORT_SCHEDULE]: config.exports.cron },
+    { [DAILY_EXPORT_SCHEDULE]: config.exports.cron, ...config.orchestrator.scheduleCrons },
   );
 }
 
-/** Applies crons the operator configures (EXPORT_METADATA_CRON); the config already checked them. */
+/**
+ * Applies crons the operator configures (EXPORT_METADATA_CRON, then ORCH_SCHEDULE_CRONS); the config
+ * already checked them. Naming a schedule that does not exist stops the boot.
+ */
 function withScheduleCrons(
   workspace: RepositoryDefinition,
   crons: Readonly<Record<string, string>>,
 ): RepositoryDefinition {
+  const unknown = Object.keys(crons).filter((name) => !workspace.schedules.has(name));
+  if (unknown.length > 0) {
+    throw new Error(`ORCH_SCHEDULE_CRONS names unknown schedule(s): ${unknown.join(', ')}`);
+  }
   const schedules = new Map(
     [...workspace.schedules].map(([name, definition]) => {
       const cron = crons[name];

@@ -6,6 +6,7 @@ import {
   type RunRequest,
   type SensorDefinition,
 } from '../orchestrator/core/index.js';
+import { WORK_TOPICS } from '../orchestrator/work-arrived.js';
 
 export interface OperationFailure {
   readonly code: string;
@@ -79,6 +80,8 @@ export function claimAndRunSensor(options: {
       minimumIntervalSeconds: options.minimumIntervalSeconds,
       defaultStatus: 'RUNNING',
       requiredResources: [options.resource],
+      // A job created or released is claimed at once; the interval tick remains the safety net.
+      wakeOn: [WORK_TOPICS.jobAvailable(options.workflowId)],
     },
     async (ctx) => {
       const port = ctx.resources[options.resource] as ClaimedWork;

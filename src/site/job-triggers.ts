@@ -1,4 +1,5 @@
 import { graph, hostResource, op, runRequest, sensor, skipReason } from '../orchestrator/core/index.js';
+import { WORK_TOPICS } from '../orchestrator/work-arrived.js';
 
 /** What trigger processing needs from the hub; the worker binds the jobs service. */
 export interface HubTriggers {
@@ -51,7 +52,7 @@ export const ensureJobs = graph(
 ).toJob({ resources: { [HUB_TRIGGERS]: hostResource<HubTriggers>(HUB_TRIGGERS) } });
 
 /**
- * Every 30 s: one run of `ensure_jobs` per (workflow, object) pair that a trigger asks for and that has
+ * At once when an object is typed, and every 30 s as a safety net: one run of `ensure_jobs` per (workflow, object) pair that a trigger asks for and that has
  * no job. The run key is the pair, and the job's unique dedupe key is the pair too, so neither two
  * daemons nor a re-run can create a second job.
  */
@@ -63,6 +64,7 @@ export const processWorkflowJobTriggers = sensor(
     minimumIntervalSeconds: 30,
     defaultStatus: 'RUNNING',
     requiredResources: [HUB_TRIGGERS],
+    wakeOn: [WORK_TOPICS.objectTyped],
   },
   async (ctx) => {
     const pending = await (ctx.resources[HUB_TRIGGERS] as HubTriggers).pendingTriggeredJobs(BATCH);

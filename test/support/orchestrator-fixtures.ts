@@ -98,6 +98,18 @@ const second = op({ name: 'second', ins: { value: {} } }, (_ctx, value: number) 
 });
 export const fixableJob = graph('fixable_job', ({ call }) => call(second, { value: call(first) })).toJob();
 
+/** Fails with a message PostgreSQL cannot store as is: NUL, a lone surrogate, binary bytes. */
+export const BINARY_ERROR = 'cannot parse input: \u0000\u001f\u008b\u0008 then \ud800 alone';
+const failBinary = op({ name: 'fail_binary' }, () => {
+  throw new Error(BINARY_ERROR);
+});
+export const binaryFailureJob = graph('binary_failure_job', ({ call }) => call(failBinary)).toJob();
+
+const failLong = op({ name: 'fail_long' }, () => {
+  throw new Error(`long failure ${'x'.repeat(20_000)} end`);
+});
+export const longFailureJob = graph('long_failure_job', ({ call }) => call(failLong)).toJob();
+
 export const dedupSensor = sensor(
   { name: 'dedup_sensor', job: noopJob, minimumIntervalSeconds: 0.05 },
   function* () {
@@ -131,7 +143,7 @@ export const everyMinute = schedule({ name: 'every_minute', job: noopJob, cron: 
 
 export const fixtures = repository({
   name: 'test_fixtures',
-  jobs: [noopJob, flakyJob, slowJob, stubbornJob, fixableJob],
+  jobs: [noopJob, flakyJob, slowJob, stubbornJob, fixableJob, binaryFailureJob, longFailureJob],
   sensors: [dedupSensor, cursorSensor, latencySensor],
   schedules: [everyMinute],
 });

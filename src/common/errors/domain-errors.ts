@@ -113,3 +113,17 @@ export class ServiceUnavailableError extends DomainError {
   readonly code = 'service_unavailable';
   readonly title = 'Service Unavailable';
 }
+
+/** A store the request needs cannot be reached right now (503 naming it; the client retries). */
+export class DependencyUnavailableError extends DomainError {
+  readonly status = 503;
+  readonly code = 'dependency_unavailable';
+  readonly title = 'Service Unavailable';
+  constructor(
+    readonly dependency: 'PostgreSQL' | 'MongoDB' | 'Redis',
+    cause?: unknown,
+  ) {
+    super(`${dependency} is unavailable right now; retry shortly.`, undefined, { dependency });
+    this.cause = cause;
+  }
+}

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 
-import { DomainError, type FieldProblem } from './domain-errors.js';
+import { DependencyUnavailableError, DomainError, type FieldProblem } from './domain-errors.js';
 
 export const DRS_PREFIX = '/ga4gh/drs/v1';
 
@@ -116,7 +116,30 @@ function messageOf(response: unknown, fallback: string): string {
   return fallback;
 }
 
+/**
+ * The store behind a driver's connection failure, so the answer is a 503 naming it rather than a 500.
+ * PostgreSQL failures arrive already wrapped (PostgresService); MongoDB and Redis are told by their
+ * drivers' error names.
+ */
+function unavailableDependency(error: unknown): DependencyUnavailableError | undefined {
+  if (error instanceof DependencyUnavailableError || !(error instanceof Error)) {
+    return undefined;
+  }
+  const text = `${error.name} ${error.message}`;
+  if (/^Mongo(ServerSelection|Network|TopologyClosed|NotConnected|PoolClosed)/.test(error.name)) {
+    return new DependencyUnavailableError('MongoDB', error);
+  }
+  if (/MaxRetriesPerRequestError|Connection is closed|Stream isn't writeable/.test(text)) {
+    return new DependencyUnavailableError('Redis', error);
+  }
+  return undefined;
+}
+
 export function toProblem(error: unknown): Problem {
+  const unavailable = unavailableDependency(error);
+  if (unavailable) {
+    return toProblem(unavailable);
+  }
   if (error instanceof DomainError) {
     return {
       status: error.status,

@@ -3,7 +3,22 @@ import pg from 'pg';
 
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { DependencyUnavailableError } from '../../common/errors/domain-errors.js';
 import { migrate, readMigrations, type MigrationResult } from './migrator.js';
+
+/** PostgreSQL error classes meaning "the server is not there" rather than "the statement is wrong". */
+const UNAVAILABLE = /^(08|57P)/;
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+
+/** The same error, or a 503 naming PostgreSQL when the server could not be reached. */
+function unavailable(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = error instanceof Error ? `${String(code)} ${error.message}` : '';
+  return (typeof code === 'string' && UNAVAILABLE.test(code)) || UNREACHABLE.test(text)
+    ? new DependencyUnavailableError('PostgreSQL', error)
+    : error;
+}
 
 /** Owns the process's PostgreSQL pool. Every connection works inside the configured schema. */
 @Injectable()
@@ -28,11 +43,17 @@ export class PostgresService implements OnApplicationShutdown {
     text: string,
     values?: unknown[],
   ): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, values);
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw unavailable(error);
+    }
   }
 
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw unavailable(error);
+    });
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -40,7 +61,7 @@ export class PostgresService implements OnApplicationShutdown {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw unavailable(error);
     } finally {
       client.release();
     }

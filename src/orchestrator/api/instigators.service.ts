@@ -3,12 +3,25 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError } from '../../common/errors/domain-errors.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { nextScheduledTime, type RepositoryDefinition } from '../core/index.js';
+import { nextScheduledTime, previousScheduledTime, type RepositoryDefinition } from '../core/index.js';
 import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
 import { InstigatorRepository } from '../storage/instigator.repository.js';
 import type { InstigatorRecord, InstigatorType, TickRecord } from '../storage/records.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
 import { PositionTokens } from './page-token.js';
+
+/**
+ * Whether the daemon really evaluates a RUNNING sensor or schedule: TICKING, or LATE when ticks stopped
+ * arriving (a sensor silent for twice its interval plus 30 s, a schedule more than 60 s past a due time
+ * it has not taken). STOPPED when it is not meant to tick.
+ */
+export type TickHealth = 'TICKING' | 'LATE' | 'STOPPED';
+
+const SENSOR_LATE_GRACE_MS = 30_000;
+const SCHEDULE_LATE_GRACE_MS = 60_000;
+
+const ageSeconds = (since: Date | undefined, now: Date): number | undefined =>
+  since === undefined ? undefined : Math.max(0, Math.round((now.getTime() - since.getTime()) / 100) / 10);
 
 export interface SensorView {
   name: string;
@@ -21,6 +34,9 @@ export interface SensorView {
   lastRunKey?: string;
   lastTickStart?: Date;
   lastTickEnd?: Date;
+  /** Seconds since the last evaluation started. */
+  lastTickAgeSeconds?: number;
+  tickHealth: TickHealth;
   lastTicks: TickRecord[];
 }
 
@@ -36,6 +52,8 @@ export interface ScheduleView {
   nextScheduledTime?: Date;
   lastTickStart?: Date;
   lastTickEnd?: Date;
+  lastTickAgeSeconds?: number;
+  tickHealth: TickHealth;
   lastTicks: TickRecord[];
 }
 
@@ -82,17 +100,25 @@ export class InstigatorService {
     if (!def) {
       throw new NotFoundError(`No sensor is named "${name}".`);
     }
+    const now = new Date();
+    const status = state?.status ?? def.defaultStatus;
+    // Never ticked: count from when it was started (or first registered).
+    const since = state?.lastTickStart ?? state?.updatedAt;
+    const lateAfterMs = def.minimumIntervalSeconds * 2000 + SENSOR_LATE_GRACE_MS;
+    const late = since === undefined || now.getTime() - since.getTime() > lateAfterMs;
     return {
       name,
       ...(def.description ? { description: def.description } : {}),
       jobNames: def.jobs.map((j) => j.name),
       minimumIntervalSeconds: def.minimumIntervalSeconds,
       defaultStatus: def.defaultStatus,
-      status: state?.status ?? def.defaultStatus,
+      status,
       ...(state?.cursor !== undefined ? { cursor: state.cursor } : {}),
       ...(state?.lastRunKey !== undefined ? { lastRunKey: state.lastRunKey } : {}),
       ...(state?.lastTickStart ? { lastTickStart: state.lastTickStart } : {}),
       ...(state?.lastTickEnd ? { lastTickEnd: state.lastTickEnd } : {}),
+      ...(state?.lastTickStart ? { lastTickAgeSeconds: ageSeconds(state.lastTickStart, now) } : {}),
+      tickHealth: status !== 'RUNNING' ? 'STOPPED' : late ? 'LATE' : 'TICKING',
       lastTicks: ticks,
     };
   }
@@ -103,6 +129,10 @@ export class InstigatorService {
       throw new NotFoundError(`No schedule is named "${name}".`);
     }
     const status = state?.status ?? def.defaultStatus;
+    const now = new Date();
+    const due = previousScheduledTime(def, new Date(now.getTime() - SCHEDULE_LATE_GRACE_MS));
+    const taken = state?.lastScheduledTime ?? state?.updatedAt;
+    const late = due !== undefined && (taken === undefined || taken.getTime() < due.getTime());
     return {
       name,
       ...(def.description ? { description: def.description } : {}),
@@ -115,6 +145,8 @@ export class InstigatorService {
       ...(status === 'RUNNING' ? { nextScheduledTime: nextScheduledTime(def, new Date()) } : {}),
       ...(state?.lastTickStart ? { lastTickStart: state.lastTickStart } : {}),
       ...(state?.lastTickEnd ? { lastTickEnd: state.lastTickEnd } : {}),
+      ...(state?.lastTickStart ? { lastTickAgeSeconds: ageSeconds(state.lastTickStart, now) } : {}),
+      tickHealth: status !== 'RUNNING' ? 'STOPPED' : late ? 'LATE' : 'TICKING',
       lastTicks: ticks,
     };
   }

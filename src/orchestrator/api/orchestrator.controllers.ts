@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -84,8 +95,15 @@ export class JobsController {
 
 @ApiTags('Orchestrator')
 @Controller('orchestrator/runs')
-export class RunsController {
+export class RunsController implements BeforeApplicationShutdown {
+  /** Ends live tails at shutdown, so a graceful close never waits for them; clients resume elsewhere. */
+  private readonly shutdown = new AbortController();
+
   constructor(private readonly runs: RunService) {}
+
+  beforeApplicationShutdown(): void {
+    this.shutdown.abort();
+  }
 
   @Get()
   @Authenticated()
@@ -130,16 +148,24 @@ export class RunsController {
     @Param('id') id: string,
     @Query() query: OrchListEventsQueryDto,
     @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrchEventListDto | undefined> {
+    // Not passthrough: this handler answers itself, so the framework never sends a second reply.
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const after = Math.max(query.after ?? 0, lastEventId(request));
     if (wantsEventStream(request)) {
       await this.runs.get(id);
-      streamEvents(request, reply, after, (cursor) => this.runs.events(id, cursor, 500));
-      return undefined;
+      streamEvents(
+        request,
+        reply,
+        after,
+        (cursor) => this.runs.events(id, cursor, 500),
+        this.shutdown.signal,
+      );
+      return;
     }
     const page = await this.runs.events(id, after, query.limit ?? 200);
-    return { resources: page.events, cursor: page.cursor, done: page.done };
+    const body: OrchEventListDto = { resources: page.events, cursor: page.cursor, done: page.done };
+    await reply.send(body);
   }
 
   @Post(customMethodPath('id', 'cancel'))

@@ -335,6 +335,14 @@ export class OrchSensorDto {
   @ApiPropertyOptional() lastRunKey?: string;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickStart?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickEnd?: Date;
+  @ApiPropertyOptional({ description: 'Seconds since the last evaluation started' })
+  lastTickAgeSeconds?: number;
+  @ApiProperty({
+    enum: ['TICKING', 'LATE', 'STOPPED'],
+    description:
+      'Whether the daemon really evaluates it: LATE when a RUNNING sensor has not ticked for twice its interval plus 30 s (the daemon rebuilds lost schedulers within ORCH_RECOVERY_INTERVAL_MS)',
+  })
+  tickHealth!: string;
   @ApiProperty({ type: [OrchTickDto] }) lastTicks!: OrchTickDto[];
 }
 
@@ -354,6 +362,14 @@ export class OrchScheduleDto {
   @ApiPropertyOptional({ format: 'date-time' }) nextScheduledTime?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickStart?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) lastTickEnd?: Date;
+  @ApiPropertyOptional({ description: 'Seconds since the last evaluation started' })
+  lastTickAgeSeconds?: number;
+  @ApiProperty({
+    enum: ['TICKING', 'LATE', 'STOPPED'],
+    description:
+      'Whether the daemon really evaluates it: LATE when a RUNNING schedule is more than 60 s past a due time it has not taken',
+  })
+  tickHealth!: string;
   @ApiProperty({ type: [OrchTickDto] }) lastTicks!: OrchTickDto[];
 }
 

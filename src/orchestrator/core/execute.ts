@@ -172,6 +172,8 @@ export async function executeSteps(options: ExecuteStepsOptions): Promise<Execut
 
   const done = new Set(plan.reused);
   const failed = new Set<string>();
+  // The first error of each failed step, so the run's failure says what went wrong, not only where.
+  const stepErrors = new Map<string, string>();
   const blocked = new Set<string>();
   const cache = new Map<string, unknown>();
   const loadInput = async (stepKey: string, output: string): Promise<unknown> => {
@@ -282,6 +284,7 @@ export async function executeSteps(options: ExecuteStepsOptions): Promise<Execut
           );
           continue;
         }
+        stepErrors.set(stepKey, (error as Error).message ?? String(error));
         host.record(
           makeEvent(
             'STEP_FAILURE',
@@ -385,7 +388,14 @@ export async function executeSteps(options: ExecuteStepsOptions): Promise<Execut
       status: 'FAILURE',
       failedSteps: [...failed],
       reason: 'STEP_FAILURE',
-      error: { name: 'StepFailure', message: `step(s) failed: ${[...failed].join(', ')}` },
+      error: {
+        name: 'StepFailure',
+        message: `step(s) failed: ${[...failed].join(', ')}${[...failed]
+          .filter((key) => stepErrors.has(key))
+          .slice(0, 1)
+          .map((key) => ` (${key}: ${stepErrors.get(key)})`)
+          .join('')}`,
+      },
     };
   }
   return { status: 'SUCCESS', failedSteps: [] };

@@ -39,7 +39,16 @@ export interface ScheduleDefinition {
 
 const PREDEFINED = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 
-export function checkCron(cron: string, timezone: string): string[] {
+/**
+ * Problems with a cron and time zone. Definitions use five fields (minute precision, as Dagster);
+ * `allowSeconds` also accepts a sixth, leading seconds field, for operator overrides such as a test
+ * environment that needs a schedule to fire within seconds.
+ */
+export function checkCron(
+  cron: string,
+  timezone: string,
+  options: { readonly allowSeconds?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
@@ -48,8 +57,13 @@ export function checkCron(cron: string, timezone: string): string[] {
     return problems;
   }
   const fields = cron.trim().split(/\s+/);
-  if (!PREDEFINED.has(cron.trim()) && fields.length !== 5) {
-    problems.push(`cron "${cron}" must have five fields (minute hour day-of-month month day-of-week)`);
+  const allowed = options.allowSeconds ? [5, 6] : [5];
+  if (!PREDEFINED.has(cron.trim()) && !allowed.includes(fields.length)) {
+    problems.push(
+      options.allowSeconds
+        ? `cron "${cron}" must have five fields (minute hour day-of-month month day-of-week), or six with seconds first`
+        : `cron "${cron}" must have five fields (minute hour day-of-month month day-of-week)`,
+    );
     return problems;
   }
   try {
@@ -135,4 +149,16 @@ export function nextScheduledTime(
   return CronExpressionParser.parse(definition.cron, { tz: definition.timezone, currentDate: after })
     .next()
     .toDate();
+}
+
+/** The latest scheduled time at or before `at`, if the cron has one. */
+export function previousScheduledTime(
+  definition: Pick<ScheduleDefinition, 'cron' | 'timezone'>,
+  at: Date,
+): Date | undefined {
+  const expression = CronExpressionParser.parse(definition.cron, {
+    tz: definition.timezone,
+    currentDate: new Date(at.getTime() + 1),
+  });
+  return expression.hasPrev() ? expression.prev().toDate() : undefined;
 }

@@ -89,6 +89,11 @@ export interface SensorOptions {
   readonly minimumIntervalSeconds?: number;
   readonly defaultStatus?: InstigatorStatus;
   readonly requiredResources?: readonly string[];
+  /**
+   * Topics of work this sensor finds (e.g. `object-typed`). When the hub reports such work, the sensor
+   * is evaluated at once instead of at its next interval; the interval tick remains the safety net.
+   */
+  readonly wakeOn?: readonly string[];
 }
 
 export interface SensorDefinition {
@@ -99,6 +104,7 @@ export interface SensorDefinition {
   readonly minimumIntervalSeconds: number;
   readonly defaultStatus: InstigatorStatus;
   readonly requiredResources: readonly string[];
+  readonly wakeOn: readonly string[];
   readonly fn: SensorFunction;
 }
 
@@ -130,6 +136,7 @@ export function sensor(options: SensorOptions, fn: SensorFunction): SensorDefini
     minimumIntervalSeconds: interval,
     defaultStatus: status,
     requiredResources: [...(options.requiredResources ?? [])],
+    wakeOn: [...new Set(options.wakeOn ?? [])],
     fn,
   });
 }

@@ -52,16 +52,26 @@ export class InstigatorTicker {
     private readonly queues: OrchestratorQueues,
   ) {}
 
-  async tickSensor(name: string): Promise<TickOutcome> {
+  /**
+   * One evaluation of a sensor. The interval tick honours the minimum interval; a wake-up (work the
+   * sensor would find has arrived) does not, but waits for an evaluation in progress to end
+   * (`in-progress`). Both follow the same protocol and are recorded as ticks.
+   */
+  async tickSensor(name: string, options: { readonly wakeUp?: boolean } = {}): Promise<TickOutcome> {
     const definition = this.workspace.sensors.get(name);
     if (!definition) {
       return 'unknown';
     }
     const intervalMs = definition.minimumIntervalSeconds * 1000;
-    // Scheduler jobs fire on the interval's clock boundaries, a little early or late; allow some slack.
-    const claim = await this.instigators.claimTick(name, 'sensor', {
-      minIntervalMs: intervalMs - Math.min(intervalMs * 0.2, 1000),
-    });
+    const claim = await this.instigators.claimTick(
+      name,
+      'sensor',
+      options.wakeUp
+        ? // An evaluation silent for longer than its time limit died with its process.
+          { unlessEvaluatingWithinMs: this.config.orchestrator.sensorTimeoutMs + 5000 }
+        : // Scheduler jobs fire on the interval's clock boundaries, a little early or late; allow some slack.
+          { minIntervalMs: intervalMs - Math.min(intervalMs * 0.2, 1000) },
+    );
     if (claim.outcome !== 'claimed') {
       return claim.outcome;
     }
@@ -142,6 +152,11 @@ export class InstigatorTicker {
    * A schedule tick for `scheduledTime`: launches the scheduled times since the last one (at most
    * ORCH_MAX_CATCHUP_RUNS, the latest ones), each at most once thanks to the unique scheduled time.
    */
+  /** The sensors that wake on `topic` (a stopped one answers `stopped` when ticked). */
+  sensorsWakingOn(topic: string): string[] {
+    return [...this.workspace.sensors.values()].filter((s) => s.wakeOn.includes(topic)).map((s) => s.name);
+  }
+
   async tickSchedule(name: string, scheduledTime: Date): Promise<TickOutcome> {
     const definition = this.workspace.schedules.get(name);
     if (!definition) {

@@ -22,6 +22,12 @@ export interface TickJob {
   readonly scheduledTime?: string;
 }
 
+/** Evaluate at once the sensors that wake on `topic` (work they would find has arrived). */
+export interface WakeJob {
+  readonly kind: 'wake';
+  readonly topic: string;
+}
+
 export interface SchedulerSpec {
   readonly id: string;
   readonly every?: number;
@@ -57,11 +63,19 @@ export class OrchestratorQueues implements OnApplicationShutdown {
     return `${this.prefix}:orch:cancel`;
   }
 
+  private get sharedConnection(): Redis {
+    this.connection ??= this.redis.createBullConnection();
+    return this.connection;
+  }
+
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      this.connection ??= this.redis.createBullConnection();
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DONE });
+      queue = new Queue(name, {
+        connection: this.sharedConnection,
+        prefix: this.prefix,
+        defaultJobOptions: DONE,
+      });
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
@@ -82,6 +96,54 @@ export class OrchestratorQueues implements OnApplicationShutdown {
       attempts: 1,
     });
     await this.queue(RUNS_QUEUE).addBulk(jobs.map((data) => ({ name: 'execute', data, opts: opts(data) })));
+  }
+
+  /**
+   * Makes sure each execution attempt has a job waiting: adds the missing ones (Redis lost them) and
+   * replaces the ones that ended without the run starting (the worker met a database outage). A job
+   * still waiting or active is left alone. Returns how many were (re)added.
+   */
+  async requeueExecutions(jobs: readonly ExecuteRunJob[]): Promise<number> {
+    const queue = this.queue(RUNS_QUEUE);
+    const missing: ExecuteRunJob[] = [];
+    for (const job of jobs) {
+      const existing = await queue.getJob(OrchestratorQueues.executionJobId(job.runId, job.attempt));
+      if (!existing) {
+        missing.push(job);
+        continue;
+      }
+      const state = await existing.getState();
+      if (state === 'completed' || state === 'failed') {
+        await existing.remove().catch(() => undefined);
+        missing.push(job);
+      }
+    }
+    await this.enqueueExecutions(missing);
+    return missing.length;
+  }
+
+  /**
+   * Calls `listener` every time the queues' Redis connection is ready again after it was lost (Redis
+   * restarted, perhaps empty). Returns a function that stops listening.
+   */
+  onReconnect(listener: () => void): () => void {
+    const connection = this.sharedConnection;
+    let lost = false;
+    const onClose = (): void => {
+      lost = true;
+    };
+    const onReady = (): void => {
+      if (lost) {
+        lost = false;
+        listener();
+      }
+    };
+    connection.on('close', onClose);
+    connection.on('ready', onReady);
+    return () => {
+      connection.off('close', onClose);
+      connection.off('ready', onReady);
+    };
   }
 
   /** The BullMQ state of an execution attempt ('unknown' when the job is gone). */
@@ -107,6 +169,25 @@ export class OrchestratorQueues implements OnApplicationShutdown {
       },
     );
     return this.pendingWake;
+  }
+
+  /**
+   * Wakes the sensors of each topic. One message per topic is waiting at most, plus one being
+   * processed (BullMQ de-duplication keeping the last while active): a burst of arrivals costs one or
+   * two evaluations, and an arrival during an evaluation still gets one after it.
+   */
+  async enqueueWakes(topics: readonly string[]): Promise<void> {
+    const queue = this.queue(INSTIGATORS_QUEUE);
+    await Promise.all(
+      topics.map((topic) =>
+        queue.add('wake', { kind: 'wake', topic } satisfies WakeJob, {
+          attempts: 1,
+          deduplication: { id: `wake.${topic}`, keepLastIfActive: true },
+          removeOnComplete: true,
+          removeOnFail: DONE.removeOnFail,
+        }),
+      ),
+    );
   }
 
   async enqueueTick(tick: TickJob): Promise<void> {

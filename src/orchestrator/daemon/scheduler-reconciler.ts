@@ -70,12 +70,14 @@ export class SchedulerReconciler {
   }
 
   /**
-   * Boot-time reconciliation by whichever process gets the lock first; it also queues a catch-up tick
-   * for every running schedule, since BullMQ does not replay the times missed while nothing ran.
-   * Returns false when another process was already doing it.
+   * Brings every job scheduler in line with PostgreSQL, by whichever process gets the lock first (at
+   * boot, when Redis comes back, and periodically). Schedules get a catch-up tick, since BullMQ does not
+   * replay the times missed while nothing ran: at boot every running schedule (`catchUp: 'all'`), later
+   * only those whose scheduler had to be created again (`'recreated'`). Returns the ids of the
+   * schedulers it created or changed, or undefined when another process was already doing it.
    */
-  async reconcileAll(): Promise<boolean> {
-    const done = await this.locks.withTryLock(RECONCILE_LOCK, async () => {
+  async reconcileAll(catchUp: 'all' | 'recreated' = 'all'): Promise<string[] | undefined> {
+    return this.locks.withTryLock(RECONCILE_LOCK, async () => {
       const rows = [...(await this.instigators.list('sensor')), ...(await this.instigators.list('schedule'))];
       const existing = new Map((await this.queues.listSchedulers(INSTIGATORS_QUEUE)).map((s) => [s.id, s]));
       const wanted = new Map<string, SchedulerSpec>();
@@ -85,9 +87,11 @@ export class SchedulerReconciler {
           wanted.set(spec.id, spec);
         }
       }
+      const changed: string[] = [];
       for (const [id, spec] of wanted) {
         if (!sameSpec(existing.get(id), spec)) {
           await this.upsert(spec);
+          changed.push(id);
         }
       }
       for (const id of existing.keys()) {
@@ -95,9 +99,10 @@ export class SchedulerReconciler {
           await this.queues.removeScheduler(INSTIGATORS_QUEUE, id);
         }
       }
-      await this.reconcileControl();
+      changed.push(...(await this.reconcileControl()));
       for (const row of rows) {
-        if (row.type === 'schedule' && wanted.has(`schedule.${row.name}`)) {
+        const id = `schedule.${row.name}`;
+        if (row.type === 'schedule' && wanted.has(id) && (catchUp === 'all' || !existing.has(id))) {
           await this.queues.enqueueTick({
             kind: 'schedule',
             name: row.name,
@@ -105,10 +110,11 @@ export class SchedulerReconciler {
           });
         }
       }
-      this.log.info({ schedulers: [...wanted.keys()] }, 'orchestrator job schedulers reconciled');
-      return true;
+      if (catchUp === 'all' || changed.length > 0) {
+        this.log.info({ schedulers: [...wanted.keys()], changed }, 'orchestrator job schedulers reconciled');
+      }
+      return changed;
     });
-    return done ?? false;
   }
 
   /** Applies one instigator's status after a start or stop. */
@@ -134,16 +140,19 @@ export class SchedulerReconciler {
   }
 
   /** The coordinator's periodic pass and the run monitor are job schedulers on the control queue. */
-  private async reconcileControl(): Promise<void> {
+  private async reconcileControl(): Promise<string[]> {
     const existing = new Map((await this.queues.listSchedulers(CONTROL_QUEUE)).map((s) => [s.id, s]));
     const specs: [SchedulerSpec, string][] = [
       [{ id: 'coordinator', every: this.config.orchestrator.dequeueIntervalMs }, 'coordinate'],
       [{ id: 'monitor', every: this.config.orchestrator.monitorIntervalMs }, 'monitor'],
     ];
+    const changed: string[] = [];
     for (const [spec, jobName] of specs) {
       if (!sameSpec(existing.get(spec.id), spec)) {
         await this.queues.upsertScheduler(CONTROL_QUEUE, spec, jobName, {});
+        changed.push(spec.id);
       }
     }
+    return changed;
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { SerializedError, SensorLogLine } from '../core/index.js';
+import { MAX_MESSAGE_CHARS, pgSafeJson, pgSafeText } from './pg-safe.js';
 import { RunRepository } from './run.repository.js';
 import {
   toInstigator,
@@ -22,7 +23,7 @@ export interface InstigatorDefinitionRow {
 }
 
 export type TickClaim =
-  | { readonly outcome: 'busy' | 'stopped' | 'too-soon' | 'nothing-due' | 'unknown' }
+  | { readonly outcome: 'busy' | 'in-progress' | 'stopped' | 'too-soon' | 'nothing-due' | 'unknown' }
   | {
       readonly outcome: 'claimed';
       readonly tickId: number;
@@ -149,12 +150,19 @@ export class InstigatorRepository {
     type: InstigatorType,
     check: {
       readonly minIntervalMs?: number;
+      /**
+       * A wake-up: skip the minimum interval, but not while an evaluation started less than this long
+       * ago has not ended (`in-progress`), so evaluations of one sensor never overlap.
+       */
+      readonly unlessEvaluatingWithinMs?: number;
       readonly due?: (last: Date | null) => { readonly times: readonly Date[]; readonly skipped: number };
     },
   ): Promise<TickClaim> {
     return this.postgres.transaction(async (client): Promise<TickClaim> => {
       const { rows } = await client.query<Row>(
-        `SELECT *, extract(epoch FROM clock_timestamp() - last_tick_start) * 1000 AS since_ms
+        `SELECT *, extract(epoch FROM clock_timestamp() - last_tick_start) * 1000 AS since_ms,
+           last_tick_start IS NOT NULL AND (last_tick_end IS NULL OR last_tick_end < last_tick_start)
+             AS evaluating
          FROM orch_instigators WHERE name = $1 AND type = $2 FOR UPDATE SKIP LOCKED`,
         [name, type],
       );
@@ -170,6 +178,14 @@ export class InstigatorRepository {
       const sinceMs = row.since_ms === null ? null : Number(row.since_ms);
       if (check.minIntervalMs !== undefined && sinceMs !== null && sinceMs < check.minIntervalMs) {
         return { outcome: 'too-soon' };
+      }
+      if (
+        check.unlessEvaluatingWithinMs !== undefined &&
+        row.evaluating === true &&
+        sinceMs !== null &&
+        sinceMs < check.unlessEvaluatingWithinMs
+      ) {
+        return { outcome: 'in-progress' };
       }
       const due = check.due?.(instigator.lastScheduledTime ?? null);
       if (due && due.times.length === 0) {
@@ -205,7 +221,8 @@ export class InstigatorRepository {
       const { advance } = commit;
       const after = advance.column === 'cursor' ? advance.after : advance.after.toISOString();
       const before = advance.column === 'cursor' ? advance.before : (advance.before?.toISOString() ?? null);
-      const cast = advance.column === 'cursor' ? 'text' : 'timestamptz';
+      // timestamptz(3): compared at the precision the column stores and a JavaScript Date holds.
+      const cast = advance.column === 'cursor' ? 'text' : 'timestamptz(3)';
       const moved = await client.query(
         `UPDATE orch_instigators SET ${advance.column} = $2::${cast}, last_tick_end = now(), updated_at = now(),
            last_run_key = coalesce($4, last_run_key)
@@ -232,8 +249,8 @@ export class InstigatorRepository {
           advance.column === 'cursor' ? advance.after : null,
           created.map((r) => r.runId),
           commit.runKeys,
-          skipReason,
-          JSON.stringify(commit.logs ?? []),
+          skipReason === null ? null : pgSafeText(skipReason, MAX_MESSAGE_CHARS),
+          JSON.stringify(pgSafeJson(commit.logs ?? [])),
         ],
       );
       return created;
@@ -250,7 +267,7 @@ export class InstigatorRepository {
     await this.postgres.transaction(async (client) => {
       await client.query(
         `UPDATE orch_ticks SET status = 'FAILURE', ended_at = now(), error = $2, logs = $3 WHERE id = $1`,
-        [tickId, JSON.stringify(error), JSON.stringify(logs)],
+        [tickId, JSON.stringify(pgSafeJson(error)), JSON.stringify(pgSafeJson(logs))],
       );
       await client.query(
         'UPDATE orch_instigators SET last_tick_end = now(), updated_at = now() WHERE name = $1',

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { OrchestratorEvent, RunStatus } from '../core/index.js';
 import { MicroBatcher } from './micro-batcher.js';
+import { MAX_MESSAGE_CHARS, pgSafeText } from './pg-safe.js';
 import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
 import {
   eventsParam,
@@ -206,7 +207,7 @@ export class RunRepository {
         options.to,
         options.from,
         options.fence ?? null,
-        options.failureReason ?? null,
+        options.failureReason === undefined ? null : pgSafeText(options.failureReason, MAX_MESSAGE_CHARS),
         options.workerId ?? null,
         eventsParam(options.events),
         options.broadcastCancel ?? false,

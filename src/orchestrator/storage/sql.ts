@@ -1,4 +1,5 @@
 import type { OrchestratorEvent } from '../core/index.js';
+import { pgSafeEvent, pgSafeText } from './pg-safe.js';
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export interface Queryable {
@@ -8,18 +9,25 @@ export interface Queryable {
   ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
-/** Events as one JSON parameter, expanded by `jsonb_to_recordset` (one round trip for any number). */
+/**
+ * Events as one JSON parameter, expanded by `jsonb_to_recordset` (one round trip for any number). Text
+ * PostgreSQL would refuse (NUL, lone surrogates) is escaped and long messages are capped, so recording
+ * a failure never fails because of what the failure says.
+ */
 export function eventsParam(events: readonly OrchestratorEvent[]): string {
   return JSON.stringify(
-    events.map((e) => ({
-      event_type: e.type,
-      step_key: e.stepKey ?? null,
-      level: e.level,
-      message: e.message,
-      data: e.data ?? null,
-      asset_key: e.assetKey ?? null,
-      ts: e.timestamp.toISOString(),
-    })),
+    events.map((e) => {
+      const { message, data } = pgSafeEvent(e.message, e.data);
+      return {
+        event_type: e.type,
+        step_key: e.stepKey === undefined ? null : pgSafeText(e.stepKey),
+        level: e.level,
+        message,
+        data,
+        asset_key: e.assetKey === undefined ? null : pgSafeText(e.assetKey),
+        ts: e.timestamp.toISOString(),
+      };
+    }),
   );
 }
 

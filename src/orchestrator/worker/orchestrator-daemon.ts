@@ -21,11 +21,16 @@ import {
   RUNS_QUEUE,
   type ExecuteRunJob,
   type TickJob,
+  type WakeJob,
 } from '../daemon/orchestrator-queues.js';
 import { RunCoordinator } from '../daemon/run-coordinator.js';
 import { RunMonitor } from '../daemon/run-monitor.js';
 import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
+import { TransportRecovery } from '../daemon/transport-recovery.js';
 import { RunExecutor } from './run-executor.js';
+
+/** How soon a wake-up looks again while the sensor it wakes is being evaluated. */
+const WAKE_RETRY_MS = 50;
 
 /** The millisecond timestamp a job scheduler's job was due at (its id is `repeat:<scheduler>:<millis>`). */
 export function scheduledTimeOf(job: Pick<Job, 'id' | 'timestamp' | 'delay'>, data: TickJob): Date {
@@ -46,6 +51,11 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
   private readonly workers: Worker[] = [];
   private subscriber: Redis | undefined;
   private stopBoot: (() => void) | undefined;
+  private stopReconnectListener: (() => void) | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering: Promise<void> | undefined;
+  private recoverAgain: string | undefined;
+  private shuttingDown = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -57,6 +67,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     private readonly monitor: RunMonitor,
     private readonly ticker: InstigatorTicker,
     private readonly executor: RunExecutor,
+    private readonly recovery: TransportRecovery,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,9 +86,51 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       await this.subscribeToCancels();
       this.startWorkers();
     }
-    await this.reconciler.reconcileAll();
+    await this.reconciler.reconcileAll('all');
     await this.queues.wakeCoordinator();
+    this.watchTransport();
     this.log.info({ workerId: this.executor.workerId }, 'orchestrator daemon and run workers started');
+  }
+
+  /**
+   * Redis holds nothing PostgreSQL cannot rebuild, so rebuild it: at once when Redis comes back after a
+   * loss (it may have restarted empty), and on a timer that does not depend on Redis, as a safety net.
+   */
+  private watchTransport(): void {
+    this.stopReconnectListener ??= this.queues.onReconnect(() => {
+      this.log.warn('Redis connection is back; rebuilding the orchestrator state it should hold');
+      this.recoverSoon('redis reconnected');
+    });
+    if (!this.recoveryTimer) {
+      this.recoveryTimer = setInterval(
+        () => this.recoverSoon('periodic check'),
+        this.config.orchestrator.recoveryIntervalMs,
+      );
+      this.recoveryTimer.unref();
+    }
+  }
+
+  private recoverSoon(reason: string): void {
+    if (this.recovering) {
+      // What the running pass read may predate the loss; go over it once more when it ends.
+      this.recoverAgain = reason;
+      return;
+    }
+    this.recovering = this.recovery
+      .recover(reason)
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.log.warn({ err: error, reason }, 'rebuilding orchestrator state failed; retrying later'),
+      )
+      .finally(() => {
+        this.recovering = undefined;
+        const again = this.recoverAgain;
+        this.recoverAgain = undefined;
+        if (again && !this.shuttingDown) {
+          this.recoverSoon(again);
+        }
+      });
   }
 
   private startWorkers(): void {
@@ -87,6 +140,9 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       await this.executor.execute(data.runId, data.attempt, signal);
     });
     this.addWorker(INSTIGATORS_QUEUE, 4, async (job) => {
+      if ((job.data as WakeJob).kind === 'wake') {
+        return this.wake((job.data as WakeJob).topic);
+      }
       const data = job.data as TickJob;
       const outcome =
         data.kind === 'sensor'
@@ -104,6 +160,26 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       }
       return pass;
     });
+  }
+
+  /**
+   * Evaluates at once every sensor that wakes on `topic`. One already evaluating may have read before
+   * the work arrived, so the wake-up waits for it to end rather than being dropped.
+   */
+  private async wake(topic: string): Promise<Record<string, string>> {
+    const outcomes: Record<string, string> = {};
+    await Promise.all(
+      this.ticker.sensorsWakingOn(topic).map(async (name) => {
+        const deadline = Date.now() + this.config.orchestrator.sensorTimeoutMs + 5000;
+        let outcome = await this.ticker.tickSensor(name, { wakeUp: true });
+        while ((outcome === 'in-progress' || outcome === 'busy') && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, WAKE_RETRY_MS));
+          outcome = await this.ticker.tickSensor(name, { wakeUp: true });
+        }
+        outcomes[name] = outcome;
+      }),
+    );
+    return outcomes;
   }
 
   private addWorker(
@@ -137,7 +213,13 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     this.stopBoot?.();
+    this.stopReconnectListener?.();
+    if (this.recoveryTimer) {
+      clearInterval(this.recoveryTimer);
+    }
+    await this.recovering;
     // Let active runs finish within most of the shutdown budget; a run cut short keeps its STARTED
     // status and is resumed by the monitor of another worker once its heartbeat is stale.
     const grace = Math.max(500, this.config.http.shutdownTimeoutMs - 3000);

@@ -17,6 +17,7 @@ import {
 } from '../core/index.js';
 import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
 import { ORCH_HOST_VALUES } from '../host-values.js';
+import { isDataError } from '../storage/pg-safe.js';
 import type { RunRecord } from '../storage/records.js';
 import { RunRepository } from '../storage/run.repository.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
@@ -205,25 +206,47 @@ export class RunExecutor implements OnApplicationShutdown {
       return;
     }
     const success = outcome.status === 'SUCCESS';
-    const finished = await this.runs.transition(run.runId, {
-      from: ['STARTED', 'CANCELING'],
-      to: success ? 'SUCCESS' : 'FAILURE',
-      fence: attempt,
-      ...(success ? {} : { failureReason: outcome.reason ?? 'RUN_EXCEPTION' }),
-      outputs: pending.outputs,
-      events: [
-        ...pending.events,
-        success
-          ? makeEvent('RUN_SUCCESS', `Finished execution of run for "${run.jobName}".`)
-          : makeEvent(
-              'RUN_FAILURE',
-              `Execution of run for "${run.jobName}" failed: ${outcome.error?.message ?? ''}`,
-              {
-                data: { reason: outcome.reason, failedSteps: outcome.failedSteps, error: outcome.error },
-              },
-            ),
-      ],
-    });
+    let finished: RunRecord | undefined;
+    try {
+      finished = await this.runs.transition(run.runId, {
+        from: ['STARTED', 'CANCELING'],
+        to: success ? 'SUCCESS' : 'FAILURE',
+        fence: attempt,
+        ...(success ? {} : { failureReason: outcome.reason ?? 'RUN_EXCEPTION' }),
+        outputs: pending.outputs,
+        events: [
+          ...pending.events,
+          success
+            ? makeEvent('RUN_SUCCESS', `Finished execution of run for "${run.jobName}".`)
+            : makeEvent(
+                'RUN_FAILURE',
+                `Execution of run for "${run.jobName}" failed: ${outcome.error?.message ?? ''}`,
+                {
+                  data: { reason: outcome.reason, failedSteps: outcome.failedSteps, error: outcome.error },
+                },
+              ),
+        ],
+      });
+    } catch (error) {
+      if (!isDataError(error)) {
+        throw error;
+      }
+      // PostgreSQL refused what the run produced (an output it cannot store): the run still ends, as a
+      // FAILURE that says why, rather than staying STARTED for the monitor to retry in vain.
+      finished = await this.runs.transition(run.runId, {
+        from: ['STARTED', 'CANCELING'],
+        to: 'FAILURE',
+        fence: attempt,
+        failureReason: 'RUN_EXCEPTION',
+        events: [
+          makeEvent(
+            'RUN_FAILURE',
+            `Execution of run for "${run.jobName}" ended but its results could not be stored: ${(error as Error).message}`,
+            { data: { reason: 'RUN_EXCEPTION', outcome: outcome.status } },
+          ),
+        ],
+      });
+    }
     if (!finished) {
       this.log.warn(
         { runId: run.runId, attempt },
