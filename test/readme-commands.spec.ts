@@ -8,7 +8,7 @@ function words(command: string): string[] {
   const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(command))) {
-    found.push(match[1] ?? match[2] ?? match[3]);
+    found.push(match[1] ?? match[2] ?? match[3] ?? '');
   }
   return found;
 }
@@ -51,7 +51,7 @@ describe('the README commands', () => {
     });
     const blocks = walkthroughBlocks(markdown);
     expect(blocks.length).toBeGreaterThan(5);
-    expect(blocks[0].code).toMatch(/^HUB=http:\/\/127\.0\.0\.1:8000$/m);
-    expect(blocks[0].code).toMatch(/^TOKEN=\$\(/m);
+    expect(blocks[0]?.code).toMatch(/^HUB=http:\/\/127\.0\.0\.1:8000$/m);
+    expect(blocks[0]?.code).toMatch(/^TOKEN=\$\(/m);
   });
 });

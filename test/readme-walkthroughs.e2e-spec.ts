@@ -81,7 +81,7 @@ describe('the README walkthroughs, on a fresh hub with the demo data', () => {
   afterAll(async () => {
     hub.kill('SIGTERM');
     await exited(hub);
-    const mongo = new MongoClient(env.MONGO_URL);
+    const mongo = new MongoClient(String(env.MONGO_URL));
     await mongo
       .db(env.MONGO_DB)
       .dropDatabase()

@@ -24,24 +24,30 @@ export function codeBlocks(markdown: string): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   let marker: string | undefined;
   for (let i = 0; i < lines.length; i += 1) {
-    const comment = /^<!--\s*([\w-]+)\s*-->$/.exec(lines[i]);
+    const text = lines[i] ?? '';
+    const comment = /^<!--\s*([\w-]+)\s*-->$/.exec(text);
     if (comment) {
       marker = comment[1];
       continue;
     }
-    const fence = /^```(\w*)\s*$/.exec(lines[i]);
+    const fence = /^```(\w*)\s*$/.exec(text);
     if (!fence) {
-      if (lines[i].trim() !== '') {
+      if (text.trim() !== '') {
         marker = undefined;
       }
       continue;
     }
     const start = i;
     const body: string[] = [];
-    for (i += 1; i < lines.length && !/^```\s*$/.test(lines[i]); i += 1) {
-      body.push(lines[i]);
+    for (i += 1; i < lines.length && !/^```\s*$/.test(lines[i] ?? ''); i += 1) {
+      body.push(lines[i] ?? '');
     }
-    blocks.push({ line: start + 1, lang: fence[1], code: body.join('\n'), ...(marker ? { marker } : {}) });
+    blocks.push({
+      line: start + 1,
+      lang: fence[1] ?? '',
+      code: body.join('\n'),
+      ...(marker ? { marker } : {}),
+    });
     marker = undefined;
   }
   return blocks;
@@ -55,7 +61,7 @@ export function walkthroughEnv(markdown: string): Record<string, string> {
       `README.md should mark exactly one .env block with <!-- walkthrough-env --> (found ${blocks.length})`,
     );
   }
-  return dotenv.parse(blocks[0].code);
+  return dotenv.parse(blocks[0]?.code ?? '');
 }
 
 /** The blocks marked `walkthrough`, in document order: one shell session, pasted top to bottom. */
