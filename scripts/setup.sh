@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up everything the hub needs on this machine, reusing whatever already runs:
 # npm dependencies, FerretDB (MongoDB wire protocol, SQLite backend), PostgreSQL, Redis,
-# and the PostgreSQL databases. Idempotent and quiet when everything is up.
+# and the PostgreSQL databases. Idempotent and quiet when everything is up. Reads .env (with dotenv's
+# parser, as the hub does) for the service URLs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT_DIR"
 
