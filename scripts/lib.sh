@@ -91,13 +91,14 @@ CACHE_DIR="${RUNTIME_HUB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/runtime-hub}
 # content (a checkout resets timestamps), so a restart with nothing changed skips the 15-45 s build.
 build_if_changed() {
   local stamp=dist/.sources-sha256 want
-  want=$(cd "$ROOT_DIR" && find src tsconfig.json tsconfig.build.json package.json package-lock.json -type f -print0 |
+  local inputs=(src console scripts/build-console.ts tsconfig.json tsconfig.build.json package.json package-lock.json)
+  want=$(cd "$ROOT_DIR" && for path in "${inputs[@]}"; do if [ -e "$path" ]; then find "$path" -type f -print0; fi; done |
     LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
   if [ -f "$ROOT_DIR/dist/main.js" ] && [ -f "$ROOT_DIR/dist/cli.js" ] && [ "$(cat "$ROOT_DIR/$stamp" 2>/dev/null)" = "$want" ]; then
     say "dist/ is up to date with the sources; not rebuilding"
     return 0
   fi
-  run_step "compiling TypeScript to dist/" "15-45 s" "$DATA_DIR/logs/build.log" \
+  run_step "compiling TypeScript to dist/" "15-60 s" "$DATA_DIR/logs/build.log" \
     bash -c 'cd "$1" && npm run --silent build' _ "$ROOT_DIR" || die "the build failed"
   echo "$want" > "$ROOT_DIR/$stamp"
 }
