@@ -1,52 +1,60 @@
 #!/usr/bin/env bash
 # Brings up everything the hub needs on this machine, reusing whatever already runs:
 # npm dependencies, FerretDB (MongoDB wire protocol, SQLite backend), PostgreSQL, Redis,
-# and the PostgreSQL databases. Idempotent and quiet when everything is up.
+# and the PostgreSQL databases. Idempotent and quiet when everything is up. Reads .env (with dotenv's
+# parser, as the hub does) for the service URLs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT_DIR"
-
-# Read .env the same way the hub does, so a custom URL there is what we set up.
-if [ -f .env ]; then set -a; source .env; set +a; fi
 
 host_of() { echo "$1" | sed -E 's#^[a-z]+://([^@/]*@)?([^:/?]+).*#\2#'; }
 port_of() { local p; p=$(echo "$1" | sed -nE 's#^[a-z]+://([^@/]*@)?[^:/?]+:([0-9]+).*#\2#p'); echo "${p:-$2}"; }
 
-MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
-DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/runtime_hub}"
-REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-
-# Reinstalls only when package.json or the lock file changed since the last install (by content, not
-# by timestamp, which a checkout resets). `npm install` rather than `npm ci`: the lock file comes from a
-# registry mirror that serves only this platform's optional binaries, so `npm ci` calls it incomplete.
+# Reinstalls only when the dependencies in package.json or the lock file changed since the last install
+# (by content, not by timestamp, which a checkout resets; a changed script is not a reason). `npm install`
+# rather than `npm ci`: the lock file comes from a registry mirror that serves only this platform's
+# optional binaries, so `npm ci` calls it incomplete.
 ensure_node_modules() {
   local stamp=node_modules/.runtime-hub-deps
   local want
-  want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  want=$({
+    node -e 'const p = require("./package.json");
+      console.log(JSON.stringify([p.dependencies, p.devDependencies, p.optionalDependencies, p.overrides]))'
+    cat package-lock.json
+  } | sha256sum | cut -d' ' -f1)
   if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installing npm dependencies"
-    npm install --no-fund --no-audit --loglevel=error >/dev/null
+    run_step "installing npm dependencies" "about a minute" "$DATA_DIR/logs/npm-install.log" \
+      npm install --no-fund --no-audit --loglevel=error || die "npm install failed"
     echo "$want" > "$stamp"
   fi
 }
 
 # FerretDB v1.24.2's module ships without build/version/version.txt, so a plain
 # `go install …@v1.24.2` builds a binary that panics at start. We build the same
-# pinned release from a vendored copy with that one file supplied.
+# pinned release from a vendored copy with that one file supplied, once per machine: the binary is
+# cached under $CACHE_DIR (keyed by the pinned module files), so a fresh clone links it instead of
+# building again.
 ensure_ferretdb_binary() {
   FERRETDB_BIN="$TOOLS_DIR/bin/ferretdb"
   if [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version >/dev/null 2>&1; then return 0; fi
-  command -v go >/dev/null 2>&1 || die "Go is needed once to build FerretDB v1.24.2 (apt-get install golang, or install Go) — then re-run"
-  say "building FerretDB v1.24.2 (once; about a minute)"
-  local build="$TOOLS_DIR/ferretdb-build"
-  rm -rf "$build" && mkdir -p "$build" "$TOOLS_DIR/bin"
-  cp scripts/ferretdb/go.mod scripts/ferretdb/go.sum scripts/ferretdb/tools.go "$build/"
-  (
-    cd "$build"
-    go mod vendor
-    echo "v1.24.2" > vendor/github.com/FerretDB/FerretDB/build/version/version.txt
-    go build -mod=vendor -trimpath -o "$FERRETDB_BIN" github.com/FerretDB/FerretDB/cmd/ferretdb
-  ) >"$TOOLS_DIR/ferretdb-build.log" 2>&1 || die "building FerretDB failed; see $TOOLS_DIR/ferretdb-build.log"
-  rm -rf "$build"
+  local key cached
+  key=$(cat scripts/ferretdb/go.mod scripts/ferretdb/go.sum scripts/ferretdb/tools.go | sha256sum | cut -c1-16)
+  cached="$CACHE_DIR/ferretdb-v1.24.2-$key/ferretdb"
+  if ! { [ -x "$cached" ] && "$cached" --version >/dev/null 2>&1; }; then
+    command -v go >/dev/null 2>&1 || die "Go is needed once to build FerretDB v1.24.2 (apt-get install golang, or install Go) — then re-run"
+    local build
+    mkdir -p "$(dirname "$cached")"
+    build=$(mktemp -d "$(dirname "$cached")/build.XXXXXX")
+    cp scripts/ferretdb/go.mod scripts/ferretdb/go.sum scripts/ferretdb/tools.go "$build/"
+    run_step "building FerretDB v1.24.2 (once per machine)" "1-3 minutes" "$TOOLS_DIR/ferretdb-build.log" \
+      bash -c 'cd "$1" && go mod vendor &&
+        echo "v1.24.2" > vendor/github.com/FerretDB/FerretDB/build/version/version.txt &&
+        go build -mod=vendor -trimpath -o "$1/ferretdb" github.com/FerretDB/FerretDB/cmd/ferretdb' _ "$build" ||
+      { rm -rf "$build"; die "building FerretDB failed; see $TOOLS_DIR/ferretdb-build.log"; }
+    mv -f "$build/ferretdb" "$cached"
+    rm -rf "$build"
+  fi
+  mkdir -p "$TOOLS_DIR/bin"
+  ln -sfn "$cached" "$FERRETDB_BIN"
 }
 
 ensure_ferretdb() {
@@ -114,6 +122,10 @@ ensure_chromium() {
 
 ensure_node_modules
 ensure_chromium
+load_dotenv
+MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
+DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/runtime_hub}"
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 ensure_ferretdb
 ensure_postgres
 ensure_redis

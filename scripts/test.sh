@@ -5,22 +5,37 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT_DIR"
 set +e
 
+# Set-up must not change tracked files or leave new unignored ones (a rewritten lock file, a data
+# directory): compare the tree before and after, so a clone with work in progress can run this too.
+tree_state() { git status --porcelain 2>/dev/null || true; }
+tree_before=$(tree_state)
+
 EXTRA_DATABASES="runtime_hub_test" bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 gates_failed=0
 gate() {
-  local name=$1; shift
-  say "gate: $name"
-  if ! "$@"; then
-    echo "[runtime-hub] gate failed: $name" >&2
+  local name=$1 usual=$2
+  shift 2
+  if ! run_step "gate: $name" "$usual" "$DATA_DIR/logs/gate.log" "$@"; then
     gates_failed=$((gates_failed + 1))
   fi
 }
-gate "typecheck (tsc --noEmit)" npx tsc --noEmit -p tsconfig.json
-gate "lint (eslint)" npx eslint --max-warnings 0 .
-gate "format (prettier --check)" npx prettier --check --log-level warn .
-gate "openapi.json matches the code" npm run --silent openapi:check
+tree_unchanged() {
+  local after
+  after=$(tree_state)
+  if [ "$after" != "$tree_before" ]; then
+    echo "set-up changed the working tree (git status --porcelain before → after):"
+    diff <(echo "$tree_before") <(echo "$after")
+    return 1
+  fi
+}
+gate "set-up leaves the working tree clean" "a second" tree_unchanged
+gate "typecheck (tsc --noEmit, hub and console)" "30-90 s" npm run --silent typecheck
+gate "lint (eslint)" "40-150 s" npx eslint --max-warnings 0 .
+gate "format (prettier --check)" "5-50 s" npx prettier --check --log-level warn .
+gate "openapi.json matches the code" "10-25 s" npm run --silent openapi:check
 
+say "running the tests (vitest; usually 8-15 minutes for the whole suite, longer on a busy machine)"
 results=".vitest-results.json"
 rm -f "$results"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"

@@ -6,6 +6,7 @@ import { AuthCoreModule } from './auth/auth-core.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChangesheetsCoreModule, ChangesheetsModule } from './changesheets/changesheets.module.js';
 import { CommonModule } from './common/common.module.js';
+import { DemoModule } from './demo/demo.module.js';
 import { DrsModule } from './drs/drs.module.js';
 import { ExportsCoreModule, ExportsModule } from './exports/exports.module.js';
 import { ObjectsCoreModule } from './drs/objects-core.module.js';
@@ -76,6 +77,7 @@ export class AppModule {
         ExportsCoreModule,
         WorkArrivedModule,
         HealthModule,
+        DemoModule,
         ...(servesApi ? API_MODULES : []),
         ...(runsWork ? WORKER_MODULES : []),
         ...extraModules,

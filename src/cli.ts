@@ -12,6 +12,7 @@ import { validate } from 'class-validator';
 import { Command, CommanderError } from 'commander';
 
 import { createCliContext } from './cli/cli-context.js';
+import { registerDemoCommands } from './cli/demo-commands.js';
 import { registerMetadataCommands } from './cli/metadata-commands.js';
 import { registerOrchestratorCommands } from './cli/orchestrator-commands.js';
 import { ProgressMeter } from './cli/progress.js';
@@ -112,6 +113,7 @@ export function buildProgram(config: () => AppConfig): Command {
 
   registerOrchestratorCommands(program, config, withContext, out);
   registerMetadataCommands(program, config, withContext, out);
+  registerDemoCommands(program, config, withContext, out);
   const objects = program.command('objects').description('manage DRS objects');
   objects
     .command('register-file')

@@ -190,6 +190,18 @@ describe('foundation (real FerretDB, PostgreSQL and Redis)', () => {
     expect(page.body).not.toMatch(/https?:\/\//);
   });
 
+  it("serves Redoc's footer logo itself, so the bundle fetches nothing from a CDN", async () => {
+    const bundle = await hub.inject({ method: 'GET', url: '/redoc/redoc.standalone.js' });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.body).not.toContain('cdn.redoc.ly');
+    const logo = /src:"(\/redoc\/[^"]+\.svg)"/.exec(bundle.body)?.[1];
+    expect(logo).toBeDefined();
+    const image = await hub.inject({ method: 'GET', url: logo! });
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toContain('image/svg+xml');
+    expect(image.body).toContain('<svg');
+  });
+
   it('serves Swagger UI at /docs and links the console and the API docs from /', async () => {
     const docs = await hub.inject({ method: 'GET', url: '/docs' });
     expect(docs.statusCode).toBe(200);

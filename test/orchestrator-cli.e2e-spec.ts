@@ -11,6 +11,8 @@ import { isolatedEnv } from './support/harness.js';
 import { FIXTURES } from './support/orchestrator.js';
 import { collect, exited, spawnHub } from './support/process.js';
 
+// Each test starts several CLI processes at once, each booting Nest: on a busy 2-core machine that
+// alone can take longer than the default 30 s.
 describe('runtime-hub job / runs commands', () => {
   const env: Record<string, string> = { ...isolatedEnv(), LOG_LEVEL: 'warn', ORCH_CODE_LOCATIONS: FIXTURES };
   let dir: string;
@@ -65,6 +67,9 @@ describe('runtime-hub job / runs commands', () => {
     expect(lines[0]).toMatch(/RUN_START/);
     expect(ok.stdout).toMatch(/LOGS\s+sum_two_sums\s+the two sums add up to 10/);
     expect(lines.at(-1)).toMatch(/^run [0-9a-f-]{36} SUCCESS$/);
+    // An in-process run leaves no trace in run storage, so the command says where a stored run comes from.
+    expect(ok.stderr).toContain('not stored');
+    expect(ok.stderr).toContain('runtime-hub job launch');
 
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('ops.generate_numbers.config.upTo');
@@ -73,17 +78,20 @@ describe('runtime-hub job / runs commands', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toMatch(/STEP_FAILURE\s+second/);
     expect(failing.stdout).toMatch(/FAILURE$/m);
-  });
+  }, 120_000);
 
   it('launches a run through Redis, shows, cancels and lists it', async () => {
     const launched = await cli('job', 'launch', 'hello', '--tag', 'team=qa');
     expect(launched.code).toBe(0);
     const runId = /^([0-9a-f-]{36})\s+QUEUED/.exec(launched.stdout)?.[1] as string;
     expect(runId).toBeDefined();
-    const [shown, queued] = await Promise.all([
+    const [shown, queued, none] = await Promise.all([
       cli('runs', 'show', runId, '--events'),
       cli('runs', 'list', '--status', 'QUEUED', '--job', 'hello'),
+      cli('runs', 'list', '--job', 'no_such_job'),
     ]);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('no runs (job no_such_job)\n');
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('"team": "qa"');
     expect(shown.stdout).toContain('"createdBy": "cli"');
@@ -97,5 +105,5 @@ describe('runtime-hub job / runs commands', () => {
     expect(canceled.stdout).toMatch(new RegExp(`${runId}\\s+CANCELED`));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No run has id');
-  });
+  }, 120_000);
 });

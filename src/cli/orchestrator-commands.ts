@@ -115,6 +115,9 @@ export function registerOrchestratorCommands(
         if (!definition) {
           throw new Error(`no job is named "${name}"; known jobs: ${[...workspace.jobs.keys()].join(', ')}`);
         }
+        process.stderr.write(
+          `executing ${name} in this process: its events print here and the run is not stored (runs list and the API will not show it; runtime-hub job launch stores a run for the hub's workers)\n`,
+        );
         try {
           const result = await executeInProcess(definition, {
             runConfig,
@@ -178,6 +181,14 @@ export function registerOrchestratorCommands(
           ...(options.job ? { jobName: options.job } : {}),
           pageSize: limit,
         });
+        if (page.runs.length === 0) {
+          const filters = [
+            ...(options.status.length > 0 ? [`status ${options.status.join(' or ')}`] : []),
+            ...(options.job ? [`job ${options.job}`] : []),
+          ];
+          out(filters.length > 0 ? `no runs (${filters.join(', ')})` : 'no runs');
+          return;
+        }
         page.runs.forEach((run) => out(formatRun(run)));
       });
     });

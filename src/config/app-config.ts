@@ -214,6 +214,9 @@ class EnvironmentVariables {
   @MinLength(1)
   REGISTRY_PATH?: string;
 
+  @IsBooleanish()
+  DEMO_DATA = false;
+
   @Transform(toInteger)
   @IsInt()
   @Min(0)
@@ -565,6 +568,8 @@ export interface AppConfig {
   readonly health: { readonly timeoutMs: number };
   /** The workflow registry file; the one shipped in src/site when unset. */
   readonly registryPath?: string;
+  /** Load the small demo dataset at start (missing documents only; see `runtime-hub demo load`). */
+  readonly demoData: boolean;
   readonly jobs: { readonly operationRetentionDays: number };
   readonly auth: {
     readonly tokenTtlSeconds: number;
@@ -701,6 +706,7 @@ export function loadConfig(
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
     ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),
+    demoData: env.DEMO_DATA,
     jobs: { operationRetentionDays: env.OPERATION_RETENTION_DAYS },
     auth: {
       tokenTtlSeconds: env.TOKEN_TTL_SECONDS,

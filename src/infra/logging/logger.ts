@@ -19,6 +19,17 @@ export const REDACTED_PATHS = [
   'user.password_hash',
 ];
 
+/**
+ * Development output. `singleLine` keeps a logged object on its message's line, so each request is one
+ * line (as pino-http's default is) rather than one line per field.
+ */
+export const PRETTY_OPTIONS = {
+  colorize: true,
+  singleLine: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,service,role',
+} as const;
+
 export function createLogger(config: AppConfig, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level: config.log.level,
@@ -30,13 +41,7 @@ export function createLogger(config: AppConfig, destination?: pino.DestinationSt
     return pino(options, destination);
   }
   if (config.log.pretty) {
-    return pino({
-      ...options,
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,role' },
-      },
-    });
+    return pino({ ...options, transport: { target: 'pino-pretty', options: PRETTY_OPTIONS } });
   }
   return pino(options);
 }
