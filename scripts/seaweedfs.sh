@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SeaweedFS: the S3-compatible object store the hub uses when BLOB_STORE=s3 (and that the S3 tests
+# start for themselves). `bash scripts/seaweedfs.sh build` builds the pinned release once and caches
+# the binary outside the work tree (a fresh clone reuses it); `start` runs master, volume, filer and
+# S3 gateway in one process on loopback with S3 credentials configured as in production; `stop` ends
+# the process `start` began. Telemetry is on by default in SeaweedFS and reports to an outside host,
+# so every start passes -master.telemetry=false.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT_DIR"
+
+WEED_VERSION="v0.0.0-20261109003541-7506e5f91cd6"
+WEED_CACHE_DIR="${RUNTIME_HUB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/runtime-hub}"
+WEED_BIN="${WEED_BIN:-$WEED_CACHE_DIR/bin/weed}"
+
+weed_ok() { [ -x "$WEED_BIN" ] && "$WEED_BIN" version >/dev/null 2>&1; }
+
+# Builds through a small wrapper module: SeaweedFS's own go.mod carries one replace directive
+# (go-bip39 moved), and replace directives of a dependency are ignored, so the wrapper repeats it.
+ensure_weed_binary() {
+  if weed_ok; then return 0; fi
+  command -v go >/dev/null 2>&1 || die "Go is needed once to build SeaweedFS (apt-get install golang, or install Go) — then re-run"
+  local build="$WEED_CACHE_DIR/weed-build" log="$WEED_CACHE_DIR/weed-build.log"
+  mkdir -p "$build" "$(dirname "$WEED_BIN")"
+  # Two builds at once (two test runs, or a test run and a set-up) share one lock, and the second
+  # waits for the first's binary rather than building it again.
+  exec 9>"$WEED_CACHE_DIR/weed-build.lock"
+  flock 9
+  if weed_ok; then flock -u 9; return 0; fi
+  say "building SeaweedFS $WEED_VERSION (once; several minutes of CPU; log in $log)"
+  cat >"$build/go.mod" <<EOF
+module runtime-hub/seaweedfs-build
+
+go 1.25
+
+require github.com/seaweedfs/seaweedfs $WEED_VERSION
+
+replace github.com/tyler-smith/go-bip39 => github.com/cosmos/go-bip39 v1.0.0
+EOF
+  rm -f "$build/go.sum"
+  (
+    cd "$build"
+    go get "github.com/seaweedfs/seaweedfs/weed@$WEED_VERSION"
+    go build -trimpath -o "$WEED_BIN.tmp" github.com/seaweedfs/seaweedfs/weed
+    mv "$WEED_BIN.tmp" "$WEED_BIN"
+  ) >"$log" 2>&1 &
+  local pid=$! started=$SECONDS next_report=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 2
+    if [ "$SECONDS" -ge "$next_report" ] && kill -0 "$pid" 2>/dev/null; then
+      say "still building SeaweedFS ($((SECONDS - started)) s so far)"
+      next_report=$((SECONDS + 30))
+    fi
+  done
+  wait "$pid" || { flock -u 9; die "building SeaweedFS failed; see $log"; }
+  flock -u 9
+  say "built SeaweedFS in $((SECONDS - started)) s: $WEED_BIN"
+}
+
+# Ports: S3_PORT (default 8333), and master/volume/filer at fixed offsets below it unless set. SeaweedFS
+# also listens on each port + 10000 for gRPC, so the four ports must leave those free as well.
+start_weed() {
+  ensure_weed_binary
+  local s3_port="${SEAWEEDFS_S3_PORT:-8333}"
+  local master_port="${SEAWEEDFS_MASTER_PORT:-$((s3_port - 30))}"
+  local volume_port="${SEAWEEDFS_VOLUME_PORT:-$((s3_port - 20))}"
+  local filer_port="${SEAWEEDFS_FILER_PORT:-$((s3_port - 10))}"
+  local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}"
+  local access_key="${S3_ACCESS_KEY_ID:-runtime-hub}" secret_key="${S3_SECRET_ACCESS_KEY:-runtime-hub-secret}"
+  if port_open 127.0.0.1 "$s3_port"; then return 0; fi
+  mkdir -p "$dir/master" "$dir/volume" "$dir/filer"
+  # The same identity file production would mount: one identity with its own key pair and full
+  # rights on the hub's buckets. Anonymous requests are refused because no anonymous identity exists.
+  umask 077
+  cat >"$dir/s3.json" <<EOF
+{
+  "identities": [
+    {
+      "name": "runtime-hub",
+      "credentials": [{ "accessKey": "$access_key", "secretKey": "$secret_key" }],
+      "actions": ["Admin", "Read", "List", "Tagging", "Write"]
+    }
+  ]
+}
+EOF
+  umask 022
+  say "starting SeaweedFS S3 on 127.0.0.1:$s3_port (data in $dir)"
+  nohup "$WEED_BIN" server -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
+    -dir="$dir/volume" -master.dir="$dir/master" -filer.dir="$dir/filer" \
+    -master.port="$master_port" -volume.port="$volume_port" -filer.port="$filer_port" \
+    -filer=true -s3=true -s3.port="$s3_port" -s3.config="$dir/s3.json" \
+    -volume.max=0 -master.volumeSizeLimitMB=256 -metricsPort=0 \
+    >>"$dir/weed.log" 2>&1 &
+  echo $! >"$dir/weed.pid"
+  wait_for_port 127.0.0.1 "$s3_port" "SeaweedFS S3" 300 || die "SeaweedFS did not start; see $dir/weed.log"
+}
+
+stop_weed() {
+  local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}"
+  if [ -f "$dir/weed.pid" ]; then
+    kill "$(cat "$dir/weed.pid")" 2>/dev/null || true
+    rm -f "$dir/weed.pid"
+  fi
+}
+
+case "${1:-start}" in
+  build) ensure_weed_binary ;;
+  bin) ensure_weed_binary >&2; echo "$WEED_BIN" ;;
+  start) start_weed ;;
+  stop) stop_weed ;;
+  *) die "usage: scripts/seaweedfs.sh build|bin|start|stop" ;;
+esac
