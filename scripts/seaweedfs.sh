@@ -56,8 +56,10 @@ EOF
   say "built SeaweedFS in $((SECONDS - started)) s: $WEED_BIN"
 }
 
-# Ports: S3_PORT (default 8333), and master/volume/filer at fixed offsets below it unless set. SeaweedFS
-# also listens on each port + 10000 for gRPC, so the four ports must leave those free as well.
+# Ports: SEAWEEDFS_S3_PORT (default 8333), and master/volume/filer 30/20/10 below it unless set. SeaweedFS
+# also listens on each of those ports + 10000 for gRPC, so a second instance must sit at least 40 away.
+# The metrics port stays off, and so do the Iceberg and Lance catalogs that `weed server -s3` would
+# otherwise open on fixed ports of their own.
 start_weed() {
   ensure_weed_binary
   local s3_port="${SEAWEEDFS_S3_PORT:-8333}"
@@ -66,32 +68,40 @@ start_weed() {
   local filer_port="${SEAWEEDFS_FILER_PORT:-$((s3_port - 10))}"
   local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}"
   local access_key="${S3_ACCESS_KEY_ID:-runtime-hub}" secret_key="${S3_SECRET_ACCESS_KEY:-runtime-hub-secret}"
-  if port_open 127.0.0.1 "$s3_port"; then return 0; fi
-  mkdir -p "$dir/master" "$dir/volume" "$dir/filer"
-  # The same identity file production would mount: one identity with its own key pair and full
-  # rights on the hub's buckets. Anonymous requests are refused because no anonymous identity exists.
-  umask 077
-  cat >"$dir/s3.json" <<EOF
-{
-  "identities": [
-    {
-      "name": "runtime-hub",
-      "credentials": [{ "accessKey": "$access_key", "secretKey": "$secret_key" }],
-      "actions": ["Admin", "Read", "List", "Tagging", "Write"]
-    }
-  ]
-}
-EOF
-  umask 022
+  mkdir -p "$dir/master" "$dir/volume"
+  # Several test files (or a test run and a set-up) may ask at once: one starts it, the others wait.
+  exec 8>"$dir/start.lock"
+  flock 8
+  if port_open 127.0.0.1 "$s3_port"; then flock -u 8; return 0; fi
+  # The same identity file production mounts: one identity with its own key pair and full rights on
+  # the hub's buckets. Anonymous requests are refused, since no anonymous identity exists.
+  (
+    umask 077
+    printf '{"identities":[{"name":"runtime-hub","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","List","Tagging","Write"]}]}\n' \
+      "$access_key" "$secret_key" >"$dir/s3.json"
+  )
   say "starting SeaweedFS S3 on 127.0.0.1:$s3_port (data in $dir)"
   nohup "$WEED_BIN" server -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
-    -dir="$dir/volume" -master.dir="$dir/master" -filer.dir="$dir/filer" \
-    -master.port="$master_port" -volume.port="$volume_port" -filer.port="$filer_port" \
-    -filer=true -s3=true -s3.port="$s3_port" -s3.config="$dir/s3.json" \
-    -volume.max=0 -master.volumeSizeLimitMB=256 -metricsPort=0 \
+    -dir="$dir/volume" -master.dir="$dir/master" \
+    -master.port="$master_port" -master.port.grpc="$((master_port + 10000))" \
+    -volume.port="$volume_port" -volume.port.grpc="$((volume_port + 10000))" \
+    -filer=true -filer.port="$filer_port" -filer.port.grpc="$((filer_port + 10000))" \
+    -s3=true -s3.port="$s3_port" -s3.port.grpc="$((s3_port + 10000))" -s3.config="$dir/s3.json" \
+    -s3.port.iceberg=0 -s3.port.lance=0 -metricsIp=127.0.0.1 -metricsPort=0 \
+    -volume.max=0 -master.volumeSizeLimitMB=1024 \
     >>"$dir/weed.log" 2>&1 &
-  echo $! >"$dir/weed.pid"
-  wait_for_port 127.0.0.1 "$s3_port" "SeaweedFS S3" 300 || die "SeaweedFS did not start; see $dir/weed.log"
+  local pid=$!
+  echo "$pid" >"$dir/weed.pid"
+  local tries=0
+  until port_open 127.0.0.1 "$s3_port"; do
+    tries=$((tries + 1))
+    if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -gt 600 ]; then
+      flock -u 8
+      die "SeaweedFS did not start; see $dir/weed.log"
+    fi
+    sleep 0.1
+  done
+  flock -u 8
 }
 
 stop_weed() {

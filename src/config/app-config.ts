@@ -149,7 +149,9 @@ class EnvironmentVariables {
   S3_ENDPOINT = 'http://127.0.0.1:8333';
 
   @IsOptional()
-  @Matches(/^https?:\/\/[^\s/]+\/?$/, { message: 'S3_PUBLIC_ENDPOINT must be an http(s):// URL with no path' })
+  @Matches(/^https?:\/\/[^\s/]+\/?$/, {
+    message: 'S3_PUBLIC_ENDPOINT must be an http(s):// URL with no path',
+  })
   S3_PUBLIC_ENDPOINT?: string;
 
   @Matches(/^[a-z0-9-]{1,32}$/, { message: 'S3_REGION must be a region name such as us-east-1' })
@@ -210,6 +212,11 @@ class EnvironmentVariables {
   @IsInt()
   @Min(1000)
   SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DRAIN_MS = 5000;
 
   @IsOptional()
   @IsString()
@@ -547,6 +554,8 @@ export interface AppConfig {
     readonly bodyLimitBytes: number;
     readonly trustProxy: boolean;
     readonly shutdownTimeoutMs: number;
+    /** After SIGTERM: how long readiness answers 503 while requests are still served, before closing. */
+    readonly shutdownDrainMs: number;
     /** Origins browsers may call the API from: any, or the listed ones. */
     readonly corsOrigins: '*' | readonly string[];
   };
@@ -667,6 +676,9 @@ export function loadConfig(
       problems.push('URL_SIGNING_KEY: must be set to a secret of your own in production');
     }
   }
+  if (env.SHUTDOWN_DRAIN_MS >= env.SHUTDOWN_TIMEOUT_MS) {
+    problems.push('SHUTDOWN_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS, which also covers closing');
+  }
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
     problems.push(
       'S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (to use the AWS credential chain)',
@@ -707,6 +719,7 @@ export function loadConfig(
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       trustProxy: env.TRUST_PROXY,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
       corsOrigins: env.CORS_ALLOWED_ORIGINS === '*' ? '*' : env.CORS_ALLOWED_ORIGINS.split(','),
     },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development' },

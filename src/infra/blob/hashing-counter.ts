@@ -12,7 +12,8 @@ const DIGEST_MAX_IN_FLIGHT = 16 * 1024 * 1024;
  * proceed while the previous megabyte is being hashed.
  */
 export class HashingCounter extends Transform {
-  size = 0;
+  /** Bytes seen so far (not `size`: upload helpers read a body's `size` as its known length). */
+  bytesSeen = 0;
   private readonly job: DigestJob;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -32,8 +33,8 @@ export class HashingCounter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) {
+    this.bytesSeen += chunk.length;
+    if (this.bytesSeen > this.maxBytes) {
       callback(new BlobTooLargeError(this.maxBytes));
       return;
     }
@@ -82,4 +83,3 @@ export class HashingCounter extends Transform {
     this.job.update(batch);
   }
 }
-

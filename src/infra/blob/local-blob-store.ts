@@ -63,7 +63,7 @@ export class LocalBlobStore implements BlobStore {
       await mkdir(dirname(target), { recursive: true });
       await rename(tmp, target);
     }
-    return { key: sha256, size: counter.size, sha256, md5, created };
+    return { key: sha256, size: counter.bytesSeen, sha256, md5, created };
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {

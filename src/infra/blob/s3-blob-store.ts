@@ -142,10 +142,10 @@ export class S3BlobStore implements BlobStore {
       const existing = await this.head(target);
       let created = false;
       if (existing === undefined) {
-        await this.copy(tmpKey, target, counter.size);
+        await this.copy(tmpKey, target, counter.bytesSeen);
         created = true;
       }
-      return { key: sha256, size: counter.size, sha256, md5, created };
+      return { key: sha256, size: counter.bytesSeen, sha256, md5, created };
     } finally {
       await this.deleteRaw(tmpKey);
     }
@@ -180,7 +180,9 @@ export class S3BlobStore implements BlobStore {
       .catch((error: unknown) => {
         if (!out.destroyed) {
           out.destroy(
-            isNotFound(error) ? Object.assign(new Error(`No blob ${key}`), { code: 'ENOENT' }) : (error as Error),
+            isNotFound(error)
+              ? Object.assign(new Error(`No blob ${key}`), { code: 'ENOENT' })
+              : (error as Error),
           );
         }
       });
@@ -245,13 +247,15 @@ export class S3BlobStore implements BlobStore {
         if (!isNotFound(error)) {
           throw error;
         }
-        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket })).catch((createError: unknown) => {
-          // Another process created it in the meantime.
-          const name = (createError as { name?: string }).name;
-          if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') {
-            throw createError;
-          }
-        });
+        await this.client
+          .send(new CreateBucketCommand({ Bucket: this.bucket }))
+          .catch((createError: unknown) => {
+            // Another process created it in the meantime.
+            const name = (createError as { name?: string }).name;
+            if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') {
+              throw createError;
+            }
+          });
       }
     })();
     this.bucketReady.catch(() => {
