@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SeaweedFS: the S3-compatible object store the hub uses when BLOB_STORE=s3 (and that the S3 tests
-# start for themselves). `bash scripts/seaweedfs.sh build` builds the pinned release once and caches
-# the binary outside the work tree (a fresh clone reuses it); `start` runs master, volume, filer and
-# S3 gateway in one process on loopback with S3 credentials configured as in production; `stop` ends
-# the process `start` began. Telemetry is on by default in SeaweedFS and reports to an outside host,
+# start for themselves). `build` builds the pinned release once and caches the binary outside the work
+# tree (a fresh clone reuses it); `start` runs master, volume, filer and S3 gateway in one process on
+# loopback with S3 credentials configured as in production; `stop` ends the process `start` began;
+# `ensure` (run by setup.sh) starts it when the hub's configuration asks for a local S3 store. Telemetry is on by default in SeaweedFS and reports to an outside host,
 # so every start passes -master.telemetry=false.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT_DIR"
@@ -105,17 +105,39 @@ start_weed() {
 }
 
 stop_weed() {
-  local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}"
-  if [ -f "$dir/weed.pid" ]; then
-    kill "$(cat "$dir/weed.pid")" 2>/dev/null || true
-    rm -f "$dir/weed.pid"
+  local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}" pid
+  [ -f "$dir/weed.pid" ] || return 0
+  pid=$(cat "$dir/weed.pid")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
+  rm -f "$dir/weed.pid"
+}
+
+# For scripts/setup.sh: when the hub is configured for S3 (BLOB_STORE=s3) at a loopback S3_ENDPOINT,
+# start SeaweedFS there with the hub's own credentials; a remote endpoint must already be reachable.
+ensure_for_hub() {
+  [ "${BLOB_STORE:-local}" = "s3" ] || return 0
+  local endpoint="${S3_ENDPOINT:-http://127.0.0.1:8333}" host port
+  host=$(echo "$endpoint" | sed -E 's#^[a-z]+://([^:/]+).*#\1#')
+  port=$(echo "$endpoint" | sed -nE 's#^[a-z]+://[^:/]+:([0-9]+).*#\1#p')
+  port="${port:-$([ "${endpoint%%://*}" = https ] && echo 443 || echo 80)}"
+  case "$host" in
+    127.0.0.1|localhost) ;;
+    *) port_open "$host" "$port" || die "the S3 store at $endpoint is not reachable"; return 0 ;;
+  esac
+  if port_open 127.0.0.1 "$port"; then return 0; fi
+  if [ -z "${S3_ACCESS_KEY_ID:-}" ] || [ -z "${S3_SECRET_ACCESS_KEY:-}" ]; then
+    die "BLOB_STORE=s3: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (in .env): the local SeaweedFS is given the same pair"
+  fi
+  SEAWEEDFS_S3_PORT="$port" start_weed
 }
 
 case "${1:-start}" in
+  ensure) ensure_for_hub ;;
   build) ensure_weed_binary ;;
   bin) ensure_weed_binary >&2; echo "$WEED_BIN" ;;
   start) start_weed ;;
   stop) stop_weed ;;
-  *) die "usage: scripts/seaweedfs.sh build|bin|start|stop" ;;
+  *) die "usage: scripts/seaweedfs.sh build|bin|start|stop|ensure" ;;
 esac

@@ -117,3 +117,4 @@ ensure_chromium
 ensure_ferretdb
 ensure_postgres
 ensure_redis
+bash scripts/seaweedfs.sh ensure
