@@ -82,7 +82,15 @@ export class S3BlobStore implements BlobStore {
     const common = {
       region: options.region,
       forcePathStyle: options.forcePathStyle,
-      ...(options.credentials ? { credentials: options.credentials } : {}),
+      // A copy: the SDK annotates the credentials object, and the configuration's is frozen.
+      ...(options.credentials
+        ? {
+            credentials: {
+              accessKeyId: options.credentials.accessKeyId,
+              secretAccessKey: options.credentials.secretAccessKey,
+            },
+          }
+        : {}),
       // Checksums beyond what S3 requires cost a pass over every byte and are not implemented by every
       // S3-compatible server; the hub computes and verifies its own sha-256 and md5 anyway.
       requestChecksumCalculation: 'WHEN_REQUIRED',
