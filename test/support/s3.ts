@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,8 +29,10 @@ export function testS3Port(): number {
   return Number(new URL(TEST_S3.endpoint).port);
 }
 
+/** In memory where the machine offers it: the S3 tests write gigabytes that are deleted again at once. */
 export function testS3DataDir(): string {
-  return join(tmpdir(), `runtime-hub-test-seaweedfs-${testS3Port()}`);
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  return join(base, `runtime-hub-test-seaweedfs-${testS3Port()}`);
 }
 
 /** How long a test file may wait for SeaweedFS: a build from scratch takes minutes of CPU. */
