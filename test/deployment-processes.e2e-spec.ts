@@ -220,7 +220,7 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
     );
     expect(keys.length).toBe(latencyTicks.length);
     expect(runs.map((r) => r.run_key).sort()).toEqual([...keys].sort());
-  });
+  }, 30_000);
 
   async function launch(payload: object): Promise<string> {
     const res = await fetch(`${byName('api-1').url}/orchestrator/jobs/slow_job/runs`, {
@@ -256,7 +256,7 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
     );
     const pids = new Set((await Promise.all(runIds.map(runRow))).map((r) => pidOf(r.worker_id)));
     expect([...pids].sort()).toEqual([byName('worker-1').child.pid, byName('worker-2').child.pid].sort());
-  });
+  }, 60_000);
 
   it('resumes on the other worker a run whose worker is killed mid-run', async () => {
     const runId = await launch({ runConfig: { ops: { wait: { config: { ms: 2500 } } } } });
@@ -276,7 +276,7 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
     expect(pidOf(after.worker_id)).not.toBe(pidOf(before.worker_id));
     // The fleet is whole again for what follows.
     await start(victim!.name, 'worker');
-  });
+  }, 90_000);
 
   it('loses no request while the api processes restart one after the other under steady traffic', async () => {
     const apis = ['api-1', 'api-2'];
@@ -375,5 +375,5 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
     await Promise.all([...clients, poller]);
     expect(outcomes.failed).toEqual([]);
     expect(outcomes.ok).toBeGreaterThan(100);
-  });
+  }, 120_000);
 });
