@@ -17,7 +17,7 @@ import {
 } from '../../../test/support/s3.js';
 import { BlobTooLargeError, type BlobStore } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';
-import type { S3BlobStore } from './s3-blob-store.js';
+import { S3BlobStore } from './s3-blob-store.js';
 
 /** One store under test, with a way to see what it left outside its finished blobs. */
 interface StoreUnderTest {
@@ -179,6 +179,22 @@ describe('blob store: s3 only', () => {
       expect(await listS3Prefix(prefix)).toEqual([`sha256/${stored.key}`]);
     } finally {
       await emptyS3Prefix(prefix);
+      store.close();
+    }
+  });
+
+  it('fails an upload with the reason when the store cannot be reached', async () => {
+    const store = new S3BlobStore({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      bucket: 'unreachable',
+      credentials: { accessKeyId: 'none', secretAccessKey: 'none-secret' },
+      forcePathStyle: true,
+    });
+    try {
+      await expect(store.put(Readable.from([randomBytes(1024)]))).rejects.toThrow(/ECONNREFUSED|connect/i);
+      await expect(store.ping()).rejects.toThrow();
+    } finally {
       store.close();
     }
   });

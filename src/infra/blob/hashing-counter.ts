@@ -19,6 +19,7 @@ export class HashingCounter extends Transform {
   private pendingBytes = 0;
   private inFlight = 0;
   private continueInput: (() => void) | undefined;
+  private settled = false;
 
   constructor(private readonly maxBytes: number) {
     super();
@@ -57,13 +58,25 @@ export class HashingCounter extends Transform {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (error) {
-      this.job.abandon();
+      this.discard();
     }
     callback(error);
   }
 
   digests(): Promise<Digests> {
+    this.settled = true;
     return this.job.end();
+  }
+
+  /**
+   * Gives the digest job up when the bytes will not be kept: also after the stream itself ended well but
+   * the write behind it failed, since a job never ended keeps its worker (and so the process) alive.
+   */
+  discard(): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.job.abandon();
+    }
   }
 
   private handOver(): void {

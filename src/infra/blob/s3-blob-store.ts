@@ -139,9 +139,12 @@ export class S3BlobStore implements BlobStore {
     try {
       await Promise.all([pipeline(source, counter), upload.done()]);
     } catch (error) {
+      counter.discard();
+      if (!counter.destroyed) {
+        counter.destroy();
+      }
       await upload.abort().catch(() => undefined);
-      counter.destroy();
-      await this.deleteRaw(tmpKey);
+      await this.deleteRaw(tmpKey).catch(() => undefined);
       throw error;
     }
     try {
