@@ -68,6 +68,7 @@ start_weed() {
   local filer_port="${SEAWEEDFS_FILER_PORT:-$((s3_port - 10))}"
   local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}"
   local access_key="${S3_ACCESS_KEY_ID:-runtime-hub}" secret_key="${S3_SECRET_ACCESS_KEY:-runtime-hub-secret}"
+  if port_open 127.0.0.1 "$s3_port"; then return 0; fi
   mkdir -p "$dir/master" "$dir/volume"
   # Several test files (or a test run and a set-up) may ask at once: one starts it, the others wait.
   exec 8>"$dir/start.lock"
@@ -92,6 +93,7 @@ start_weed() {
     >>"$dir/weed.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$dir/weed.pid"
+  echo "$master_port $((master_port + 10000)) $volume_port $((volume_port + 10000)) $filer_port $((filer_port + 10000)) $s3_port $((s3_port + 10000))" >"$dir/ports"
   local tries=0
   until port_open 127.0.0.1 "$s3_port"; do
     tries=$((tries + 1))
@@ -104,13 +106,19 @@ start_weed() {
   flock -u 8
 }
 
+# SeaweedFS can take a while over a graceful stop; after 10 s it is killed. Its Unix sockets in /tmp are
+# removed with it.
 stop_weed() {
-  local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}" pid
+  local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}" pid port
   [ -f "$dir/weed.pid" ] || return 0
   pid=$(cat "$dir/weed.pid")
   if kill "$pid" 2>/dev/null; then
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
   fi
+  for port in $(cat "$dir/ports" 2>/dev/null); do
+    rm -f /tmp/seaweedfs-*-"$port".sock
+  done
   rm -f "$dir/weed.pid"
 }
 
