@@ -61,7 +61,6 @@ EOF
 # The metrics port stays off, and so do the Iceberg and Lance catalogs that `weed server -s3` would
 # otherwise open on fixed ports of their own.
 start_weed() {
-  ensure_weed_binary
   local s3_port="${SEAWEEDFS_S3_PORT:-8333}"
   local master_port="${SEAWEEDFS_MASTER_PORT:-$((s3_port - 30))}"
   local volume_port="${SEAWEEDFS_VOLUME_PORT:-$((s3_port - 20))}"
@@ -69,6 +68,7 @@ start_weed() {
   local dir="${SEAWEEDFS_DATA_DIR:-$DATA_DIR/seaweedfs}"
   local access_key="${S3_ACCESS_KEY_ID:-runtime-hub}" secret_key="${S3_SECRET_ACCESS_KEY:-runtime-hub-secret}"
   if port_open 127.0.0.1 "$s3_port"; then return 0; fi
+  ensure_weed_binary
   mkdir -p "$dir/master" "$dir/volume"
   # Several test files (or a test run and a set-up) may ask at once: one starts it, the others wait.
   exec 8>"$dir/start.lock"
