@@ -127,7 +127,7 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
 
   async function upload(via: HubProcess, bytes: Buffer, name: string): Promise<{ id: string }> {
     const form = new FormData();
-    form.append('file', new Blob([bytes]), name);
+    form.append('file', new Blob([new Uint8Array(bytes)]), name);
     const res = await fetch(`${via.url}/objects:upload`, { method: 'POST', body: form, headers: auth() });
     expect(res.status, await res.clone().text()).toBe(201);
     return (await res.json()) as { id: string };
