@@ -129,3 +129,4 @@ REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 ensure_ferretdb
 ensure_postgres
 ensure_redis
+bash scripts/seaweedfs.sh ensure

@@ -17,6 +17,7 @@ import { mountDocs } from './docs/docs.js';
 import { createLogger } from './infra/logging/logger.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';
 import { MetricsService } from './infra/metrics/metrics.service.js';
+import { DrainState } from './health/drain-state.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -79,8 +80,13 @@ export async function createApp(
     (_request, body, done) => done(null, body),
   );
   const metrics = app.get(MetricsService);
+  const drain = app.get(DrainState);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    if (drain.draining) {
+      // Clients then open their next connection elsewhere, so none is left mid-request at close.
+      void reply.header('connection', 'close');
+    }
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -11,6 +11,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Command, CommanderError } from 'commander';
 
+import { registerBlobCommands } from './cli/blob-commands.js';
 import { createCliContext } from './cli/cli-context.js';
 import { registerDemoCommands } from './cli/demo-commands.js';
 import { registerMetadataCommands } from './cli/metadata-commands.js';
@@ -114,6 +115,7 @@ export function buildProgram(config: () => AppConfig): Command {
   registerOrchestratorCommands(program, config, withContext, out);
   registerMetadataCommands(program, config, withContext, out);
   registerDemoCommands(program, config, withContext, out);
+  registerBlobCommands(program, config, out);
   const objects = program.command('objects').description('manage DRS objects');
   objects
     .command('register-file')

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { createApp } from './app.factory.js';
 import { ConfigError } from './config/app-config.js';
 import { loadConfigFromEnvironment } from './config/load-env.js';
+import { DrainState } from './health/drain-state.js';
 
 async function main(): Promise<void> {
   const config = loadConfigFromEnvironment();
@@ -15,22 +16,29 @@ async function main(): Promise<void> {
       return;
     }
     closing = true;
-    log.info({ signal }, 'shutting down: closing HTTP, queues and pools');
     const forced = setTimeout(() => {
       log.error(`shutdown took longer than ${config.http.shutdownTimeoutMs} ms; exiting anyway`);
       process.exit(1);
     }, config.http.shutdownTimeoutMs);
     forced.unref();
-    app.close().then(
-      () => {
-        log.info('shutdown complete');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    // SIGTERM is how orchestrators and rolling restarts stop a process: readiness turns 503 first and
+    // requests keep being served for the drain period, so no request meets a closed port. An operator's
+    // Ctrl-C (SIGINT) skips the wait.
+    const drainMs = signal === 'SIGTERM' && config.role !== 'worker' ? config.http.shutdownDrainMs : 0;
+    app.get(DrainState).start();
+    log.info({ signal, drainMs }, 'shutting down: draining, then closing HTTP, queues and pools');
+    new Promise((resolve) => setTimeout(resolve, drainMs))
+      .then(() => app.close())
+      .then(
+        () => {
+          log.info('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -25,14 +25,30 @@ describe('the hub as a process', () => {
     await rm(blobDir, { recursive: true, force: true });
   });
 
-  it('serves the API and exits 0 on SIGTERM after closing HTTP, queues and pools', async () => {
+  it('serves the API, drains on SIGTERM, and exits 0 after closing HTTP, queues and pools', async () => {
     const port = await freePort();
-    const child = spawnHub('src/main.ts', [], { ...env, PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    const child = spawnHub('src/main.ts', [], { ...env, PORT: String(port), SHUTDOWN_DRAIN_MS: '2000' });
     const output = collect(child);
-    await waitForHttp(`http://127.0.0.1:${port}/health`);
-    const version = await fetch(`http://127.0.0.1:${port}/version`);
+    await waitForHttp(`${base}/health`);
+    const version = await fetch(`${base}/version`);
     expect(version.status).toBe(200);
+    expect(await (await fetch(`${base}/health/ready`)).json()).toEqual({ status: 'ready' });
     child.kill('SIGTERM');
+    // Draining: no longer ready, but still answering, and telling clients to reconnect elsewhere.
+    let ready: Response | undefined;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      ready = await fetch(`${base}/health/ready`);
+      if (ready.status === 503) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(ready?.status).toBe(503);
+    expect(await ready?.json()).toEqual({ status: 'draining' });
+    const during = await fetch(`${base}/version`);
+    expect(during.status).toBe(200);
+    expect(during.headers.get('connection')).toBe('close');
     const result = await exited(child);
     expect(result).toEqual({ code: 0, signal: null });
     expect(output.stdout()).toContain('shutdown complete');

@@ -11,6 +11,8 @@
  *
  * The hub runs as a real production-mode process (APP_ROLE=all, so its own workers run the jobs).
  * BENCH_EXPORT_DOCS changes N (default 1,000,000, which takes several minutes on FerretDB).
+ * BENCH_BLOB_STORE=s3 exports into the S3 store the S3 tests use (SeaweedFS, started if needed), and the
+ * export baseline then streams cursor → gzip → `@aws-sdk/lib-storage` upload into the same bucket.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -20,7 +22,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
+import { Upload } from '@aws-sdk/lib-storage';
 import { MongoClient } from 'mongodb';
+
+import {
+  emptyS3Prefix,
+  ensureTestS3,
+  rawS3Client,
+  s3Env,
+  TEST_S3,
+  testS3Prefix,
+} from '../../test/support/s3.js';
 
 import { dataObject } from '../../test/support/metadata.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
@@ -35,6 +47,8 @@ const BATCH = 1000;
 const EXPORT_TARGET = 0.7;
 const IMPORT_TARGET = 0.5;
 const COLLECTION = 'data_object_set';
+const S3 = process.env.BENCH_BLOB_STORE === 's3';
+const S3_PREFIX = testS3Prefix();
 
 function print(m: DocumentThroughput): void {
   console.log(
@@ -76,6 +90,25 @@ async function exportBaseline(
       docs++;
       yield `${JSON.stringify(doc)}\n`;
     }
+  }
+  if (S3) {
+    const client = rawS3Client();
+    try {
+      const gzip = createGzip();
+      const piped = pipeline(Readable.from(lines()), gzip);
+      await Promise.all([
+        piped,
+        new Upload({
+          client,
+          params: { Bucket: TEST_S3.bucket, Key: `${S3_PREFIX}raw/${COLLECTION}.jsonl.gz`, Body: gzip },
+          partSize: 8 * 1024 * 1024,
+          queueSize: 4,
+        }).done(),
+      ]);
+    } finally {
+      client.destroy();
+    }
+    return documentsSince('raw cursor → JSON lines → gzip → S3 (lib-storage)', docs, started);
   }
   const path = join(dir, `${COLLECTION}.jsonl.gz`);
   await pipeline(Readable.from(lines()), createGzip(), createWriteStream(path));
@@ -152,13 +185,17 @@ async function main(): Promise<void> {
   let hub: BenchHub | undefined;
   let client: MongoClient | undefined;
   try {
+    if (S3) {
+      await ensureTestS3();
+    }
     hub = await startHub({
       role: 'all',
-      env: BENCH_ADMIN_ENV,
+      env: { ...BENCH_ADMIN_ENV, ...(S3 ? s3Env(S3_PREFIX) : {}) },
     });
     client = await MongoClient.connect(hub.mongoUrl);
     console.log(
-      `bench ${NAME}: ${DOCS} data objects in ${COLLECTION}; hub ${hub.entry}, APP_ROLE=all, LOG_LEVEL=warn; ` +
+      `bench ${NAME}: ${DOCS} data objects in ${COLLECTION}; blobs ${S3 ? `S3 at ${TEST_S3.endpoint}` : 'local'}; ` +
+        `hub ${hub.entry}, APP_ROLE=all, LOG_LEVEL=warn; ` +
         `load average ${loadavg()[0]?.toFixed(2)}, background CPU ${Math.round(background * 100)}%`,
     );
     const token = await fetchToken(hub.url);
@@ -184,20 +221,22 @@ async function main(): Promise<void> {
     }
 
     const exportRatio = exported.docsPerSecond / rawExport.docsPerSecond;
+    const baselineName = S3 ? 'raw cursor→gzip→S3' : 'raw cursor→gzip→file';
     const importRatio = imported.docsPerSecond / insert.docsPerSecond;
     const exportPass = exportRatio >= EXPORT_TARGET;
     const importPass = importRatio >= IMPORT_TARGET;
     console.log(
-      `export: hub / raw cursor→gzip→file ${exportRatio.toFixed(2)}× (target ≥ ${EXPORT_TARGET}×) ${exportPass ? 'PASS' : 'FAIL'}`,
+      `export: hub / ${baselineName} ${exportRatio.toFixed(2)}× (target ≥ ${EXPORT_TARGET}×) ${exportPass ? 'PASS' : 'FAIL'}`,
     );
     console.log(
       `import: hub / raw insertMany ${importRatio.toFixed(2)}× (target ≥ ${IMPORT_TARGET}×) ${importPass ? 'PASS' : 'FAIL'}`,
     );
-    const path = await writeResults(NAME, {
+    const path = await writeResults(S3 ? `${NAME}-s3` : NAME, {
       name: NAME,
       date: new Date().toISOString(),
       node: process.version,
       hubEntry: hub.entry,
+      blobStore: S3 ? 's3' : 'local',
       backgroundCpuLoad: background,
       docs: DOCS,
       insert,
@@ -218,6 +257,9 @@ async function main(): Promise<void> {
     await client?.close();
     await hub?.stop();
     await rm(dir, { recursive: true, force: true });
+    if (S3) {
+      await emptyS3Prefix(S3_PREFIX);
+    }
   }
 }
 

@@ -28,6 +28,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/;
 export const SITE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+export const BLOB_STORE_KINDS = ['local', 's3'] as const;
+export type BlobStoreKindSetting = (typeof BLOB_STORE_KINDS)[number];
+
 export const DRS_SPEC_VERSIONS = ['1.5', '1.2'] as const;
 export type DrsSpecVersion = (typeof DRS_SPEC_VERSIONS)[number];
 
@@ -135,9 +138,49 @@ class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9_:.-]{1,64}$/, { message: 'REDIS_PREFIX must be 1-64 letters, digits or _:.-' })
   REDIS_PREFIX = 'rh';
 
+  @IsIn(BLOB_STORE_KINDS, { message: 'BLOB_STORE must be local or s3' })
+  BLOB_STORE: BlobStoreKindSetting = 'local';
+
   @IsString()
   @MinLength(1)
   BLOB_DIR = './data/blobs';
+
+  @Matches(/^https?:\/\/[^\s/]+\/?$/, { message: 'S3_ENDPOINT must be an http(s):// URL with no path' })
+  S3_ENDPOINT = 'http://127.0.0.1:8333';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+\/?$/, {
+    message: 'S3_PUBLIC_ENDPOINT must be an http(s):// URL with no path',
+  })
+  S3_PUBLIC_ENDPOINT?: string;
+
+  @Matches(/^[a-z0-9-]{1,32}$/, { message: 'S3_REGION must be a region name such as us-east-1' })
+  S3_REGION = 'us-east-1';
+
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: 'S3_BUCKET must be 3-63 lower-case letters, digits, dots or hyphens',
+  })
+  S3_BUCKET = 'runtime-hub';
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, { message: 'S3_KEY_PREFIX must be safe S3 key characters' })
+  S3_KEY_PREFIX?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(3)
+  S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  S3_SECRET_ACCESS_KEY?: string;
+
+  @IsBooleanish()
+  S3_FORCE_PATH_STYLE = true;
+
+  @IsBooleanish()
+  S3_PRESIGNED_ACCESS_URLS = false;
 
   @Transform(toInteger)
   @IsInt()
@@ -169,6 +212,11 @@ class EnvironmentVariables {
   @IsInt()
   @Min(1000)
   SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DRAIN_MS = 5000;
 
   @IsOptional()
   @IsString()
@@ -550,6 +598,8 @@ export interface AppConfig {
     readonly bodyLimitBytes: number;
     readonly trustProxy: boolean;
     readonly shutdownTimeoutMs: number;
+    /** After SIGTERM: how long readiness answers 503 while requests are still served, before closing. */
+    readonly shutdownDrainMs: number;
     /** Origins browsers may call the API from: any, or the listed ones. */
     readonly corsOrigins: '*' | readonly string[];
   };
@@ -563,7 +613,21 @@ export interface AppConfig {
   };
   readonly postgres: { readonly url: string; readonly schema: string; readonly poolMax: number };
   readonly redis: { readonly url: string; readonly prefix: string };
-  readonly blobs: { readonly dir: string };
+  readonly blobs: {
+    readonly store: BlobStoreKindSetting;
+    readonly dir: string;
+    readonly s3: {
+      readonly endpoint: string;
+      readonly publicEndpoint: string;
+      readonly region: string;
+      readonly bucket: string;
+      readonly keyPrefix: string;
+      readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+      readonly forcePathStyle: boolean;
+      /** Hand out presigned GET URLs of the store itself as DRS access URLs, instead of the hub's. */
+      readonly presignedAccessUrls: boolean;
+    };
+  };
   readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
   readonly health: { readonly timeoutMs: number };
   /** The workflow registry file; the one shipped in src/site when unset. */
@@ -658,6 +722,17 @@ export function loadConfig(
       problems.push('URL_SIGNING_KEY: must be set to a secret of your own in production');
     }
   }
+  if (env.SHUTDOWN_DRAIN_MS >= env.SHUTDOWN_TIMEOUT_MS) {
+    problems.push('SHUTDOWN_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS, which also covers closing');
+  }
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+    problems.push(
+      'S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (to use the AWS credential chain)',
+    );
+  }
+  if (env.S3_PRESIGNED_ACCESS_URLS && env.BLOB_STORE !== 's3') {
+    problems.push('S3_PRESIGNED_ACCESS_URLS: only applies with BLOB_STORE=s3');
+  }
   if (env.ADMIN_USERNAME && !env.ADMIN_PASSWORD) {
     problems.push('ADMIN_PASSWORD: required when ADMIN_USERNAME is set');
   }
@@ -691,6 +766,7 @@ export function loadConfig(
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       trustProxy: env.TRUST_PROXY,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
       corsOrigins: env.CORS_ALLOWED_ORIGINS === '*' ? '*' : env.CORS_ALLOWED_ORIGINS.split(','),
     },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development' },
@@ -702,7 +778,22 @@ export function loadConfig(
     },
     postgres: { url: env.DATABASE_URL, schema: env.PG_SCHEMA, poolMax: env.PG_POOL_MAX },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
-    blobs: { dir: env.BLOB_DIR },
+    blobs: {
+      store: env.BLOB_STORE,
+      dir: env.BLOB_DIR,
+      s3: {
+        endpoint: env.S3_ENDPOINT.replace(/\/+$/, ''),
+        publicEndpoint: (env.S3_PUBLIC_ENDPOINT ?? env.S3_ENDPOINT).replace(/\/+$/, ''),
+        region: env.S3_REGION,
+        bucket: env.S3_BUCKET,
+        keyPrefix: env.S3_KEY_PREFIX ?? '',
+        ...(env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+          ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
+          : {}),
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+        presignedAccessUrls: env.S3_PRESIGNED_ACCESS_URLS,
+      },
+    },
     secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
     ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),

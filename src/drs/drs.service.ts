@@ -120,7 +120,7 @@ export class DrsService {
 
   async getAccessUrl(id: string, accessId: string, principal: Principal | undefined): Promise<AccessUrlDto> {
     const doc = await this.objects.getReadable(id, principal);
-    return { url: this.accessUrlOf(doc, accessId) };
+    return { url: await this.accessUrlOf(doc, accessId) };
   }
 
   async bulkObjects(
@@ -171,19 +171,21 @@ export class DrsService {
         outcome,
       ]),
     );
-    const outcomes = pairs.map(
-      (pair): Outcome<BulkAccessResponseDto['resolved_drs_object_access_urls'][number]> => {
-        const outcome = docs.get(pair.id);
-        if (!outcome?.ok) {
-          return { ok: false, status: outcome?.status ?? 404 };
-        }
-        try {
-          const url = this.accessUrlOf(outcome.value, pair.accessId);
-          return { ok: true, value: { drs_object_id: pair.id, drs_access_id: pair.accessId, url } };
-        } catch (error) {
-          return { ok: false, status: statusOf(error) };
-        }
-      },
+    const outcomes = await Promise.all(
+      pairs.map(
+        async (pair): Promise<Outcome<BulkAccessResponseDto['resolved_drs_object_access_urls'][number]>> => {
+          const outcome = docs.get(pair.id);
+          if (!outcome?.ok) {
+            return { ok: false, status: outcome?.status ?? 404 };
+          }
+          try {
+            const url = await this.accessUrlOf(outcome.value, pair.accessId);
+            return { ok: true, value: { drs_object_id: pair.id, drs_access_id: pair.accessId, url } };
+          } catch (error) {
+            return { ok: false, status: statusOf(error) };
+          }
+        },
+      ),
     );
     const { summary, unresolved, resolved } = summarise(
       pairs.map((pair) => pair.id),
@@ -192,9 +194,9 @@ export class DrsService {
     return { summary, unresolved_drs_objects: unresolved, resolved_drs_object_access_urls: resolved };
   }
 
-  private accessUrlOf(doc: ObjectDoc, accessId: string): string {
+  private async accessUrlOf(doc: ObjectDoc, accessId: string): Promise<string> {
     if (accessId === HUB_ACCESS_ID && doc.blob) {
-      return this.signer.sign(doc.id).url;
+      return (await this.objects.directAccessUrl(doc)) ?? this.signer.sign(doc.id).url;
     }
     const known = doc.blob ? [HUB_ACCESS_ID] : [];
     throw new NotFoundError(

@@ -174,6 +174,8 @@ export class ObjectsService {
   private readonly registryView: RenderContext;
   private readonly hubSiteId: string;
   private readonly uploadLimitBytes: number;
+  private readonly presignedAccessUrls: boolean;
+  private readonly accessUrlTtlSeconds: number;
   private readonly uploadValidation = createValidationPipe();
   private stats: { value: { objectCount: number; totalObjectSize: number }; expiresAt: number } | undefined;
 
@@ -196,6 +198,8 @@ export class ObjectsService {
     };
     this.hubSiteId = config.auth.hubSiteId;
     this.uploadLimitBytes = config.drs.uploadLimitBytes;
+    this.presignedAccessUrls = config.blobs.store === 's3' && config.blobs.s3.presignedAccessUrls;
+    this.accessUrlTtlSeconds = config.drs.signedUrlTtlSeconds;
   }
 
   registrantFor(principal: Principal): Registrant {
@@ -346,6 +350,21 @@ export class ObjectsService {
       mimeType: doc.mime_type ?? 'application/octet-stream',
       ...(doc.name !== undefined ? { name: doc.name } : {}),
     };
+  }
+
+  /**
+   * A presigned URL of the object store itself for the object's bytes, valid as long as the hub's own
+   * signed URLs, when S3_PRESIGNED_ACCESS_URLS asks for them; undefined to use the hub's signed URL.
+   */
+  async directAccessUrl(doc: ObjectDoc): Promise<string | undefined> {
+    if (!this.presignedAccessUrls || !doc.blob) {
+      return undefined;
+    }
+    return this.blobs.directUrl(doc.blob.key, {
+      expiresInSeconds: this.accessUrlTtlSeconds,
+      ...(doc.name !== undefined ? { filename: doc.name } : {}),
+      contentType: doc.mime_type ?? 'application/octet-stream',
+    });
   }
 
   readBlob(blob: StoredBlobInfo, range?: ByteRange): Readable {

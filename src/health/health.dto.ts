@@ -36,3 +36,8 @@ export class HealthReportDto {
   })
   failing?: string[];
 }
+
+export class ReadinessDto {
+  @ApiProperty({ enum: ['ready', 'draining'] })
+  status!: 'ready' | 'draining';
+}

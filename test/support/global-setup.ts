@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { promisify } from 'node:util';
 
 import pg from 'pg';
 
 import { TEST_ENV } from './env.js';
+import { ROOT } from './process.js';
+import { TEST_S3, testS3DataDir } from './s3.js';
 
 function reachable(url: string, defaultPort: number): Promise<boolean> {
   const parsed = new URL(url);
@@ -21,8 +26,13 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   });
 }
 
-/** Fails the run at once, with one clear line, when a service the suite needs is not up. */
-export default async function globalSetup(): Promise<void> {
+/**
+ * Fails the run at once, with one clear line, when a service the suite needs is not up. The S3 store is
+ * the exception: the tests that need it start it (see support/s3.ts), and if it was not running before
+ * this run, the teardown stops it again.
+ */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const s3WasRunning = await reachable(TEST_S3.endpoint, 80);
   const missing: string[] = [];
   if (!(await reachable(TEST_ENV.MONGO_URL, 27017))) {
     missing.push(`MongoDB/FerretDB at ${TEST_ENV.MONGO_URL}`);
@@ -56,4 +66,14 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
+  return async () => {
+    if (s3WasRunning) {
+      return;
+    }
+    await promisify(execFile)('bash', ['scripts/seaweedfs.sh', 'stop'], {
+      cwd: ROOT,
+      env: { ...process.env, SEAWEEDFS_DATA_DIR: testS3DataDir() },
+    });
+    await rm(testS3DataDir(), { recursive: true, force: true });
+  };
 }

@@ -28,18 +28,36 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/** What a client that fetches a blob straight from the store should be told about it. */
+export interface DirectUrlOptions {
+  readonly expiresInSeconds: number;
+  readonly filename?: string;
+  readonly contentType?: string;
+}
+
 /**
- * Content-addressed byte storage. The local directory implementation is the default; an S3-compatible
- * store can implement the same contract (keys are sha-256 hex, writes are idempotent).
+ * Content-addressed byte storage: a local directory (the default) or an S3-compatible object store.
+ * Keys are sha-256 hex and writes are idempotent, so any process can serve any blob.
  */
 export interface BlobStore {
+  /** `local` or `s3`: names the store in logs, health and the migration command. */
+  readonly kind: BlobStoreKind;
   put(source: Readable, options?: PutOptions): Promise<StoredBlob>;
   /** Size in bytes, or undefined when no blob has this key. */
   stat(key: string): Promise<{ size: number } | undefined>;
   read(key: string, range?: ByteRange): Readable;
   delete(key: string): Promise<void>;
+  /** Every key stored, in no particular order. */
+  keys(): AsyncIterable<string>;
+  /**
+   * A URL that fetches the blob from the store itself until it expires, without the hub in the path;
+   * undefined when the store cannot hand out such URLs (the local directory).
+   */
+  directUrl(key: string, options: DirectUrlOptions): Promise<string | undefined>;
   ping(): Promise<void>;
 }
+
+export type BlobStoreKind = 'local' | 's3';
 
 export const BLOB_STORE = Symbol('BLOB_STORE');
 

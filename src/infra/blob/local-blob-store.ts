@@ -1,99 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
   BLOB_KEY_PATTERN,
-  BlobTooLargeError,
   type BlobStore,
   type ByteRange,
   type PutOptions,
   type StoredBlob,
 } from './blob-store.js';
-import { digestPool, type DigestJob, type Digests } from './digest-pool.js';
-
-/** Bytes handed to the digest worker at a time, and at most in flight to it before input waits. */
-const DIGEST_BATCH_BYTES = 1024 * 1024;
-const DIGEST_MAX_IN_FLIGHT = 16 * 1024 * 1024;
-
-/**
- * Counts the bytes passing through and has them hashed on a worker thread, so receiving and writing
- * proceed while the previous megabyte is being hashed.
- */
-class HashingCounter extends Transform {
-  size = 0;
-  private readonly job: DigestJob;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private inFlight = 0;
-  private continueInput: (() => void) | undefined;
-
-  constructor(private readonly maxBytes: number) {
-    super();
-    this.job = digestPool().start((hashed) => {
-      this.inFlight -= hashed;
-      if (this.continueInput && this.inFlight <= DIGEST_MAX_IN_FLIGHT) {
-        const continueInput = this.continueInput;
-        this.continueInput = undefined;
-        continueInput();
-      }
-    });
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) {
-      callback(new BlobTooLargeError(this.maxBytes));
-      return;
-    }
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= DIGEST_BATCH_BYTES) {
-      this.handOver();
-    }
-    if (this.inFlight > DIGEST_MAX_IN_FLIGHT) {
-      this.continueInput = () => callback(null, chunk);
-      return;
-    }
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.handOver();
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (error) {
-      this.job.abandon();
-    }
-    callback(error);
-  }
-
-  digests(): Promise<Digests> {
-    return this.job.end();
-  }
-
-  private handOver(): void {
-    if (this.pendingBytes === 0) {
-      return;
-    }
-    // A copy the worker can own: the chunks themselves may be reused by whoever produced them.
-    const batch = new Uint8Array(this.pendingBytes);
-    let offset = 0;
-    for (const chunk of this.pending) {
-      batch.set(chunk, offset);
-      offset += chunk.length;
-    }
-    this.inFlight += this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.job.update(batch);
-  }
-}
+import { HashingCounter } from './hashing-counter.js';
 
 /**
  * Stores blobs as files named by their sha-256 under `<root>/sha256/ab/cd/`. Bytes are streamed to a
@@ -101,6 +20,7 @@ class HashingCounter extends Transform {
  * partial blob and a crash leaves only a temporary file behind.
  */
 export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local';
   private readonly root: string;
 
   constructor(root: string) {
@@ -143,7 +63,7 @@ export class LocalBlobStore implements BlobStore {
       await mkdir(dirname(target), { recursive: true });
       await rename(tmp, target);
     }
-    return { key: sha256, size: counter.size, sha256, md5, created };
+    return { key: sha256, size: counter.bytesSeen, sha256, md5, created };
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {
@@ -171,6 +91,25 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  async *keys(): AsyncIterable<string> {
+    // Level by level (256 × 256 directories at most above the files) rather than one recursive
+    // listing, so a store of millions of blobs is never listed into memory at once.
+    const top = join(this.root, 'sha256');
+    for (const first of await namesIn(top)) {
+      for (const second of await namesIn(join(top, first))) {
+        for (const name of await namesIn(join(top, first, second))) {
+          if (BLOB_KEY_PATTERN.test(name)) {
+            yield name;
+          }
+        }
+      }
+    }
+  }
+
+  directUrl(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
   }
@@ -178,5 +117,16 @@ export class LocalBlobStore implements BlobStore {
   /** Only ever called with a validated key, so the path cannot leave the store. */
   private pathOf(key: string): string {
     return join(this.root, 'sha256', key.slice(0, 2), key.slice(2, 4), key);
+  }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return [];
+    }
+    throw error;
   }
 }
