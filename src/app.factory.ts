@@ -8,7 +8,7 @@ import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
-import { corsOptions } from './common/http/cors.js';
+import { corsHook } from './common/http/cors.js';
 import { acceptEmptyJsonBodies } from './common/http/empty-json-body.js';
 import { mountConsole } from './console/console.js';
 import type { AppConfig } from './config/app-config.js';
@@ -67,10 +67,9 @@ export async function createApp(
     },
   );
 
-  app.enableCors(corsOptions(config.http.corsOrigins));
-
   acceptEmptyJsonBodies(app, config.http.bodyLimitBytes);
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', corsHook(config.http.corsOrigins));
   // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
   // by the changesheet service, which also owns their size limit.
   fastify.addContentTypeParser(
