@@ -78,6 +78,7 @@ export async function createApp(
     (_request, body, done) => done(null, body),
   );
   const metrics = app.get(MetricsService);
+  const logsRequests = logger.isLevelEnabled('info');
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
@@ -86,6 +87,11 @@ export async function createApp(
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeHttp(request.method, route, reply.statusCode, seconds);
+    // Skipped outright when info is off, rather than building the line for pino to drop.
+    if (!logsRequests) {
+      done();
+      return;
+    }
     request.log.info(
       {
         method: request.method,
