@@ -11,6 +11,7 @@ import {
   PayloadTooLargeError,
   type FieldProblem,
 } from '../common/errors/domain-errors.js';
+import { invalidInput } from '../common/errors/problems.js';
 import { createValidationPipe } from '../common/http/validation.pipe.js';
 import { mintId } from '../common/ids/ids.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
@@ -910,11 +911,7 @@ function withoutNulls(input: ObjectCreateDto): ObjectCreateDto {
 }
 
 function invalid(problems: FieldProblem[], message?: string): BadRequestError {
-  return new BadRequestError(
-    message ?? `The object is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    problems,
-    'invalid_object',
-  );
+  return invalidInput('The object is not valid', problems, 'invalid_object', message);
 }
 
 function toStoredAccessMethods(methods: readonly AccessMethodInputDto[]): StoredAccessMethod[] {
