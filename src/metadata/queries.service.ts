@@ -22,7 +22,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
-import { canonicalJson, withoutMongoId } from './json-document.js';
+import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { canonicalJson } from './json-document.js';
 import { MetadataService } from './metadata.service.js';
 import { MetadataStore } from './metadata-store.service.js';
 import type {
