@@ -119,7 +119,7 @@ export class ObjectsRepository {
   }
 
   findPage(query: PageQuery): Promise<ObjectDoc[]> {
-    return findPage(this.objects, 'id', query).then((docs) => docs.map((doc) => withoutMongoId(doc)!));
+    return findPage(this.objects, 'id', query).then((docs) => docs.map((doc) => withoutMongoId(doc)));
   }
 
   /**
@@ -139,7 +139,7 @@ export class ObjectsRepository {
       .sort({ created_time: -1, id: -1 })
       .limit(query.limit)
       .toArray();
-    return docs.map((doc) => withoutMongoId(doc)!);
+    return docs.map((doc) => withoutMongoId(doc));
   }
 
   countObjects(): Promise<number> {
