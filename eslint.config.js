@@ -3,6 +3,123 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/*
+ * Which code may touch what (README, "Layers and the direction of dependencies"). Drivers, queues and
+ * file writes belong to repositories, stores and src/infra; the orchestrator core stays plain TypeScript;
+ * only src/config reads the environment. A file outside those places that truly needs an exception is
+ * named below with its reason, so a new one has to be argued for here.
+ */
+const DRIVERS = ['mongodb', 'pg', 'bullmq', 'ioredis'];
+const DRIVER_PATTERNS = ['@aws-sdk/*'];
+const FILE_WRITES = [
+  'appendFile',
+  'appendFileSync',
+  'copyFile',
+  'copyFileSync',
+  'cp',
+  'cpSync',
+  'createWriteStream',
+  'mkdir',
+  'mkdirSync',
+  'mkdtemp',
+  'mkdtempSync',
+  'open',
+  'openSync',
+  'rename',
+  'renameSync',
+  'rm',
+  'rmSync',
+  'rmdir',
+  'rmdirSync',
+  'truncate',
+  'truncateSync',
+  'unlink',
+  'unlinkSync',
+  'writeFile',
+  'writeFileSync',
+];
+const driverPaths = [
+  ...DRIVERS.map((name) => ({
+    name,
+    message: 'Drivers belong to repositories (*.repository.ts), stores (*.store.ts) and src/infra.',
+  })),
+  ...['node:fs', 'node:fs/promises', 'fs', 'fs/promises'].map((name) => ({
+    name,
+    importNames: FILE_WRITES,
+    message: 'Writing files belongs to repositories, stores and src/infra (the blob store).',
+  })),
+];
+const driverPatterns = [
+  { group: DRIVER_PATTERNS, message: 'Drivers belong to repositories, stores and src/infra.' },
+];
+
+/** Files outside repositories, stores and src/infra that use a driver, each with its reason. */
+const DRIVER_EXCEPTIONS = [
+  // The orchestrator's daemon and workers are its BullMQ transport: queues, job schedulers, workers.
+  'src/orchestrator/daemon/**',
+  'src/orchestrator/worker/**',
+  // Each cache holds its own Redis subscriber (from RedisService) for cross-process invalidation.
+  'src/auth/auth-cache.ts',
+  'src/drs/object-cache.ts',
+  // Cursor ids are the driver's EJSON text of the query; BSON here serialises, it does no I/O.
+  'src/metadata/queries.service.ts',
+];
+
+const layering = [
+  {
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/**/*.repository.ts',
+      'src/**/*.store.ts',
+      'src/infra/**',
+      'src/**/*.spec.ts',
+      'src/orchestrator/core/**',
+      ...DRIVER_EXCEPTIONS,
+    ],
+    rules: { 'no-restricted-imports': ['error', { paths: driverPaths, patterns: driverPatterns }] },
+  },
+  {
+    files: ['src/orchestrator/core/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: driverPaths,
+          patterns: [
+            ...driverPatterns,
+            {
+              group: [
+                '@nestjs/*',
+                '**/infra/**',
+                '**/storage/**',
+                '**/daemon/**',
+                '**/worker/**',
+                '**/api/**',
+              ],
+              message: 'The orchestrator core is plain TypeScript: no Nest, no drivers, no outer layer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Configuration comes through AppConfig; only src/config reads the environment.',
+        },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', '.tools/**', 'coverage/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -41,5 +158,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  ...layering,
   prettier,
 );

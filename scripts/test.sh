@@ -41,6 +41,14 @@ rm -f "$results"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
 vitest_rc=$?
 
+# Benchmark smoke, for information only (it never fails the run): GET /version against a bare node:http
+# server, so a regression of the per-request path shows in every full run. Skipped when files are named.
+if [ "$#" -eq 0 ]; then
+  say "bench smoke: GET /version against bare node:http (information only)"
+  BENCH_HUB_ENTRY=src BENCH_DURATION_SECONDS=3 BENCH_WARMUP_SECONDS=1 BENCH_ROUNDS=2 \
+    timeout 60 node --import @swc-node/register/esm-register bench/version/run.ts || true
+fi
+
 if [ -f "$results" ]; then
   read -r passed failed skipped < <(node -e '
     const r = require(process.argv[1]);

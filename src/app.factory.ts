@@ -8,7 +8,7 @@ import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
-import { corsOptions } from './common/http/cors.js';
+import { corsHook } from './common/http/cors.js';
 import { acceptEmptyJsonBodies } from './common/http/empty-json-body.js';
 import { mountConsole } from './console/console.js';
 import type { AppConfig } from './config/app-config.js';
@@ -68,10 +68,9 @@ export async function createApp(
     },
   );
 
-  app.enableCors(corsOptions(config.http.corsOrigins));
-
   acceptEmptyJsonBodies(app, config.http.bodyLimitBytes);
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', corsHook(config.http.corsOrigins));
   // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
   // by the changesheet service, which also owns their size limit.
   fastify.addContentTypeParser(
@@ -81,6 +80,7 @@ export async function createApp(
   );
   const metrics = app.get(MetricsService);
   const drain = app.get(DrainState);
+  const logsRequests = logger.isLevelEnabled('info');
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     if (drain.draining) {
@@ -93,6 +93,11 @@ export async function createApp(
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeHttp(request.method, route, reply.statusCode, seconds);
+    // Skipped outright when info is off, rather than building the line for pino to drop.
+    if (!logsRequests) {
+      done();
+      return;
+    }
     request.log.info(
       {
         method: request.method,

@@ -5,7 +5,9 @@
  *   apply — the hub applies the submitted sheet (step perform_changesheet_updates of its
  *   apply_changesheet run: re-plan against the current documents, concurrency checks, locks, the txn
  *   log and the writes) against a raw bulkWrite of the same 2,000 replacements into a copy of the
- *   collection with the same indexes, in the same run, in commands of the same size as the hub's. Target: the hub reaches at least 0.5× the raw documents per second.
+ *   collection with the same indexes, in the same run, in the largest commands FerretDB v1 answers (the
+ *   baseline's own choice, not the hub's). Target: the hub reaches at least 0.5× the raw documents per
+ *   second.
  *
  *   latency — submit → applied of BENCH_LATENCY_SHEETS (50) one-row sheets, one at a time, at the
  *   sensors' default intervals (30 s trigger, 10 s claim): only the wake-ups a submission sends make
@@ -18,7 +20,6 @@ import { loadavg } from 'node:os';
 
 import { MongoClient, type AnyBulkWriteOperation } from 'mongodb';
 
-import { MAX_WRITE_STATEMENTS } from '../../src/infra/mongo/bulk-writes.js';
 import { nmdcId, study } from '../../test/support/metadata.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
@@ -34,6 +35,11 @@ const VALIDATE_TARGET_SECONDS = 5;
 const APPLY_TARGET = 0.5;
 const LATENCY_SHEETS = Number(process.env.BENCH_LATENCY_SHEETS ?? 50);
 const LATENCY_TARGET = { p50Ms: 2000, p99Ms: 5000 };
+/**
+ * The raw baseline's statements per bulkWrite command: the most FerretDB v1 answers (an update command of
+ * 100 or more statements never returns). MongoDB takes far more, but the copy lives on the same engine.
+ */
+const RAW_STATEMENTS_PER_COMMAND = 99;
 
 type Doc = Record<string, unknown> & { _id: string };
 
@@ -174,9 +180,8 @@ async function main(): Promise<void> {
       replaceOne: { filter: { _id: nmdcId('sty', i + 1) }, replacement: revised(i + 1) },
     }));
     const rawStarted = process.hrtime.bigint();
-    // Commands of at most MAX_WRITE_STATEMENTS statements: FerretDB v1 never answers an update command of 100.
-    for (let start = 0; start < operations.length; start += MAX_WRITE_STATEMENTS) {
-      await raw.bulkWrite(operations.slice(start, start + MAX_WRITE_STATEMENTS), { ordered: false });
+    for (let start = 0; start < operations.length; start += RAW_STATEMENTS_PER_COMMAND) {
+      await raw.bulkWrite(operations.slice(start, start + RAW_STATEMENTS_PER_COMMAND), { ordered: false });
     }
     const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
 

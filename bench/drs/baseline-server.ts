@@ -1,41 +1,30 @@
 /**
- * The bare baseline for the DRS read benchmark: node:http and the official mongodb driver, one findOne
- * per request on the same FerretDB collection the hub reads, and nothing else — no framework, no auth,
- * no cache, no rendering.
+ * The bare baseline for the DRS read benchmark: node:http answering `GET /ga4gh/drs/v1/objects/{id}`
+ * with the very bytes the hub answers for that id, held in memory, and nothing else — no framework, no
+ * auth, no lookup beyond one Map. BODIES_FILE is a JSON object of id → DrsObject JSON text.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-import { MongoClient } from 'mongodb';
-
 const port = Number(process.env.PORT);
-const client = new MongoClient(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017', { maxPoolSize: 50 });
-const objects = client.db(process.env.MONGO_DB).collection('objects');
+const bodies = new Map<string, Buffer>(
+  Object.entries(
+    JSON.parse(readFileSync(process.env.BODIES_FILE ?? '', 'utf8')) as Record<string, string>,
+  ).map(([id, body]) => [id, Buffer.from(body)]),
+);
 const PREFIX = '/ga4gh/drs/v1/objects/';
+const NOT_FOUND = Buffer.from(JSON.stringify({ msg: 'not found', status_code: 404 }));
 
 const server = createServer((request, response) => {
   const url = request.url ?? '';
-  if (!url.startsWith(PREFIX)) {
-    response.writeHead(404).end();
-    return;
-  }
-  const id = decodeURIComponent(url.slice(PREFIX.length).split('?', 1)[0] ?? '');
-  objects.findOne({ id }, { projection: { _id: 0 } }).then(
-    (doc) => {
-      const body = JSON.stringify(doc ?? { msg: 'not found', status_code: 404 });
-      response
-        .writeHead(doc ? 200 : 404, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        })
-        .end(body);
-    },
-    () => response.writeHead(500).end(),
-  );
+  const body = url.startsWith(PREFIX) ? bodies.get(decodeURIComponent(url.slice(PREFIX.length))) : undefined;
+  response
+    .writeHead(body ? 200 : 404, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': (body ?? NOT_FOUND).length,
+    })
+    .end(body ?? NOT_FOUND);
 });
 
-await client.connect();
 server.listen(port, '127.0.0.1', () => process.stdout.write(`baseline listening on ${port}\n`));
-process.once('SIGTERM', () => {
-  server.close();
-  void client.close().then(() => process.exit(0));
-});
+process.once('SIGTERM', () => server.close(() => process.exit(0)));

@@ -21,6 +21,12 @@ interface Entry {
 @Injectable()
 export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Loads under way, by key: when an entry expires under load, every request in flight would otherwise
+   * query the database for it at once. An eviction removes the key, so nobody joins (and nothing keeps)
+   * a load that may have read the old value.
+   */
+  private readonly loading = new Map<string, Promise<unknown>>();
   private readonly ttlMs: number;
   private readonly channel: string;
   private subscriber: Redis | undefined;
@@ -42,8 +48,10 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     this.subscriber.on('message', (_channel: string, key: string) => {
       if (key === '*') {
         this.entries.clear();
+        this.loading.clear();
       } else {
         this.entries.delete(key);
+        this.loading.delete(key);
       }
     });
     try {
@@ -62,7 +70,22 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     if (hit && hit.expiresAt > now) {
       return hit.value as T;
     }
-    const value = await load();
+    const pending = this.loading.get(key);
+    if (pending) {
+      return pending as Promise<T>;
+    }
+    let stillCurrent = false;
+    const loaded = load().finally(() => {
+      stillCurrent = this.loading.get(key) === loaded;
+      if (stillCurrent) {
+        this.loading.delete(key);
+      }
+    });
+    this.loading.set(key, loaded);
+    const value = await loaded;
+    if (!stillCurrent) {
+      return value;
+    }
     if (this.entries.size > 50_000) {
       this.entries.clear();
     }
@@ -73,6 +96,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   /** Evicts `key` here and in every other process. */
   async invalidate(key: string): Promise<void> {
     this.entries.delete(key);
+    this.loading.delete(key);
     if (this.ttlMs === 0) {
       return;
     }
@@ -85,6 +109,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.entries.clear();
+    this.loading.clear();
     if (this.subscriber) {
       await this.subscriber.quit().catch(() => undefined);
     }

@@ -24,7 +24,8 @@ import { OperationsService } from '../operations/operations.service.js';
 import { DocumentLocksRepository } from '../metadata/document-locks.repository.js';
 import { canonicalJson } from '../metadata/json-document.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
-import { MAX_LISTED_PROBLEMS, MetadataStore, unprocessable } from '../metadata/metadata-store.service.js';
+import { MAX_LISTED_PROBLEMS, unprocessable } from '../common/errors/problems.js';
+import { MetadataStore } from '../metadata/metadata-store.service.js';
 import { RunRepository } from '../orchestrator/storage/run.repository.js';
 import {
   APPLY_CHANGESHEET_WORKFLOW,

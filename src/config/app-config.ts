@@ -409,9 +409,9 @@ class EnvironmentVariables {
 
   @Transform(toInteger)
   @IsInt()
-  @Min(1000)
+  @Min(1)
   @Max(10_000_000)
-  DRS_CACHE_MAX_OBJECTS = 200_000;
+  DRS_CACHE_MAX_OBJECTS = 20_000;
 
   @IsOptional()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,199}$/, {
@@ -663,6 +663,7 @@ export interface AppConfig {
     readonly maxBulkRequestLength: number;
     /** How long a resolved object may be served from a process's memory; 0 turns the cache off. */
     readonly cacheTtlMs: number;
+    /** How many resolved objects a process keeps at most (the least recently used leave first). */
     readonly cacheMaxObjects: number;
     readonly serviceId: string;
     readonly organization: { readonly name: string; readonly url: string };

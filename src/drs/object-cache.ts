@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 
@@ -10,44 +11,33 @@ import { MetricsService } from '../infra/metrics/metrics.service.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 import type { ObjectDoc } from './object.model.js';
 
-interface Entry {
-  doc: ObjectDoc;
-  expiresAt: number;
-}
-
 export type ObjectLoader = (missing: string[]) => Promise<ObjectDoc[]>;
-export type ObjectScan = () => AsyncIterable<ObjectDoc>;
 
 /**
- * Resolved objects kept in this process's memory, so resolving an id costs no database round trip.
+ * Resolved objects kept in this process's memory, so resolving a popular id costs no database round trip.
+ *
+ * Bounded: at most DRS_CACHE_MAX_OBJECTS objects, the least recently used leaving first, filled only by
+ * the ids callers actually ask for, so a registry of millions of objects costs each process no more
+ * than its working set.
  *
  * Freshness: every change (PATCH, DELETE, new types) is broadcast over Redis pub/sub and evicts the
  * entry in every process at once. DRS_CACHE_TTL_MS bounds how long an entry may be served should a
  * broadcast be lost; a reconnect of the subscriber empties the cache, since messages may have been
  * missed while it was down.
  *
- * Processes that serve the API also {@link keepWarm}: one pass over the registry loads every object
- * (up to DRS_CACHE_MAX_OBJECTS) and is repeated within the TTL, so lookups do not fall back to the
- * database one id at a time — on FerretDB every such query scans the collection.
+ * Concurrent misses for one id share one load, so a burst of requests for an object nobody has asked
+ * for yet costs one query (on FerretDB a query by `id` scans the collection).
  */
 @Injectable()
 export class ObjectCache implements OnModuleInit, OnApplicationShutdown {
-  private entries = new Map<string, Entry>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
+  private readonly entries: LRUCache<string, ObjectDoc> | undefined;
+  /**
+   * Loads under way, by id. An eviction removes the id from here, so nobody joins a load that may have
+   * read the document before the change, and that load's result is not remembered.
+   */
+  private readonly loading = new Map<string, Promise<ObjectDoc | undefined>>();
   private readonly channel: string;
   private subscriber: Redis | undefined;
-  /**
-   * Bumped by every invalidation. A load that started before one may have read the old document, so
-   * its result is served but not cached.
-   */
-  private generation = 0;
-  /** Ids evicted while a warming pass runs: its copies of them may predate the change. */
-  private evictedDuringPass: Set<string> | undefined;
-  /** Bumped when everything is evicted at once; a warming pass that spans one is thrown away. */
-  private flushes = 0;
-  private warming:
-    { scan: ObjectScan; timer: NodeJS.Timeout; running: Promise<void> | undefined } | undefined;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -55,22 +45,24 @@ export class ObjectCache implements OnModuleInit, OnApplicationShutdown {
     @Inject(LOGGER) private readonly log: Logger,
     metrics: MetricsService,
   ) {
-    const entries = (): number => this.entries.size;
+    this.entries =
+      config.drs.cacheTtlMs > 0
+        ? new LRUCache({ max: config.drs.cacheMaxObjects, ttl: config.drs.cacheTtlMs })
+        : undefined;
+    const size = (): number => this.entries?.size ?? 0;
     new Gauge({
       name: 'drs_object_cache_entries',
       help: "Objects held in this process's resolved-object cache",
       registers: [metrics.registry],
       collect() {
-        this.set(entries());
+        this.set(size());
       },
     });
-    this.ttlMs = config.drs.cacheTtlMs;
-    this.maxEntries = config.drs.cacheMaxObjects;
     this.channel = `${config.redis.prefix}:drs:invalidate`;
   }
 
   get enabled(): boolean {
-    return this.ttlMs > 0;
+    return this.entries !== undefined;
   }
 
   async onModuleInit(): Promise<void> {
@@ -83,7 +75,6 @@ export class ObjectCache implements OnModuleInit, OnApplicationShutdown {
     subscriber.on('ready', () => {
       if (connectedBefore) {
         this.evictAll();
-        this.warmSoon();
       }
       connectedBefore = true;
     });
@@ -100,44 +91,42 @@ export class ObjectCache implements OnModuleInit, OnApplicationShutdown {
   /** The documents for `ids` (absent ones are missing from the map), loading what is not cached. */
   async getMany(ids: readonly string[], load: ObjectLoader): Promise<Map<string, ObjectDoc>> {
     const found = new Map<string, ObjectDoc>();
+    const joined: [string, Promise<ObjectDoc | undefined>][] = [];
     const missing = new Set<string>();
-    const now = Date.now();
     for (const id of ids) {
-      const hit = this.entries.get(id);
-      if (hit && hit.expiresAt > now) {
-        found.set(id, hit.doc);
+      const hit = this.entries?.get(id);
+      const pending = hit ? undefined : this.loading.get(id);
+      if (hit) {
+        found.set(id, hit);
+      } else if (pending) {
+        joined.push([id, pending]);
       } else {
         missing.add(id);
       }
     }
-    if (missing.size === 0) {
-      return found;
-    }
-    const generation = this.generation;
-    const loaded = await load([...missing]);
-    const cacheable = this.enabled && generation === this.generation;
-    for (const doc of loaded) {
-      found.set(doc.id, doc);
-      if (cacheable) {
-        this.remember(doc, now);
+    const loads = missing.size > 0 ? this.load([...missing], load) : [];
+    const waited = [...joined, ...loads];
+    const docs = await Promise.all(waited.map(([, pending]) => pending));
+    waited.forEach(([id], index) => {
+      const doc = docs[index];
+      if (doc) {
+        found.set(id, doc);
       }
-    }
+    });
     return found;
   }
 
-  async get(id: string, load: ObjectLoader): Promise<ObjectDoc | undefined> {
-    const hit = this.entries.get(id);
-    if (hit && hit.expiresAt > Date.now()) {
-      return hit.doc;
+  get(id: string, load: ObjectLoader): Promise<ObjectDoc | undefined> {
+    const hit = this.entries?.get(id);
+    if (hit) {
+      return Promise.resolve(hit);
     }
-    return (await this.getMany([id], load)).get(id);
+    return this.loading.get(id) ?? this.load([id], load)[0]![1];
   }
 
   /** Caches an object this process has just created (nothing else can have a staler copy of it). */
   add(doc: ObjectDoc): void {
-    if (this.enabled) {
-      this.remember(doc, Date.now());
-    }
+    this.entries?.set(doc.id, doc);
   }
 
   /** Evicts `ids` here and in every other process. */
@@ -153,94 +142,52 @@ export class ObjectCache implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Loads the registry now and again every half TTL, until shutdown. */
-  async keepWarm(scan: ObjectScan): Promise<void> {
-    if (!this.enabled || this.warming) {
-      return;
-    }
-    const timer = setInterval(() => this.warmSoon(), Math.max(this.ttlMs / 2, 1000));
-    timer.unref();
-    this.warming = { scan, timer, running: undefined };
-    await this.warm();
-  }
-
   async onApplicationShutdown(): Promise<void> {
-    if (this.warming) {
-      clearInterval(this.warming.timer);
-      await this.warming.running;
-      this.warming = undefined;
-    }
-    this.entries.clear();
+    this.evictAll();
     if (this.subscriber) {
       await this.subscriber.quit().catch(() => undefined);
     }
   }
 
-  private warmSoon(): void {
-    if (this.warming && !this.warming.running) {
-      void this.warm();
-    }
-  }
-
-  /** One pass over the registry; the fresh copies replace the cache when the pass completes. */
-  private warm(): Promise<void> {
-    const warming = this.warming;
-    if (!warming) {
-      return Promise.resolve();
-    }
-    warming.running ??= (async () => {
-      const started = Date.now();
-      const flushes = this.flushes;
-      const evicted = new Set<string>();
-      this.evictedDuringPass = evicted;
-      try {
-        const fresh = new Map<string, Entry>();
-        for await (const doc of warming.scan()) {
-          if (fresh.size >= this.maxEntries) {
-            break;
+  /**
+   * Starts one load of `ids` and registers a share of it for each id (when caching), so concurrent
+   * misses join it. A result is remembered only while its id is still registered to this load.
+   */
+  private load(ids: string[], load: ObjectLoader): [string, Promise<ObjectDoc | undefined>][] {
+    const batch = load(ids).then((docs) => new Map(docs.map((doc) => [doc.id, doc])));
+    return ids.map((id) => {
+      const share: Promise<ObjectDoc | undefined> = batch.then((docs) => {
+        const doc = docs.get(id);
+        if (this.loading.get(id) === share) {
+          this.loading.delete(id);
+          if (doc) {
+            this.entries?.set(id, doc);
           }
-          fresh.set(doc.id, { doc, expiresAt: started + this.ttlMs });
         }
-        for (const id of evicted) {
-          fresh.delete(id);
-        }
-        if (flushes === this.flushes) {
-          this.entries = fresh;
-          this.log.debug({ objects: fresh.size, ms: Date.now() - started }, 'object cache warmed');
-        }
-      } catch (error) {
-        this.log.warn({ err: error }, 'object cache: could not load the registry; resolving ids one by one');
-      } finally {
-        this.evictedDuringPass = undefined;
-        warming.running = undefined;
+        return doc;
+      });
+      if (this.enabled) {
+        this.loading.set(id, share);
+        // A failed load must not stay registered: the next caller starts a new one.
+        share.catch(() => {
+          if (this.loading.get(id) === share) {
+            this.loading.delete(id);
+          }
+        });
       }
-    })();
-    return warming.running;
-  }
-
-  private remember(doc: ObjectDoc, now: number): void {
-    this.entries.delete(doc.id);
-    if (this.entries.size >= this.maxEntries) {
-      // Maps iterate in insertion order, so the first key is the entry cached longest ago.
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) {
-        this.entries.delete(oldest.value);
-      }
-    }
-    this.entries.set(doc.id, { doc, expiresAt: now + this.ttlMs });
+      return [id, share];
+    });
   }
 
   private evictLocally(ids: readonly string[]): void {
-    this.generation += 1;
     for (const id of ids) {
-      this.entries.delete(id);
-      this.evictedDuringPass?.add(id);
+      this.entries?.delete(id);
+      this.loading.delete(id);
     }
   }
 
   private evictAll(): void {
-    this.generation += 1;
-    this.flushes += 1;
-    this.entries.clear();
+    this.entries?.clear();
+    this.loading.clear();
   }
 }

@@ -69,30 +69,6 @@ export class ObjectsRepository {
     return this.objects.find(filter, { projection: { _id: 0 }, batchSize: ids.length }).toArray();
   }
 
-  /**
-   * Every object, a page at a time (to warm caches). Pages are separate queries answered in one batch
-   * each, rather than one long cursor, for the reason given in {@link findByIds}.
-   */
-  async *scanAll(pageSize = 2000): AsyncGenerator<ObjectDoc> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.objects
-        .find(after === undefined ? {} : { id: { $gt: after } }, {
-          projection: { _id: 0 },
-          batchSize: pageSize,
-        })
-        .sort({ id: 1 })
-        .limit(pageSize)
-        .toArray();
-      yield* page;
-      const last = page.at(-1);
-      if (page.length < pageSize || !last) {
-        return;
-      }
-      after = last.id;
-    }
-  }
-
   /** Ids and types of objects carrying any of `types` (indexed), for the trigger sensor. */
   async findTyped(types: readonly string[], limit: number): Promise<{ id: string; types: string[] }[]> {
     if (types.length === 0) {
@@ -143,7 +119,7 @@ export class ObjectsRepository {
   }
 
   findPage(query: PageQuery): Promise<ObjectDoc[]> {
-    return findPage(this.objects, 'id', query).then((docs) => docs.map((doc) => withoutMongoId(doc)!));
+    return findPage(this.objects, 'id', query).then((docs) => docs.map((doc) => withoutMongoId(doc)));
   }
 
   /**
@@ -163,7 +139,7 @@ export class ObjectsRepository {
       .sort({ created_time: -1, id: -1 })
       .limit(query.limit)
       .toArray();
-    return docs.map((doc) => withoutMongoId(doc)!);
+    return docs.map((doc) => withoutMongoId(doc));
   }
 
   countObjects(): Promise<number> {

@@ -11,6 +11,7 @@ import {
   PayloadTooLargeError,
   type FieldProblem,
 } from '../common/errors/domain-errors.js';
+import { invalidInput } from '../common/errors/problems.js';
 import { createValidationPipe } from '../common/http/validation.pipe.js';
 import { mintId } from '../common/ids/ids.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
@@ -229,16 +230,15 @@ export class ObjectsService {
 
   /** The object, from the cache when possible; undefined when there is none. Ids are not checked. */
   load(id: string): Promise<ObjectDoc | undefined> {
-    return this.cache.get(id, (missing) => this.objects.findByIds(missing));
+    // By key rather than through findByIds: FerretDB answers a lookup by `_id` without a scan.
+    return this.cache.get(id, async () => {
+      const doc = await this.objects.findById(id);
+      return doc ? [doc] : [];
+    });
   }
 
   loadMany(ids: readonly string[]): Promise<Map<string, ObjectDoc>> {
     return this.cache.getMany(ids, (missing) => this.objects.findByIds(missing));
-  }
-
-  /** Keeps this process's cache loaded with the whole registry (for processes serving the API). */
-  keepCacheWarm(): Promise<void> {
-    return this.cache.keepWarm(() => this.objects.scanAll());
   }
 
   /** In-process resolution, without access checks: 400 for a malformed id, 404 for an unknown one. */
@@ -930,11 +930,7 @@ function withoutNulls(input: ObjectCreateDto): ObjectCreateDto {
 }
 
 function invalid(problems: FieldProblem[], message?: string): BadRequestError {
-  return new BadRequestError(
-    message ?? `The object is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    problems,
-    'invalid_object',
-  );
+  return invalidInput('The object is not valid', problems, 'invalid_object', message);
 }
 
 function toStoredAccessMethods(methods: readonly AccessMethodInputDto[]): StoredAccessMethod[] {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { OperationsController } from '../operations/operations.controller.js';
 import { RegistryController } from '../workflows/registry.controller.js';
-import { JobsController } from './jobs.controller.js';
+import { SiteJobsController } from './jobs.controller.js';
 
-@Module({ controllers: [RegistryController, JobsController, OperationsController] })
+@Module({ controllers: [RegistryController, SiteJobsController, OperationsController] })
 export class JobsApiModule {}

@@ -20,7 +20,7 @@ import { JobsService } from './jobs.service.js';
 
 @ApiTags('Jobs')
 @Controller('jobs')
-export class JobsController {
+export class SiteJobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()

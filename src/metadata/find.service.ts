@@ -5,7 +5,7 @@ import { checkFilter, parseProjection } from '../common/pagination/filter-policy
 import { Paginator } from '../common/pagination/paginator.js';
 import { parseFields, parseFindFilter, parseFindSort } from './find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from './find.dto.js';
-import { withoutMongoId } from './json-document.js';
+import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
 import { MetadataService } from './metadata.service.js';
 
@@ -79,7 +79,7 @@ export class FindService {
           keyField: 'id',
           keyOf: pageKeyOf(spec),
           fetch: (query) => this.documents.findPage(spec, query),
-          map: withoutMongoId,
+          map: (doc) => withoutMongoId(doc),
           resumable: true,
           count: (f) => this.documents.countMatching(spec.name, f),
         },

@@ -11,12 +11,6 @@ export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-export function withoutMongoId(doc: JsonObject): JsonObject {
-  const { _id, ...rest } = doc;
-  void _id;
-  return rest;
-}
-
 /** A stable text form of a JSON value: key order does not make two equal documents differ. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
+import { unprocessable } from '../common/errors/problems.js';
 import { PidsRepository } from '../pids/pids.repository.js';
 import { canonicalJson, escapePointer, isJsonObject as isObject } from './json-document.js';
 import { MetadataRepository, type MetadataDoc } from './metadata.repository.js';
@@ -22,24 +23,10 @@ export interface PutResult {
   readonly unchanged: number;
 }
 
-/** How many problems one answer lists; a bad 10k-document payload would otherwise answer megabytes. */
-export const MAX_LISTED_PROBLEMS = 1000;
-
 const DATABASE_TYPES = new Set(['Database', 'nmdc:Database']);
 
 function countsOf(batch: MetadataBatch): Record<string, number> {
   return Object.fromEntries([...batch].map(([name, docs]) => [name, docs.length]));
-}
-
-export function unprocessable(
-  summary: string,
-  problems: readonly FieldProblem[],
-  extra?: Readonly<Record<string, unknown>>,
-  code = 'schema_invalid',
-): UnprocessableError {
-  const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
-  const more = problems.length > listed.length ? ` (the first ${listed.length} are listed)` : '';
-  return new UnprocessableError(`${summary}: ${problems.length} problem(s)${more}`, listed, code, extra);
 }
 
 /**

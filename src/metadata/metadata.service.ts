@@ -5,7 +5,7 @@ import { parseProjection } from '../common/pagination/filter-policy.js';
 import type { ListRequestDto } from '../common/pagination/list-request.dto.js';
 import { Paginator, type CountedPage } from '../common/pagination/paginator.js';
 import { parseSchemaId, requireSchemaId } from '../common/ids/schema-ids.js';
-import { withoutMongoId } from './json-document.js';
+import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
 import { MetadataStore } from './metadata-store.service.js';

@@ -15,15 +15,17 @@ import {
   UnprocessableError,
   type FieldProblem,
 } from '../common/errors/domain-errors.js';
+import { invalidInput, unprocessable } from '../common/errors/problems.js';
 import { mintId } from '../common/ids/ids.js';
 import { checkFilter, type FilterPolicy } from '../common/pagination/filter-policy.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
-import { canonicalJson, withoutMongoId } from './json-document.js';
+import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { canonicalJson } from './json-document.js';
 import { MetadataService } from './metadata.service.js';
-import { MetadataStore, unprocessable } from './metadata-store.service.js';
+import { MetadataStore } from './metadata-store.service.js';
 import type {
   CountResponseDto,
   CursorResponseDto,
@@ -69,11 +71,7 @@ function keyOf(id: unknown): string {
 }
 
 function invalid(problems: FieldProblem[]): BadRequestError {
-  return new BadRequestError(
-    `The command is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    problems,
-    'invalid_query',
-  );
+  return invalidInput('The command is not allowed', problems, 'invalid_query');
 }
 
 /**

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import type { Principal } from '../auth/principal.js';
 import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.js';
+import { unprocessable } from '../common/errors/problems.js';
 import { checkFilter } from '../common/pagination/filter-policy.js';
 import { parseFindFilter } from '../metadata/find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from '../metadata/find.dto.js';
@@ -11,7 +12,7 @@ import type { AccessUrlDto } from '../drs/drs.dto.js';
 import { DrsService } from '../drs/drs.service.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { MetadataService } from '../metadata/metadata.service.js';
-import { MetadataStore, unprocessable } from '../metadata/metadata-store.service.js';
+import { MetadataStore } from '../metadata/metadata-store.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import {
   NMDC_MAX_PAGE_SIZE,

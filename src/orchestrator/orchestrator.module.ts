@@ -3,7 +3,11 @@ import { Global, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { InstigatorService } from './api/instigators.service.js';
-import { JobsController, RunsController, InstigatorsController } from './api/orchestrator.controllers.js';
+import {
+  InstigatorsController,
+  OrchestratorJobsController,
+  RunsController,
+} from './api/orchestrator.controllers.js';
 import { RunService } from './api/runs.service.js';
 import { InstigatorTicker } from './daemon/instigator-ticker.js';
 import { OrchestratorQueues } from './daemon/orchestrator-queues.js';
@@ -75,7 +79,7 @@ export class WorkArrivedModule {}
 /** The orchestrator's REST API, loaded by the `api` and `all` roles. */
 @Module({
   imports: [OrchestratorCoreModule],
-  controllers: [JobsController, RunsController, InstigatorsController],
+  controllers: [OrchestratorJobsController, RunsController, InstigatorsController],
 })
 export class OrchestratorApiModule {}
 

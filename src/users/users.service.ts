@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { AuthCache, cacheKeys } from '../auth/auth-cache.js';
-import { AuthService } from '../auth/auth.service.js';
+import { AuthService, type CachedUser } from '../auth/auth.service.js';
 import { CryptoRepository } from '../auth/crypto.repository.js';
 import type { Principal } from '../auth/principal.js';
 import { describePrincipal } from '../auth/principal.js';
@@ -37,6 +37,13 @@ export function toUserDto(user: Omit<UserDoc, 'password_hash'>): UserDto {
 
 @Injectable()
 export class UsersService {
+  /**
+   * GET /users/me's answer for each user object the auth cache holds: that object is replaced, never
+   * changed, when the user changes, so its answer can be kept as long as it lives (which saves two date
+   * conversions and a copy on every call).
+   */
+  private readonly cachedDtos = new WeakMap<CachedUser, UserDto>();
+
   constructor(
     private readonly users: UsersRepository,
     private readonly crypto: CryptoRepository,
@@ -107,7 +114,12 @@ export class UsersService {
     if (!user) {
       throw new NotFoundError(`No user named "${principal.username}" (${describePrincipal(principal)})`);
     }
-    return toUserDto(user);
+    let dto = this.cachedDtos.get(user);
+    if (!dto) {
+      dto = toUserDto(user);
+      this.cachedDtos.set(user, dto);
+    }
+    return dto;
   }
 
   list(request: ListRequestDto): Promise<Page<Partial<UserDto>>> {

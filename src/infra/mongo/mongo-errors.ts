@@ -20,6 +20,8 @@ export async function insertUnlessDuplicate(insert: () => Promise<unknown>): Pro
  * Drops Mongo's `_id` from a document. FerretDB v1 does not support projections on findAndModify,
  * so repositories strip it here instead.
  */
+export function withoutMongoId<T extends object>(doc: T & { _id?: unknown }): T;
+export function withoutMongoId<T extends object>(doc: (T & { _id?: unknown }) | null): T | null;
 export function withoutMongoId<T extends object>(doc: (T & { _id?: unknown }) | null): T | null {
   if (!doc) {
     return null;

@@ -53,7 +53,7 @@ const createdBy = (principal: Principal | undefined): string | undefined =>
 
 @ApiTags('Orchestrator')
 @Controller('orchestrator/jobs')
-export class JobsController {
+export class OrchestratorJobsController {
   constructor(private readonly runs: RunService) {}
 
   @Get()
