@@ -21,13 +21,15 @@ export const REVISION_FIELD = '_rev';
 /** A projection that hides what the store adds to a managed document. */
 export const STORE_FIELDS_HIDDEN = { _id: 0, [REVISION_FIELD]: 0 } as const;
 
-type Stored = Document & { _id: string; _rev?: Revision };
+type Stored = Document & { _rev?: Revision };
 
 interface RevisionRecord {
   /** `<collection>/<document id>/<incarnation>/<n>`: unique, so one writer alone can commit revision n. */
   _id: string;
   collection: string;
   doc_id: string;
+  /** The field holding `doc_id` in the document. */
+  key_field: string;
   n: number;
   e: string;
   /** The whole document as of this revision; null when the revision deleted it. */
@@ -52,6 +54,11 @@ export interface Committed<T> {
 }
 
 export interface RevisionLogOptions {
+  /**
+   * The uniquely indexed field that names a document; `_id` (the default) is the fast one on FerretDB,
+   * which scans for any other field.
+   */
+  readonly keyField?: string;
   /** How old a committed revision must be before a reader copies it onto its document itself. */
   readonly abandonedAfterMs?: number;
   /** Runs before each copy onto the document; lets tests hold a writer between its two steps. */
@@ -135,7 +142,10 @@ export class RevisionLog<T extends object> {
 
   /** The stored form of a new document, for repositories that insert in bulk. */
   fresh(id: string, doc: T): Stored {
-    return { ...doc, _id: id, _rev: { n: 0, e: randomBytes(6).toString('base64url') } };
+    const rev = { n: 0, e: randomBytes(6).toString('base64url') };
+    return this.keyField === '_id'
+      ? { ...doc, _id: id, _rev: rev }
+      : { ...doc, [this.keyField]: id, _rev: rev };
   }
 
   /** The latest committed state of the document, or null; repairs a copy a dead writer left behind. */
@@ -198,7 +208,7 @@ export class RevisionLog<T extends object> {
       }
       const nextRev: Revision = { n: rev.n + 1, e: rev.e };
       const state: Stored | null =
-        next === DELETE_DOCUMENT ? null : { ...(next as Document), _id: id, _rev: nextRev };
+        next === DELETE_DOCUMENT ? null : { ...(next as Document), _id: current._id, _rev: nextRev };
       if (await this.commit(id, nextRev, state, now)) {
         await this.copy(id, nextRev, state);
         return { doc: state ? withoutStoreFields<T>(state) : null, changed: true };
@@ -259,7 +269,10 @@ export class RevisionLog<T extends object> {
     let dropped = 0;
     for (const records of byDoc.values()) {
       const { collection, doc_id: docId } = records[0]!;
-      const log = collection === this.collection ? this : new RevisionLog<Document>(this.mongo, collection);
+      const log =
+        collection === this.collection
+          ? this
+          : new RevisionLog<Document>(this.mongo, collection, { keyField: records[0]!.key_field });
       const doc = await log.findDoc(docId);
       if (doc) {
         await log.latest(docId, doc, 0);
@@ -276,7 +289,15 @@ export class RevisionLog<T extends object> {
   }
 
   private findDoc(id: string): Promise<Stored | null> {
-    return this.docs.findOne({ _id: id } as Filter<Stored>);
+    return this.docs.findOne(this.filter(id));
+  }
+
+  private get keyField(): string {
+    return this.options.keyField ?? '_id';
+  }
+
+  private filter(id: string): Filter<Stored> {
+    return { [this.keyField]: id };
   }
 
   private record(id: string, rev: Revision): Promise<RevisionRecord | null> {
@@ -290,6 +311,7 @@ export class RevisionLog<T extends object> {
           _id: recordId(this.collection, id, rev),
           collection: this.collection,
           doc_id: id,
+          key_field: this.keyField,
           n: rev.n,
           e: rev.e,
           state,
@@ -344,11 +366,11 @@ export class RevisionLog<T extends object> {
     for (;;) {
       await this.options.beforeCopy?.(id, current);
       if (currentState === null) {
-        await retryTransient(() => this.docs.deleteOne({ _id: id }));
+        await retryTransient(() => this.docs.deleteOne(this.filter(id)));
         return;
       }
       const written = currentState;
-      await retryTransient(() => this.docs.replaceOne({ _id: id }, written));
+      await retryTransient(() => this.docs.replaceOne(this.filter(id), written));
       if (!(await this.record(id, { n: current.n + 1, e: current.e }))) {
         return;
       }
