@@ -123,7 +123,7 @@ export class ChangesheetsRepository {
     return this.submissions
       .find(filters.length > 0 ? { $and: filters } : {}, {
         batchSize: query.limit,
-        projection: { expected: 0 },
+        projection: { expected: 0, _rev: 0 },
       })
       .sort({ submitted_at: -1, _id: -1 })
       .limit(query.limit)
