@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isValidMintedId } from '../src/common/ids/ids.js';
-import { ObjectsRepository } from '../src/drs/objects.repository.js';
 import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, createUser, passwordToken } from './support/auth.js';
 import { DRS, registerBundle, registerUrlBlob, storeBytes, type Registered } from './support/drs.js';
@@ -685,28 +684,6 @@ describe('GA4GH DRS 1.5 and the object registry', () => {
       });
       expect(unknownField.statusCode).toBe(400);
       expect(unknownField.json().errors[0].message).toMatch(/size is not a recognised field/);
-    });
-
-    it('finds, patches and deletes objects stored with a generated _id, as before ids became keys', async () => {
-      const blob = await registerUrlBlob(hub, siteToken, { description: 'stored long ago' });
-      const objects = hub.app.get(MongoService).collection('objects');
-      const { _id: _key, ...fields } = (await objects.findOne({ _id: blob.id as never }))!;
-      await objects.deleteOne({ _id: blob.id as never });
-      await objects.insertOne({ ...fields });
-
-      const repository = hub.app.get(ObjectsRepository);
-      expect(await repository.findById(blob.id)).toMatchObject({
-        id: blob.id,
-        description: 'stored long ago',
-      });
-      expect(await repository.update(blob.id, { description: 'patched' })).toMatchObject({
-        id: blob.id,
-        description: 'patched',
-        version: 2,
-      });
-      expect(await repository.delete(blob.id)).toBe(true);
-      expect(await repository.findById(blob.id)).toBeNull();
-      expect(await objects.countDocuments({ id: blob.id })).toBe(0);
     });
 
     it('deletes with objects:admin, never while a bundle lists the object', async () => {

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { OperationsService } from '../src/operations/operations.service.js';
-import { SitesRepository, type SiteDoc } from '../src/sites/sites.repository.js';
 import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, passwordToken } from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 
@@ -155,45 +154,15 @@ describe('job-claim API', () => {
     expect((await getJob(jobId)).status).toBe('claimed');
   });
 
-  it('keys new jobs and operations by id, and still serves those stored with a generated _id', async () => {
-    const jobs = hub.app.get(MongoService).collection('jobs');
-    const operations = hub.app.get(MongoService).collection('operations');
+  it('keys jobs, operations and sites by id', async () => {
+    const mongo = hub.app.get(MongoService);
     const fresh = await createJob(siteA);
-    expect(await jobs.countDocuments({ _id: fresh as never })).toBe(1);
-
-    // A job as it was stored before ids became keys: same fields, generated _id.
-    const legacy = await createJob(siteA);
-    const { _id: _key, ...fields } = (await jobs.findOne({ _id: legacy as never }))!;
-    await jobs.deleteOne({ _id: legacy as never });
-    await jobs.insertOne({ ...fields });
-    expect(await jobs.countDocuments({ _id: legacy as never })).toBe(0);
-
-    const claimed = await claim(siteB, legacy);
+    expect(await mongo.collection('jobs').countDocuments({ _id: fresh as never })).toBe(1);
+    const claimed = await claim(siteB, fresh);
     expect(claimed.statusCode, claimed.body).toBe(200);
     const opId = claimed.json<{ id: string }>().id;
-    expect(await operations.countDocuments({ _id: opId as never })).toBe(1);
-    const { _id: _opKey, ...opFields } = (await operations.findOne({ _id: opId as never }))!;
-    await operations.deleteOne({ _id: opId as never });
-    await operations.insertOne({ ...opFields });
-
-    expect((await patchOp(siteB, opId, { done: true, result: { ok: 1 } })).statusCode).toBe(200);
-    expect(await getJob(legacy)).toMatchObject({ id: legacy, status: 'done' });
-    const op = await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(siteB) });
-    expect(op.json()).toMatchObject({ id: opId, done: true, result: { ok: 1 } });
-    expect(await jobs.countDocuments({ id: legacy })).toBe(1);
-
-    // Sites too: one stored with a generated _id is found, changed and given capabilities in place.
-    const sites = hub.app.get(MongoService).collection('sites');
-    const { _id: _siteKey, ...site } = (await sites.findOne({ _id: 'site-b' as never }))!;
-    await sites.deleteOne({ _id: 'site-b' as never });
-    await sites.insertOne({ ...site });
-    const repository = hub.app.get(SitesRepository);
-    await repository.ensure({ ...(site as unknown as SiteDoc), capability_ids: ['extra'] });
-    expect(await repository.findById('site-b')).toMatchObject({
-      id: 'site-b',
-      capability_ids: ['test', 'extra'],
-    });
-    expect(await sites.countDocuments({ id: 'site-b' })).toBe(1);
+    expect(await mongo.collection('operations').countDocuments({ _id: opId as never })).toBe(1);
+    expect(await mongo.collection('sites').countDocuments({ _id: 'site-b' as never })).toBe(1);
   });
 
   it('refuses a claim without the capabilities (403) and an unknown job (404)', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
+import { MongoService } from '../infra/mongo/mongo.service.js';
 import { isConnectivityError, runOrRetryInBackground } from '../infra/retry.js';
 import { SitesService } from '../sites/sites.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -21,6 +22,7 @@ export class AccountsBootstrap implements OnApplicationBootstrap, OnApplicationS
     @Inject(LOGGER) private readonly log: Logger,
     private readonly users: UsersService,
     private readonly sites: SitesService,
+    private readonly mongo: MongoService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,6 +40,9 @@ export class AccountsBootstrap implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async bootstrap(): Promise<void> {
+    // The unique indexes that make these inserts idempotent must exist first, or processes booting
+    // together each insert the same admin.
+    await this.mongo.ensureIndexes();
     await this.sites.ensureHubSite(this.config.auth.hubSiteId);
     const admin = this.config.auth.bootstrapAdmin;
     if (

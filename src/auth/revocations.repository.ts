@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 
+import { insertUnlessDuplicate } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 interface RevokedTokenDoc {
@@ -24,10 +25,10 @@ export class RevocationsRepository {
   }
 
   async revoke(jti: string, subject: string, expiresAt: Date): Promise<void> {
-    await this.revoked.updateOne(
-      { jti },
-      { $setOnInsert: { jti, subject, expires_at: expiresAt, revoked_at: new Date() } },
-      { upsert: true },
+    // An insert, not an upsert: two processes upserting one new jti on FerretDB both insert it, and the
+    // second fails on the unique index. Here the second finds it revoked already, which is all it wanted.
+    await insertUnlessDuplicate(() =>
+      this.revoked.insertOne({ jti, subject, expires_at: expiresAt, revoked_at: new Date() }),
     );
   }
 

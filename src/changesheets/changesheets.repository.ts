@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { Collection, Filter } from 'mongodb';
 import type { Operation } from 'fast-json-patch';
 
-import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
+import { retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 export type ChangesheetStatus = 'pending' | 'applied' | 'failed' | 'reverted';
 
@@ -77,18 +78,25 @@ const TXN_LOG = 'changesheet_txn_log';
  */
 @Injectable()
 export class ChangesheetsRepository {
+  private readonly submissionRevisions: RevisionLog<Omit<SubmissionRecord, '_id'>>;
+  private readonly txnRevisions: RevisionLog<Omit<TxnRecord, '_id'>>;
+
   constructor(private readonly mongo: MongoService) {
+    this.submissionRevisions = new RevisionLog(mongo, SUBMISSIONS);
+    this.txnRevisions = new RevisionLog(mongo, TXNS);
     mongo.declareIndexes(TXNS, [{ key: { changesheet: 1, state: 1 }, name: 'changesheet_state' }]);
     mongo.declareIndexes(TXN_LOG, [{ key: { txn_id: 1, seq: 1 }, name: 'txn_seq_unique', unique: true }]);
   }
 
   /** Stores a submission unless one exists for the object; answers whether this call stored it. */
-  async insertSubmission(record: SubmissionRecord): Promise<boolean> {
-    return insertUnlessDuplicate(() => retryTransient(() => this.submissions.insertOne({ ...record })));
+  insertSubmission(record: SubmissionRecord): Promise<boolean> {
+    const { _id, ...fields } = record;
+    return this.submissionRevisions.insert(_id, fields);
   }
 
-  getSubmission(objectId: string): Promise<SubmissionRecord | null> {
-    return this.submissions.findOne({ _id: objectId });
+  async getSubmission(objectId: string): Promise<SubmissionRecord | null> {
+    const record = await this.submissionRevisions.read(objectId);
+    return record ? { ...record, _id: objectId } : null;
   }
 
   /**
@@ -115,7 +123,7 @@ export class ChangesheetsRepository {
     return this.submissions
       .find(filters.length > 0 ? { $and: filters } : {}, {
         batchSize: query.limit,
-        projection: { expected: 0 },
+        projection: { expected: 0, _rev: 0 },
       })
       .sort({ submitted_at: -1, _id: -1 })
       .limit(query.limit)
@@ -123,7 +131,7 @@ export class ChangesheetsRepository {
   }
 
   async updateSubmission(objectId: string, set: Partial<Omit<SubmissionRecord, '_id'>>): Promise<void> {
-    await retryTransient(() => this.submissions.updateOne({ _id: objectId }, { $set: set }));
+    await this.submissionRevisions.update(objectId, (record) => ({ ...record, ...set }));
   }
 
   /**
@@ -131,29 +139,36 @@ export class ChangesheetsRepository {
    * `attempts`. False when the sheet is no longer failed, because someone else submitted it again first.
    */
   async resubmitFailed(record: SubmissionRecord, failed: FailedAttempt): Promise<boolean> {
-    const { _id, attempts: _attempts, ...fields } = record;
-    const result = await this.submissions.updateOne(
-      { _id, status: 'failed' },
-      {
-        $set: fields,
-        $unset: { error: '', failed_at: '', operation_id: '' },
-        $push: { attempts: failed },
-      },
+    // The failure of the attempt being replaced lives on in `attempts` only.
+    const {
+      _id,
+      attempts: _attempts,
+      error: _error,
+      failed_at: _failedAt,
+      operation_id: _op,
+      ...fields
+    } = record;
+    const result = await this.submissionRevisions.update(_id, (current) =>
+      current.status !== 'failed' ? null : { ...fields, attempts: [...(current.attempts ?? []), failed] },
     );
-    return result.modifiedCount === 1;
+    return result?.changed === true;
   }
 
   async openTxn(txn: TxnRecord): Promise<void> {
-    await retryTransient(() => this.txns.insertOne({ ...txn }));
+    const { _id, ...fields } = txn;
+    if (!(await this.txnRevisions.insert(_id, fields))) {
+      throw new Error(`Changesheet transaction "${_id}" exists already`);
+    }
   }
 
+  /** Closes an open transaction; a second close (a recovery racing its writer) changes nothing. */
   async finishTxn(
     txnId: string,
     state: Exclude<TxnState, 'open'>,
     fields: { changed_ids?: readonly string[]; error?: string } = {},
   ): Promise<void> {
-    await retryTransient(() =>
-      this.txns.updateOne({ _id: txnId }, { $set: { state, finished_at: new Date(), ...fields } }),
+    await this.txnRevisions.update(txnId, (txn, now) =>
+      txn.state !== 'open' ? null : { ...txn, state, finished_at: now, ...fields },
     );
   }
 

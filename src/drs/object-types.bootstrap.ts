@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Logger } from 'pino';
 
 import { LOGGER } from '../infra/logging/logging.module.js';
+import { MongoService } from '../infra/mongo/mongo.service.js';
 import { isConnectivityError, runOrRetryInBackground } from '../infra/retry.js';
 import { ObjectTypesRepository } from './object-types.repository.js';
 import { OBJECT_TYPE_SEED } from './object-types.seed.js';
@@ -14,12 +15,16 @@ export class ObjectTypesBootstrap implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly types: ObjectTypesRepository,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly mongo: MongoService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const handle = await runOrRetryInBackground(
       'seeding object types',
-      () => this.types.upsertMany(OBJECT_TYPE_SEED),
+      async () => {
+        await this.mongo.ensureIndexes();
+        await this.types.upsertMany(OBJECT_TYPE_SEED);
+      },
       this.log,
       isConnectivityError,
     );

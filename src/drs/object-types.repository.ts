@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
 
-import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
+import { seedEntries } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 
 export interface ObjectTypeDoc {
@@ -27,31 +27,15 @@ export class ObjectTypesRepository {
     mongo.declareIndexes('object_types', [{ key: { id: 1 }, name: 'id_unique', unique: true }]);
   }
 
-  /** Creates missing types and refreshes the name and description of existing ones. */
+  /** Creates missing types and refreshes the name and description of existing ones; safe in N processes at once. */
   async upsertMany(seeds: readonly ObjectTypeSeed[]): Promise<void> {
     if (seeds.length === 0) {
       return;
     }
-    const now = new Date();
-    await bulkWriteInSlices(
-      this.types,
-      seeds.map((seed) => {
-        const refreshed = {
-          ...(seed.name !== undefined ? { name: seed.name } : {}),
-          ...(seed.description !== undefined ? { description: seed.description } : {}),
-        };
-        return {
-          updateOne: {
-            filter: { id: seed.id },
-            update: {
-              ...(Object.keys(refreshed).length > 0 ? { $set: refreshed } : {}),
-              $setOnInsert: { id: seed.id, created_at: now },
-            },
-            upsert: true,
-          },
-        };
-      }),
-    );
+    await seedEntries(this.types as unknown as Collection<Document>, seeds, new Date(), (seed) => ({
+      ...(seed.name !== undefined ? { name: seed.name } : {}),
+      ...(seed.description !== undefined ? { description: seed.description } : {}),
+    }));
   }
 
   list(): Promise<ObjectTypeDoc[]> {

@@ -3,9 +3,10 @@ import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
-import { insertUnlessDuplicate, isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { withFieldsUnset } from '../infra/mongo/document-changes.js';
+import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog, STORE_FIELDS_HIDDEN } from '../infra/mongo/revision-log.js';
 import type { ObjectDoc } from './object.model.js';
 
 /**
@@ -32,12 +33,17 @@ export type ObjectChanges = Partial<
 
 @Injectable()
 export class ObjectsRepository {
-  private readonly objects: Collection<Keyed<ObjectDoc>>;
+  private readonly objects: Collection<ObjectDoc>;
+  private readonly revisions: RevisionLog<ObjectDoc>;
   private readonly claims: Collection<ChecksumClaimDoc>;
+  /** Claims are named by `key` (unique); their `_id`s were generated from the start. */
+  private readonly claimRevisions: RevisionLog<ChecksumClaimDoc>;
 
   constructor(mongo: MongoService) {
-    this.objects = mongo.collection<Keyed<ObjectDoc>>('objects');
+    this.objects = mongo.collection<ObjectDoc>('objects');
+    this.revisions = new RevisionLog<ObjectDoc>(mongo, 'objects');
     this.claims = mongo.collection<ChecksumClaimDoc>('object_checksums');
+    this.claimRevisions = new RevisionLog<ChecksumClaimDoc>(mongo, 'object_checksums', { keyField: 'key' });
     mongo.declareIndexes('objects', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
       { key: { child_ids: 1 }, name: 'child_ids' },
@@ -49,14 +55,12 @@ export class ObjectsRepository {
   }
 
   /** Inserts the object; false when its id is taken. */
-  async insert(doc: ObjectDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.objects.insertOne(keyedBy(doc.id, doc)));
+  insert(doc: ObjectDoc): Promise<boolean> {
+    return this.revisions.insert(doc.id, doc);
   }
 
   findById(id: string): Promise<ObjectDoc | null> {
-    return findByKey('id', id, {}, (filter) =>
-      this.objects.findOne(filter as Filter<Keyed<ObjectDoc>>, { projection: { _id: 0 } }),
-    );
+    return this.revisions.read(id);
   }
 
   findByIds(ids: readonly string[]): Promise<ObjectDoc[]> {
@@ -66,7 +70,7 @@ export class ObjectsRepository {
     const filter = ids.length === 1 ? { id: ids[0] } : { id: { $in: [...ids] } };
     // Everything in the first batch: FerretDB v1 may lose a cursor between batches ("cursor id not
     // found") when the driver asks for the next one over another pooled connection.
-    return this.objects.find(filter, { projection: { _id: 0 }, batchSize: ids.length }).toArray();
+    return this.objects.find(filter, { projection: STORE_FIELDS_HIDDEN, batchSize: ids.length }).toArray();
   }
 
   /** Ids and types of objects carrying any of `types` (indexed), for the trigger sensor. */
@@ -97,25 +101,17 @@ export class ObjectsRepository {
 
   /** Applies `changes` and bumps the version; null when the object does not exist. */
   async update(id: string, changes: ObjectChanges, unset: readonly string[] = []): Promise<ObjectDoc | null> {
-    const updated = await findByKey('id', id, {}, (filter) =>
-      this.objects.findOneAndUpdate(
-        filter as Filter<Keyed<ObjectDoc>>,
-        {
-          $set: { ...changes, updated_time: new Date().toISOString() },
-          $inc: { version: 1 },
-          ...(unset.length > 0 ? { $unset: Object.fromEntries(unset.map((field) => [field, ''])) } : {}),
-        },
-        { returnDocument: 'after' },
-      ),
-    );
-    return withoutMongoId(updated);
+    const result = await this.revisions.update(id, (doc, now) => ({
+      ...withFieldsUnset(doc, unset),
+      ...changes,
+      updated_time: now.toISOString(),
+      version: (doc.version ?? 0) + 1,
+    }));
+    return result?.doc ?? null;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const deleted = await writeByKey('id', id, {}, async (filter) => {
-      return (await this.objects.deleteOne(filter)).deletedCount;
-    });
-    return deleted === 1;
+  delete(id: string): Promise<boolean> {
+    return this.revisions.delete(id);
   }
 
   findPage(query: PageQuery): Promise<ObjectDoc[]> {
@@ -135,7 +131,10 @@ export class ObjectsRepository {
       conditions.push({ $or: [{ created_time: { $lt: time } }, { created_time: time, id: { $lt: id } }] });
     }
     const docs = await this.objects
-      .find({ $and: conditions } as Filter<Keyed<ObjectDoc>>, { batchSize: query.limit })
+      .find({ $and: conditions } as Filter<ObjectDoc>, {
+        batchSize: query.limit,
+        projection: STORE_FIELDS_HIDDEN,
+      })
       .sort({ created_time: -1, id: -1 })
       .limit(query.limit)
       .toArray();
@@ -176,24 +175,20 @@ export class ObjectsRepository {
     return { claimed: true };
   }
 
+  /** Drops the claims `objectId` holds among `keys`, leaving any another object took over. */
   async releaseChecksums(keys: readonly string[], objectId: string): Promise<void> {
-    if (keys.length > 0) {
-      await this.claims.deleteMany({ key: { $in: [...keys] }, object_id: objectId });
+    for (const key of keys) {
+      await this.claimRevisions.delete(key, (claim) => claim.object_id !== objectId);
     }
   }
 
   /** Undefined when claimed; otherwise the id of the object that holds the key. */
   private async claimOne(key: string, objectId: string): Promise<string | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.claims.insertOne({ key, object_id: objectId, claimed_at: new Date() });
+      if (await this.claimRevisions.insert(key, { key, object_id: objectId, claimed_at: new Date() })) {
         return undefined;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) {
-          throw error;
-        }
       }
-      const existing = await this.claims.findOne({ key }, { projection: { _id: 0 } });
+      const existing = await this.claimRevisions.read(key);
       if (!existing) {
         continue;
       }
@@ -203,16 +198,15 @@ export class ObjectsRepository {
       if (!stale) {
         return existing.object_id;
       }
-      // Compare-and-set: only one of several racing registrations replaces the stale holder.
-      const taken = await this.claims.updateOne(
-        { key, object_id: existing.object_id },
-        { $set: { object_id: objectId, claimed_at: new Date() } },
+      // Only one of several racing registrations replaces the stale holder: the others find it replaced.
+      const taken = await this.claimRevisions.update(key, (claim, now) =>
+        claim.object_id === existing.object_id ? { ...claim, object_id: objectId, claimed_at: now } : null,
       );
-      if (taken.modifiedCount === 1) {
+      if (taken?.changed) {
         return undefined;
       }
     }
-    const holder = await this.claims.findOne({ key }, { projection: { _id: 0 } });
+    const holder = await this.claimRevisions.read(key);
     return holder?.object_id ?? 'unknown';
   }
 }

@@ -3,9 +3,8 @@ import type { Collection, Filter } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
-import { insertUnlessDuplicate, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog, STORE_FIELDS_HIDDEN } from '../infra/mongo/revision-log.js';
 import { claimRecordsOf, type JobClaimState } from './job-state.js';
 
 export interface JobWorkflowRef {
@@ -33,12 +32,21 @@ export interface JobDoc extends JobClaimState {
   updated_at: Date;
 }
 
+export interface ClaimsUpdate {
+  /** The job as it stands after the update (or as it was, when nothing changed). */
+  job: JobDoc;
+  /** False when `decide` found nothing to change. */
+  changed: boolean;
+}
+
 @Injectable()
 export class JobsRepository {
-  private readonly jobs: Collection<Keyed<JobDoc>>;
+  private readonly jobs: Collection<JobDoc>;
+  private readonly revisions: RevisionLog<JobDoc>;
 
   constructor(mongo: MongoService) {
-    this.jobs = mongo.collection<Keyed<JobDoc>>('jobs');
+    this.jobs = mongo.collection<JobDoc>('jobs');
+    this.revisions = new RevisionLog<JobDoc>(mongo, 'jobs');
     mongo.declareIndexes('jobs', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
       { key: { dedupe_key: 1 }, name: 'dedupe_key_unique', unique: true },
@@ -48,42 +56,51 @@ export class JobsRepository {
   }
 
   /** Inserts the job; false when its dedupe key (or id) is taken. */
-  async insert(job: JobDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => retryTransient(() => this.jobs.insertOne(keyedBy(job.id, job))));
+  insert(job: JobDoc): Promise<boolean> {
+    return this.revisions.insert(job.id, job);
   }
 
   findById(id: string): Promise<JobDoc | null> {
-    return findByKey('id', id, {}, (filter) =>
-      this.jobs.findOne(filter as Filter<Keyed<JobDoc>>, { projection: { _id: 0 } }),
-    );
+    return this.revisions.read(id);
   }
 
   findByDedupeKey(key: string): Promise<JobDoc | null> {
-    return this.jobs.findOne({ dedupe_key: key }, { projection: { _id: 0 } });
+    return this.jobs.findOne({ dedupe_key: key }, { projection: STORE_FIELDS_HIDDEN });
   }
 
   /**
-   * Writes the claim state of version `fromVersion + 1`. Callers must hold that version's slot in the
-   * version gate (see JobClaimsStore): the gate, not this filter, is what makes the write exclusive.
+   * Applies `decide` to the latest state of the job until its change is committed (see RevisionLog), each
+   * change bumping `version`. `decide` returns the next claim state, or null for "nothing to change"; it
+   * may throw to refuse. Null when the job does not exist.
    */
-  async writeVersion(id: string, fromVersion: number, next: JobClaimState, now: Date): Promise<void> {
-    const fields = {
-      claims: next.claims,
-      claim_records: claimRecordsOf(next.claims),
-      open_claim_sites: next.open_claim_sites,
-      claim_lock: next.claim_lock,
-      completed: next.completed,
-      status: next.status,
-      reopened_at: next.reopened_at ?? null,
-      updated_at: now,
-      version: fromVersion + 1,
-    };
-    await writeByKey('id', id, { version: fromVersion }, async (filter) => {
-      const result = await retryTransient(() =>
-        this.jobs.updateOne(filter as Filter<Keyed<JobDoc>>, { $set: fields }),
-      );
-      return result.matchedCount;
+  async updateClaims(
+    id: string,
+    decide: (job: JobDoc, now: Date) => JobClaimState | null,
+  ): Promise<ClaimsUpdate | null> {
+    const result = await this.revisions.update(id, (job, now) => {
+      const next = decide(job, now);
+      if (!next) {
+        return null;
+      }
+      return {
+        ...job,
+        claims: next.claims,
+        claim_records: claimRecordsOf(next.claims),
+        open_claim_sites: next.open_claim_sites,
+        claim_lock: next.claim_lock,
+        completed: next.completed,
+        status: next.status,
+        reopened_at: next.reopened_at ?? null,
+        updated_at: now,
+        version: job.version + 1,
+      };
     });
+    return result?.doc ? { job: result.doc, changed: result.changed } : null;
+  }
+
+  /** Housekeeping: forgets revisions long since copied onto their documents. */
+  sweepRevisions(cutoff: Date): Promise<number> {
+    return this.revisions.sweep(cutoff);
   }
 
   findPage(query: PageQuery): Promise<JobDoc[]> {
@@ -96,7 +113,7 @@ export class JobsRepository {
       return new Set();
     }
     const docs = await this.jobs
-      .find({ dedupe_key: { $in: keys } } as Filter<Keyed<JobDoc>>, { projection: { _id: 0, dedupe_key: 1 } })
+      .find({ dedupe_key: { $in: keys } } as Filter<JobDoc>, { projection: { _id: 0, dedupe_key: 1 } })
       .toArray();
     return new Set(docs.map((d) => d.dedupe_key));
   }

@@ -3,6 +3,7 @@ import type { Collection } from 'mongodb';
 
 import { isDuplicateKeyError, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 interface LockDoc {
   /** `collection/_id` of the locked document. */
@@ -11,7 +12,11 @@ interface LockDoc {
   readonly expires_at: Date;
 }
 
+type LockState = Omit<LockDoc, '_id'>;
+
 const LOCKS = 'metadata_document_locks';
+/** A release this close to the locks' expiry takes the careful path, as a takeover may be under way. */
+const RELEASE_MARGIN_MS = 2_000;
 /** Locks are inserted in slices of this many, so a large write is not one huge insert. */
 const LOCK_BATCH = 1000;
 
@@ -26,7 +31,14 @@ const LOCK_BATCH = 1000;
  */
 @Injectable()
 export class DocumentLocksRepository {
-  constructor(private readonly mongo: MongoService) {}
+  /** Taking over and releasing a lock read it first, so they go through the RevisionLog. */
+  private readonly revisions: RevisionLog<LockState>;
+  /** When the locks each owner in this process took expire (owners are unique per writer). */
+  private readonly expiries = new Map<string, number>();
+
+  constructor(private readonly mongo: MongoService) {
+    this.revisions = new RevisionLog<LockState>(mongo, LOCKS);
+  }
 
   static key(collection: string, id: string): string {
     return `${collection}/${id}`;
@@ -35,6 +47,7 @@ export class DocumentLocksRepository {
   /** Takes every lock for `owner`, or none: answers the keys others hold (then `owner` holds nothing). */
   async acquire(keys: readonly string[], owner: string, ttlMs: number): Promise<string[]> {
     const expires = new Date(Date.now() + ttlMs);
+    this.expiries.set(owner, expires.getTime());
     const held: string[] = [];
     for (let start = 0; start < keys.length; start += LOCK_BATCH) {
       const slice = keys.slice(start, start + LOCK_BATCH);
@@ -58,18 +71,17 @@ export class DocumentLocksRepository {
         if (lock.owner === owner || lock.expires_at.getTime() >= now) {
           continue;
         }
-        await retryTransient(() => this.locks.deleteOne({ _id: lock._id, owner: lock.owner }));
-        try {
-          await retryTransient(() => this.locks.insertOne({ _id: lock._id, owner, expires_at: expires }));
-        } catch (error) {
-          if (!isDuplicateKeyError(error)) {
-            await this.release(owner);
-            throw error;
-          }
-        }
+        // Only one of several writers taking over the same expired lock commits the change.
+        await this.revisions.update(lock._id, (current, at) =>
+          current.owner === lock.owner && current.expires_at.getTime() < at.getTime()
+            ? { owner, expires_at: expires }
+            : null,
+        );
       }
       const mine = new Set(
-        (await this.locks.find({ _id: { $in: slice }, owner }).toArray()).map((lock) => lock._id),
+        (await this.locks.find({ _id: { $in: slice } }).toArray())
+          .filter((lock) => lock.owner === owner)
+          .map((lock) => lock._id),
       );
       held.push(...slice.filter((key) => !mine.has(key)));
     }
@@ -101,8 +113,22 @@ export class DocumentLocksRepository {
     }
   }
 
+  /**
+   * Drops the locks `owner` holds. Each goes through the RevisionLog, so a lock that expired and was taken
+   * over by another writer in the meantime stays with that writer.
+   */
   async release(owner: string): Promise<void> {
-    await retryTransient(() => this.locks.deleteMany({ owner }));
+    const expires = this.expiries.get(owner);
+    this.expiries.delete(owner);
+    if (expires !== undefined && Date.now() < expires - RELEASE_MARGIN_MS) {
+      // Nobody takes over a lock before it expires, so all of them are still this owner's.
+      await retryTransient(() => this.locks.deleteMany({ owner }));
+      return;
+    }
+    const held = await retryTransient(() => this.locks.find({ owner }, { projection: { _id: 1 } }).toArray());
+    for (const { _id: key } of held) {
+      await this.revisions.delete(key, (lock) => lock.owner !== owner);
+    }
   }
 
   private get locks(): Collection<LockDoc> {

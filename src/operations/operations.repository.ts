@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection, Filter } from 'mongodb';
+import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
-import { retryTransient, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { withFieldsSet } from '../infra/mongo/document-changes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog, STORE_FIELDS_HIDDEN } from '../infra/mongo/revision-log.js';
 
 export interface OperationError {
   code: string;
@@ -33,10 +33,12 @@ export interface OperationDoc {
 
 @Injectable()
 export class OperationsRepository {
-  private readonly operations: Collection<Keyed<OperationDoc>>;
+  private readonly operations: Collection<OperationDoc>;
+  private readonly revisions: RevisionLog<OperationDoc>;
 
   constructor(mongo: MongoService) {
-    this.operations = mongo.collection<Keyed<OperationDoc>>('operations');
+    this.operations = mongo.collection<OperationDoc>('operations');
+    this.revisions = new RevisionLog<OperationDoc>(mongo, 'operations');
     mongo.declareIndexes('operations', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
       { key: { 'metadata.job.id': 1, 'metadata.site_id': 1, done: 1 }, name: 'job_site_done' },
@@ -45,56 +47,38 @@ export class OperationsRepository {
   }
 
   async insert(operation: OperationDoc): Promise<void> {
-    await retryTransient(() => this.operations.insertOne(keyedBy(operation.id, operation)));
+    if (!(await this.revisions.insert(operation.id, operation))) {
+      throw new Error(`Operation id "${operation.id}" is taken`);
+    }
   }
 
   findById(id: string): Promise<OperationDoc | null> {
-    return findByKey('id', id, {}, (filter) =>
-      this.operations.findOne(filter as Filter<Keyed<OperationDoc>>, { projection: { _id: 0 } }),
-    );
+    return this.revisions.read(id);
   }
 
-  /**
-   * Sets fields only while the operation is still open; null when it was already done. Not a
-   * compare-and-set on FerretDB: callers decide who may write through the job's claim entry first.
-   */
+  /** Sets fields (dotted paths allowed) only while the operation is still open; null when it was done. */
   async setIfOpen(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
-    const updated = await findByKey('id', id, { done: false }, (filter) =>
-      retryTransient(() =>
-        this.operations.findOneAndUpdate(
-          filter as Filter<Keyed<OperationDoc>>,
-          { $set: fields },
-          { returnDocument: 'after' },
-        ),
-      ),
+    const result = await this.revisions.update(id, (operation) =>
+      operation.done ? null : withFieldsSet(operation, fields),
     );
-    return withoutMongoId(updated);
+    return result?.changed ? result.doc : null;
   }
 
   /** Sets fields (dotted paths allowed, e.g. `metadata.progress`) and returns the operation after. */
   async set(id: string, fields: Record<string, unknown>): Promise<OperationDoc | null> {
-    return withoutMongoId(
-      await findByKey('id', id, {}, (filter) =>
-        retryTransient(() =>
-          this.operations.findOneAndUpdate(
-            filter as Filter<Keyed<OperationDoc>>,
-            { $set: fields },
-            { returnDocument: 'after' },
-          ),
-        ),
-      ),
-    );
+    return (await this.revisions.update(id, (operation) => withFieldsSet(operation, fields)))?.doc ?? null;
   }
 
   async delete(id: string): Promise<void> {
-    await writeByKey('id', id, {}, async (filter) => {
-      return (await this.operations.deleteOne(filter)).deletedCount;
-    });
+    await this.revisions.delete(id);
   }
 
   findOpenForJobAndSite(jobId: string, siteId: string): Promise<OperationDoc[]> {
     return this.operations
-      .find({ 'metadata.job.id': jobId, 'metadata.site_id': siteId, done: false }, { projection: { _id: 0 } })
+      .find(
+        { 'metadata.job.id': jobId, 'metadata.site_id': siteId, done: false },
+        { projection: STORE_FIELDS_HIDDEN },
+      )
       .toArray();
   }
 
@@ -104,7 +88,7 @@ export class OperationsRepository {
 
   findExpiredOpen(now: Date, limit: number): Promise<OperationDoc[]> {
     return this.operations
-      .find({ done: false, expire_time: { $lte: now } }, { projection: { _id: 0 } })
+      .find({ done: false, expire_time: { $lte: now } }, { projection: STORE_FIELDS_HIDDEN })
       .limit(limit)
       .toArray();
   }

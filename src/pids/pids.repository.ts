@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { MongoBulkWriteError, type Collection, type WriteError } from 'mongodb';
 
-import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 export const PID_STATUSES = ['draft', 'registered', 'indexed'] as const;
 export type PidStatus = (typeof PID_STATUSES)[number];
@@ -28,9 +28,11 @@ const COLLECTION = 'pid_records';
 @Injectable()
 export class PidsRepository {
   private readonly pids: Collection<StoredPid>;
+  private readonly revisions: RevisionLog<PidDoc>;
 
   constructor(mongo: MongoService) {
     this.pids = mongo.collection<StoredPid>(COLLECTION);
+    this.revisions = new RevisionLog<PidDoc>(mongo, COLLECTION);
     mongo.declareIndexes(COLLECTION, [{ key: { minted_by: 1 }, name: 'minted_by' }]);
   }
 
@@ -60,22 +62,19 @@ export class PidsRepository {
   }
 
   findById(id: string): Promise<PidDoc | null> {
-    return this.pids.findOne({ _id: id }, { projection: { _id: 0 } });
+    return this.revisions.read(id);
   }
 
   /** Sets the bindings of a draft id; null when the id is not (or no longer) a draft. */
   async bindDraft(id: string, bindings: Record<string, unknown>): Promise<PidDoc | null> {
-    const updated = await this.pids.findOneAndUpdate(
-      { _id: id, status: 'draft' },
-      { $set: { bindings, updated_at: new Date() } },
-      { returnDocument: 'after' },
+    const result = await this.revisions.update(id, (pid, now) =>
+      pid.status === 'draft' ? { ...pid, bindings, updated_at: now } : null,
     );
-    return withoutMongoId(updated);
+    return result?.changed ? result.doc : null;
   }
 
-  async deleteDraft(id: string): Promise<boolean> {
-    const result = await this.pids.deleteOne({ _id: id, status: 'draft' });
-    return result.deletedCount === 1;
+  deleteDraft(id: string): Promise<boolean> {
+    return this.revisions.delete(id, (pid) => pid.status !== 'draft');
   }
 
   /** Draft ids that now name a stored document become registered. */
@@ -83,9 +82,14 @@ export class PidsRepository {
     if (ids.length === 0) {
       return;
     }
-    await this.pids.updateMany(
-      { _id: { $in: [...ids] }, status: 'draft' },
-      { $set: { status: 'registered', updated_at: new Date() } },
-    );
+    // Most ids written are no drafts: find the few that are in one query, then change each alone.
+    const drafts = await this.pids
+      .find({ _id: { $in: [...ids] }, status: 'draft' }, { projection: { _id: 1 } })
+      .toArray();
+    for (const { _id: id } of drafts) {
+      await this.revisions.update(id, (pid, now) =>
+        pid.status === 'draft' ? { ...pid, status: 'registered', updated_at: now } : null,
+      );
+    }
   }
 }

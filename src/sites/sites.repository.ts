@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection, Filter } from 'mongodb';
+import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { findByKey, type Keyed, keyedBy, writeByKey } from '../infra/mongo/keyed-by-id.js';
-import { insertUnlessDuplicate, isDuplicateKeyError, withoutMongoId } from '../infra/mongo/mongo-errors.js';
+import { insertUnlessDuplicate } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 export interface SiteDoc {
   id: string;
@@ -26,12 +26,15 @@ export interface SiteClientDoc {
 
 @Injectable()
 export class SitesRepository {
-  private readonly sites: Collection<Keyed<SiteDoc>>;
-  private readonly clients: Collection<Keyed<SiteClientDoc>>;
+  private readonly sites: Collection<SiteDoc>;
+  private readonly revisions: RevisionLog<SiteDoc>;
+  /** Site clients are inserted and deleted, never changed: no read-modify-write to guard. */
+  private readonly clients: Collection<SiteClientDoc & { _id: string }>;
 
   constructor(mongo: MongoService) {
-    this.sites = mongo.collection<Keyed<SiteDoc>>('sites');
-    this.clients = mongo.collection<Keyed<SiteClientDoc>>('site_clients');
+    this.sites = mongo.collection<SiteDoc>('sites');
+    this.revisions = new RevisionLog<SiteDoc>(mongo, 'sites');
+    this.clients = mongo.collection<SiteClientDoc & { _id: string }>('site_clients');
     mongo.declareIndexes('sites', [{ key: { id: 1 }, name: 'id_unique', unique: true }]);
     mongo.declareIndexes('site_clients', [
       { key: { id: 1 }, name: 'id_unique', unique: true },
@@ -39,47 +42,37 @@ export class SitesRepository {
     ]);
   }
 
-  async insert(site: SiteDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.sites.insertOne(keyedBy(site.id, site)));
+  insert(site: SiteDoc): Promise<boolean> {
+    return this.revisions.insert(site.id, site);
   }
 
   /** Creates the site if it does not exist; an existing one only gains the capabilities it lacks. */
   async ensure(site: SiteDoc): Promise<void> {
-    const { capability_ids: capabilities, ...rest } = site;
-    const addCapabilities = { $addToSet: { capability_ids: { $each: capabilities } } };
-    try {
-      await this.sites.updateOne(
-        { _id: site.id },
-        { $setOnInsert: rest, ...addCapabilities },
-        { upsert: true },
-      );
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) {
-        throw error;
-      }
-      // Stored before ids became keys: the site exists under a generated _id.
-      await this.sites.updateOne({ id: site.id }, addCapabilities);
+    if (await this.revisions.insert(site.id, site)) {
+      return;
     }
+    await this.revisions.update(site.id, (current, now) => {
+      const missing = site.capability_ids.filter((id) => !current.capability_ids.includes(id));
+      return missing.length === 0
+        ? null
+        : { ...current, capability_ids: [...current.capability_ids, ...missing], updated_at: now };
+    });
   }
 
   findById(id: string): Promise<SiteDoc | null> {
-    return findByKey('id', id, {}, (filter) =>
-      this.sites.findOne(filter as Filter<Keyed<SiteDoc>>, { projection: { _id: 0 } }),
-    );
+    return this.revisions.read(id);
   }
 
   async update(
     id: string,
     changes: Partial<Pick<SiteDoc, 'capability_ids' | 'description'>>,
   ): Promise<SiteDoc | null> {
-    const updated = await findByKey('id', id, {}, (filter) =>
-      this.sites.findOneAndUpdate(
-        filter as Filter<Keyed<SiteDoc>>,
-        { $set: { ...changes, updated_at: new Date() } },
-        { returnDocument: 'after' },
-      ),
-    );
-    return withoutMongoId(updated);
+    const result = await this.revisions.update(id, (current, now) => ({
+      ...current,
+      ...changes,
+      updated_at: now,
+    }));
+    return result?.doc ?? null;
   }
 
   findPage(query: PageQuery): Promise<SiteDoc[]> {
@@ -87,13 +80,11 @@ export class SitesRepository {
   }
 
   async insertClient(client: SiteClientDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.clients.insertOne(keyedBy(client.id, client)));
+    return insertUnlessDuplicate(() => this.clients.insertOne({ ...client, _id: client.id }));
   }
 
   findClient(clientId: string): Promise<SiteClientDoc | null> {
-    return findByKey('id', clientId, {}, (filter) =>
-      this.clients.findOne(filter as Filter<Keyed<SiteClientDoc>>, { projection: { _id: 0 } }),
-    );
+    return this.clients.findOne({ _id: clientId }, { projection: { _id: 0 } });
   }
 
   listClients(siteId: string): Promise<SiteClientDoc[]> {
@@ -104,9 +95,6 @@ export class SitesRepository {
   }
 
   async deleteClient(siteId: string, clientId: string): Promise<boolean> {
-    const deleted = await writeByKey('id', clientId, { site_id: siteId }, async (filter) => {
-      return (await this.clients.deleteOne(filter)).deletedCount;
-    });
-    return deleted === 1;
+    return (await this.clients.deleteOne({ _id: clientId, site_id: siteId })).deletedCount === 1;
   }
 }

@@ -3,8 +3,8 @@ import type { Collection } from 'mongodb';
 
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
-import { insertUnlessDuplicate, withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
+import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 export interface UserDoc {
   username: string;
@@ -26,34 +26,38 @@ const COLLECTION = 'users';
 @Injectable()
 export class UsersRepository {
   private readonly users: Collection<UserDoc>;
+  /** Users are named by `username` (unique), not `_id`: their `_id`s were generated from the start. */
+  private readonly revisions: RevisionLog<UserDoc>;
 
   constructor(mongo: MongoService) {
     this.users = mongo.collection<UserDoc>(COLLECTION);
+    this.revisions = new RevisionLog<UserDoc>(mongo, COLLECTION, { keyField: 'username' });
     mongo.declareIndexes(COLLECTION, [{ key: { username: 1 }, name: 'username_unique', unique: true }]);
   }
 
   /** Inserts the user; false when the username is taken. */
-  async insert(user: UserDoc): Promise<boolean> {
-    return insertUnlessDuplicate(() => this.users.insertOne({ ...user }));
+  insert(user: UserDoc): Promise<boolean> {
+    return this.revisions.insert(user.username, user);
   }
 
   findByUsername(username: string): Promise<UserDoc | null> {
-    return this.users.findOne({ username }, { projection: { _id: 0 } });
+    return this.revisions.read(username);
   }
 
   async update(username: string, changes: UserChanges): Promise<UserDoc | null> {
-    const updated = await this.users.findOneAndUpdate(
-      { username },
-      { $set: { ...changes, updated_at: new Date() } },
-      { returnDocument: 'after' },
-    );
-    return withoutMongoId(updated);
+    const result = await this.revisions.update(username, (user, now) => ({
+      ...user,
+      ...changes,
+      updated_at: now,
+    }));
+    return result?.doc ?? null;
   }
 
   async addSiteAdmin(username: string, siteId: string): Promise<void> {
-    await this.users.updateOne(
-      { username },
-      { $addToSet: { site_admin: siteId }, $set: { updated_at: new Date() } },
+    await this.revisions.update(username, (user, now) =>
+      user.site_admin.includes(siteId)
+        ? null
+        : { ...user, site_admin: [...user.site_admin, siteId], updated_at: now },
     );
   }
 

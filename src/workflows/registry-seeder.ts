@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
+import { MongoService } from '../infra/mongo/mongo.service.js';
 import { isConnectivityError, runOrRetryInBackground } from '../infra/retry.js';
 import { loadRegistrySeed } from './registry-seed.js';
 import { RegistryService } from './registry.service.js';
@@ -17,13 +18,17 @@ export class RegistrySeeder implements OnApplicationBootstrap, OnApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: RegistryService,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly mongo: MongoService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const seed = await loadRegistrySeed(this.config.registryPath);
     const handle = await runOrRetryInBackground(
       'seeding the workflow registry',
-      () => this.registry.seed(seed),
+      async () => {
+        await this.mongo.ensureIndexes();
+        await this.registry.seed(seed);
+      },
       this.log,
       isConnectivityError,
     );

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection, Document } from 'mongodb';
 
-import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
+import { seedEntries } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import type { CapabilityDoc, ObjectTypeDoc, TriggerDoc, WorkflowDoc } from './registry.types.js';
 
@@ -25,7 +25,7 @@ export class RegistryRepository {
     mongo.declareIndexes('triggers', [{ key: { object_type_id: 1 }, name: 'object_type_id' }]);
   }
 
-  /** Creates or updates each entry by id, keeping the original creation time. */
+  /** Creates or updates each entry by id, keeping the original creation time; safe in N processes at once. */
   async upsertAll(seed: {
     capabilities: Omit<CapabilityDoc, 'created_at'>[];
     object_types: Omit<ObjectTypeDoc, 'created_at'>[];
@@ -33,21 +33,8 @@ export class RegistryRepository {
     triggers: Omit<TriggerDoc, 'created_at'>[];
   }): Promise<void> {
     const now = new Date();
-    const upsert = async (collection: Collection<Document>, entries: { id: string }[]): Promise<void> => {
-      if (entries.length === 0) {
-        return;
-      }
-      await bulkWriteInSlices(
-        collection,
-        entries.map((entry) => ({
-          updateOne: {
-            filter: { id: entry.id },
-            update: { $set: entry, $setOnInsert: { created_at: now } },
-            upsert: true,
-          },
-        })),
-      );
-    };
+    const upsert = (collection: Collection<Document>, entries: { id: string }[]): Promise<void> =>
+      seedEntries(collection, entries, now, (entry) => ({ ...entry }));
     await upsert(this.capabilities as unknown as Collection<Document>, seed.capabilities);
     await upsert(this.objectTypes as unknown as Collection<Document>, seed.object_types);
     await upsert(this.workflows as unknown as Collection<Document>, seed.workflows);

@@ -1,4 +1,10 @@
-import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Document,
+  type WriteError,
+} from 'mongodb';
 
 import { retryTransient } from './mongo-errors.js';
 
@@ -31,4 +37,41 @@ export async function bulkWriteInSlices<T extends Document>(
     upsertedCount += result.upsertedCount;
   }
   return { matchedCount, modifiedCount, upsertedCount };
+}
+
+/**
+ * Creates each entry missing from `collection` (named by its uniquely indexed `id`) and writes `refresh`
+ * of each onto the stored one. Not an upsert: on FerretDB two processes upserting one new entry both
+ * insert it and the second fails on the unique index, while an insert that meets a duplicate here just
+ * moves on. The refresh is a plain overwrite of fields the seed owns with the seed's values, which every
+ * process writes alike, so no read-modify-write is involved.
+ */
+export async function seedEntries<T extends { id: string }>(
+  collection: Collection<Document>,
+  entries: readonly T[],
+  createdAt: Date,
+  refresh: (entry: T) => Record<string, unknown>,
+): Promise<void> {
+  for (let start = 0; start < entries.length; start += MAX_WRITE_STATEMENTS) {
+    const slice = entries.slice(start, start + MAX_WRITE_STATEMENTS);
+    try {
+      await retryTransient(() =>
+        collection.insertMany(
+          slice.map((entry) => ({ ...entry, created_at: createdAt })),
+          { ordered: false },
+        ),
+      );
+    } catch (error) {
+      const writeErrors =
+        error instanceof MongoBulkWriteError ? ([] as WriteError[]).concat(error.writeErrors) : [];
+      if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== 11000)) {
+        throw error;
+      }
+    }
+  }
+  const updates = entries
+    .map((entry) => ({ entry, set: refresh(entry) }))
+    .filter(({ set }) => Object.keys(set).length > 0)
+    .map(({ entry, set }) => ({ updateOne: { filter: { id: entry.id }, update: { $set: set } } }));
+  await bulkWriteInSlices(collection, updates);
 }
