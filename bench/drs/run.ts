@@ -29,7 +29,6 @@ import { Redis } from 'ioredis';
 
 import { mintId } from '../../src/common/ids/ids.js';
 import type { ObjectDoc } from '../../src/drs/object.model.js';
-import { keyedBy } from '../../src/infra/mongo/keyed-by-id.js';
 import { collect, exited, freePort, ROOT, spawnHub, waitForHttp } from '../../test/support/process.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 
@@ -494,7 +493,7 @@ async function main(): Promise<void> {
       await mongo
         .db(env.MONGO_DB)
         .collection<ObjectDoc & { _id: string }>('objects')
-        .insertMany(docs.slice(i, i + 1000).map((doc) => keyedBy(doc.id, doc)));
+        .insertMany(docs.slice(i, i + 1000).map((doc) => ({ ...doc, _id: doc.id })));
     }
     await mongo.close();
     console.log(
