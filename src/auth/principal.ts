@@ -27,6 +27,7 @@ export const ALLOWANCE_ACTIONS = [
   'objects:admin',
   'runs:launch',
   'exports:run',
+  'sites:admin',
 ] as const;
 export type AllowanceAction = (typeof ALLOWANCE_ACTIONS)[number];
 

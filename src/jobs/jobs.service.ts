@@ -17,6 +17,9 @@ import { OperationsRepository, type OperationDoc } from '../operations/operation
 import { OperationsService, toOperationDto } from '../operations/operations.service.js';
 import { WORK_ARRIVED, WORK_TOPICS, type WorkArrived } from '../orchestrator/work-arrived.js';
 import { ObjectsRepository } from '../drs/objects.repository.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { effectiveCapabilities, isHubWorkflow } from '../sites/hub-capabilities.js';
 import { SitesRepository } from '../sites/sites.repository.js';
 import { DEFAULT_LEASE_SECONDS, RegistryService } from '../workflows/registry.service.js';
 import type { WorkflowDoc } from '../workflows/registry.types.js';
@@ -97,9 +100,14 @@ export class JobsService {
     private readonly sites: SitesRepository,
     private readonly paginator: Paginator,
     private readonly objects: ObjectsRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
     // Absent in command-line contexts, where the sensors' interval ticks find the work.
     @Optional() @Inject(WORK_ARRIVED) private readonly workArrived?: WorkArrived,
-  ) {}
+  ) {
+    this.hubSiteId = config.auth.hubSiteId;
+  }
+
+  private readonly hubSiteId: string;
 
   async create(input: JobCreateDto, principal: Principal): Promise<JobDto> {
     if (principal.kind !== 'site') {
@@ -202,7 +210,9 @@ export class JobsService {
     let baseFilter: Record<string, unknown> | undefined;
     if (principal?.kind === 'site' && request.filter === undefined) {
       const site = await this.sites.findById(principal.siteId);
-      const workflowIds = await this.registry.workflowsClaimableWith(site?.capability_ids ?? []);
+      const workflowIds = await this.registry.workflowsClaimableWith(
+        site ? effectiveCapabilities(site, this.hubSiteId) : [],
+      );
       baseFilter = claimableFilter(principal.siteId, workflowIds, new Date());
     }
     return this.paginator.paginate(request, {
@@ -254,10 +264,16 @@ export class JobsService {
     if (!site) {
       throw new ForbiddenError(`Site "${siteId}" no longer exists`);
     }
+    const held = effectiveCapabilities(site, this.hubSiteId);
     const opId = mintId('sys0');
     let decision: ClaimDecision | undefined;
     const update = await this.claims.update(jobId, (job, now) => {
-      const missing = job.workflow.capability_ids.filter((c) => !site.capability_ids.includes(c));
+      if (siteId !== this.hubSiteId && isHubWorkflow(job.workflow.capability_ids)) {
+        throw new ForbiddenError(
+          `Job "${jobId}" runs workflow "${job.workflow.id}", which only the hub itself runs`,
+        );
+      }
+      const missing = job.workflow.capability_ids.filter((c) => !held.includes(c));
       if (missing.length > 0) {
         throw new ForbiddenError(
           `Site "${siteId}" lacks the capabilities ${missing.join(', ')} that workflow "${job.workflow.id}" needs`,

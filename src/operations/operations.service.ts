@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+
 import type { Principal } from '../auth/principal.js';
 import {
   ConflictError,
@@ -10,8 +11,12 @@ import {
 } from '../common/errors/domain-errors.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
 import { Paginator } from '../common/pagination/paginator.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { JobClaimsStore } from '../jobs/job-claims.store.js';
 import { extendClaim, finishClaim } from '../jobs/job-state.js';
+import type { JobDoc } from '../jobs/jobs.repository.js';
+import { isHubWorkflow } from '../sites/hub-capabilities.js';
 import type { OperationDto, OperationPatchDto } from './operations.dto.js';
 import { OperationsRepository, type OperationDoc } from './operations.repository.js';
 
@@ -67,7 +72,12 @@ export class OperationsService {
     private readonly operations: OperationsRepository,
     private readonly claims: JobClaimsStore,
     private readonly paginator: Paginator,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.hubSiteId = config.auth.hubSiteId;
+  }
+
+  private readonly hubSiteId: string;
 
   async get(id: string): Promise<OperationDto> {
     return toOperationDto(await this.require(id));
@@ -135,7 +145,10 @@ export class OperationsService {
     // The claim entry on the job is the source of truth: change it first (exclusively), then the operation.
     if (patch.done === true) {
       const outcome = patch.error || isOperationError(patch.result) ? 'failed' : 'done';
-      const update = await this.claims.update(jobId, (job, at) => finishClaim(job, id, outcome, at));
+      const update = await this.claims.update(jobId, (job, at) => {
+        this.refuseForeignReportOnHubJob(job, principal.siteId, id);
+        return finishClaim(job, id, outcome, at);
+      });
       if (!update?.changed) {
         throw new ConflictError(`Operation "${id}" was closed by another request`, { operation_id: id });
       }
@@ -149,7 +162,10 @@ export class OperationsService {
     } else {
       const leaseMs = Math.max(operation.expire_time.getTime() - operation.created_at.getTime(), 1000);
       const expireTime = new Date(now.getTime() + leaseMs);
-      const update = await this.claims.update(jobId, (job, at) => extendClaim(job, id, expireTime, at));
+      const update = await this.claims.update(jobId, (job, at) => {
+        this.refuseForeignReportOnHubJob(job, principal.siteId, id);
+        return extendClaim(job, id, expireTime, at);
+      });
       if (!update?.changed) {
         throw new ConflictError(`The claim behind operation "${id}" is no longer open`, { operation_id: id });
       }
@@ -222,6 +238,15 @@ export class OperationsService {
   /** Deletes operations finished before `cutoff` (housekeeping). */
   sweepFinished(cutoff: Date): Promise<number> {
     return this.operations.deleteFinishedBefore(cutoff);
+  }
+
+  /** A result for work only the hub runs (changesheets, JSON submissions) counts only from the hub. */
+  private refuseForeignReportOnHubJob(job: JobDoc, siteId: string, operationId: string): void {
+    if (siteId !== this.hubSiteId && isHubWorkflow(job.workflow.capability_ids)) {
+      throw new ForbiddenError(
+        `Operation "${operationId}" is for workflow "${job.workflow.id}", which only the hub itself runs; site "${siteId}" cannot report on it`,
+      );
+    }
   }
 
   private checkPatch(patch: OperationPatchDto, operation: OperationDoc): void {

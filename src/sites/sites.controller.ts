@@ -13,7 +13,14 @@ import { Authenticated, CurrentPrincipal, Public } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { customMethodPath } from '../common/http/routes.js';
 import { ListRequestDto, type Page } from '../common/pagination/list-request.dto.js';
-import { SiteCreateDto, SiteCredentialsDto, SiteDto, SitePageDto, SiteUpdateDto } from './sites.dto.js';
+import {
+  CapabilityDecisionDto,
+  SiteCreateDto,
+  SiteCredentialsDto,
+  SiteDto,
+  SitePageDto,
+  SiteUpdateDto,
+} from './sites.dto.js';
 import { SitesService } from './sites.service.js';
 
 @ApiTags('Sites')
@@ -55,6 +62,8 @@ export class SitesController {
   @ApiOperation({
     operationId: 'updateSite',
     summary: "Change a site's capabilities or description (its admins or its own clients)",
+    description:
+      'New capabilities from anyone but an admin or a sites:admin holder wait in requested_capability_ids for approval.',
   })
   @ApiOkResponse({ type: SiteDto })
   updateSite(
@@ -63,6 +72,38 @@ export class SitesController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<SiteDto> {
     return this.sites.update(siteId, body, principal);
+  }
+
+  @Post(customMethodPath('site_id', 'approveCapabilities'))
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'approveSiteCapabilities',
+    summary: "Grant a site's requested capabilities (admins and sites:admin holders)",
+  })
+  @ApiOkResponse({ type: SiteDto })
+  approveSiteCapabilities(
+    @Param('site_id') siteId: string,
+    @Body() body: CapabilityDecisionDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SiteDto> {
+    return this.sites.approveCapabilities(siteId, body, principal);
+  }
+
+  @Post(customMethodPath('site_id', 'denyCapabilities'))
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'denySiteCapabilities',
+    summary: "Turn down a site's requested capabilities (admins and sites:admin holders)",
+  })
+  @ApiOkResponse({ type: SiteDto })
+  denySiteCapabilities(
+    @Param('site_id') siteId: string,
+    @Body() body: CapabilityDecisionDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SiteDto> {
+    return this.sites.denyCapabilities(siteId, body, principal);
   }
 
   @Post(customMethodPath('site_id', 'generateCredentials'))

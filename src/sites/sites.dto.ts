@@ -5,6 +5,11 @@ import { SITE_ID_PATTERN } from '../config/app-config.js';
 
 const CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+const CAPABILITY_LIST_DESCRIPTION =
+  'Held at once when an admin (or a holder of the sites:admin allowance) sends it; from anyone else, ' +
+  'recorded as requested_capability_ids until approved. Hub-internal capabilities (metadata-ingest) are ' +
+  "refused on every site but the hub's own.";
+
 export class SiteCreateDto {
   @ApiProperty({ example: 'nersc', pattern: SITE_ID_PATTERN.source })
   @Matches(SITE_ID_PATTERN, {
@@ -12,7 +17,11 @@ export class SiteCreateDto {
   })
   id!: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['metagenome-assembly'] })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['metagenome-assembly'],
+    description: CAPABILITY_LIST_DESCRIPTION,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
@@ -30,7 +39,10 @@ export class SiteCreateDto {
 }
 
 export class SiteUpdateDto {
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({
+    type: [String],
+    description: `The capabilities the site should have. ${CAPABILITY_LIST_DESCRIPTION} Dropping a granted one takes effect at once.`,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
@@ -51,8 +63,17 @@ export class SiteDto {
   @ApiProperty()
   id!: string;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({
+    type: [String],
+    description: 'Granted capabilities: only these make jobs visible and claimable to the site',
+  })
   capability_ids!: string[];
+
+  @ApiProperty({
+    type: [String],
+    description: "Capabilities the site's admins asked for, waiting for an admin's approval",
+  })
+  requested_capability_ids!: string[];
 
   @ApiPropertyOptional()
   description?: string;
@@ -78,4 +99,19 @@ export class SiteCredentialsDto {
 
   @ApiProperty({ description: 'Shown once: only a hash is stored' })
   client_secret!: string;
+}
+
+export class CapabilityDecisionDto {
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'The capabilities to approve or deny; all of the requested ones when omitted',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @Matches(CAPABILITY_PATTERN, {
+    each: true,
+    message: 'each capability id must be 1-128 letters, digits or ._:-',
+  })
+  capability_ids?: string[];
 }

@@ -9,7 +9,10 @@ import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 export interface SiteDoc {
   id: string;
+  /** Granted: only these make jobs visible and claimable. */
   capability_ids: string[];
+  /** Asked for by the site's own admins; absent in documents written before requests existed. */
+  requested_capability_ids?: string[];
   description?: string;
   created_by: string;
   created_at: Date;
@@ -65,7 +68,7 @@ export class SitesRepository {
 
   async update(
     id: string,
-    changes: Partial<Pick<SiteDoc, 'capability_ids' | 'description'>>,
+    changes: Partial<Pick<SiteDoc, 'capability_ids' | 'requested_capability_ids' | 'description'>>,
   ): Promise<SiteDoc | null> {
     const result = await this.revisions.update(id, (current, now) => ({
       ...current,
