@@ -519,6 +519,7 @@ describe('authentication and authorisation', () => {
         'objects:admin',
         'queries:write',
         'runs:launch',
+        'sites:admin',
       ]);
       const badAction = await hub.inject({
         method: 'POST',
