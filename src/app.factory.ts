@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
 import { corsHook } from './common/http/cors.js';
-import { acceptEmptyJsonBodies } from './common/http/empty-json-body.js';
+import { frameworkErrorHandler, installJsonParser } from './common/http/input-safety.js';
+import { redactUrl } from './common/http/redact.js';
 import { mountConsole } from './console/console.js';
 import type { AppConfig } from './config/app-config.js';
 import { buildOpenApiDocument } from './docs/openapi.js';
@@ -48,6 +49,7 @@ export async function createApp(
     trustProxy: config.http.trustProxy,
     genReqId: requestIdOf,
     routerOptions: { maxParamLength: 1024 },
+    frameworkErrors: frameworkErrorHandler(logger),
     // Uploads stream straight to the blob store, so their limit is the upload limit, not BODY_LIMIT_BYTES.
     // One byte more than the store's own limit: the store then refuses the file before the parser
     // truncates it.
@@ -68,7 +70,7 @@ export async function createApp(
     },
   );
 
-  acceptEmptyJsonBodies(app, config.http.bodyLimitBytes);
+  installJsonParser(app, config.http.bodyLimitBytes);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', corsHook(config.http.corsOrigins));
   // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
@@ -102,7 +104,7 @@ export async function createApp(
       {
         method: request.method,
         route,
-        url: request.url,
+        url: redactUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },

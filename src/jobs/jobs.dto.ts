@@ -13,6 +13,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { IsStorableJson } from '../common/http/storable-json.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Workflow ids may hold inner spaces, as NMDC's do (`ReadsQC: v1.0.8`). */
@@ -59,6 +60,7 @@ export class JobCreateDto {
   })
   @IsDefined({ message: 'config is required (an object; it may be empty)' })
   @IsObject({ message: 'config must be a JSON object' })
+  @IsStorableJson()
   config!: Record<string, unknown>;
 
   @ApiPropertyOptional({

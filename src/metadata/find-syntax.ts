@@ -1,4 +1,5 @@
 import { BadRequestError } from '../common/errors/domain-errors.js';
+import { regexProblem } from '../common/pagination/regex-check.js';
 
 /** Comparison prefixes of the finder filter syntax, longest first so `<=` is not read as `<` + `=…`. */
 const COMPARISONS: ReadonlyArray<[string, string]> = [
@@ -44,6 +45,14 @@ export function parseFindFilter(raw: string | undefined): Record<string, unknown
     }
     const spec = pair.slice(colon + 1).trim();
     if (attr.endsWith(SEARCH_SUFFIX) && attr.length > SEARCH_SUFFIX.length) {
+      const problem = regexProblem(spec);
+      if (problem) {
+        throw new BadRequestError(
+          `filter ${JSON.stringify(pair)}: ${JSON.stringify(spec)} is not a usable regular expression: ${problem}`,
+          [{ path: 'filter', message: `${attr}: not a usable regular expression (${problem})` }],
+          'invalid_filter',
+        );
+      }
       clauses.push({ [attr.slice(0, -SEARCH_SUFFIX.length)]: { $regex: spec } });
       continue;
     }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { BadRequestError } from '../common/errors/domain-errors.js';
 import { checkFilter, parseProjection } from '../common/pagination/filter-policy.js';
 import { Paginator } from '../common/pagination/paginator.js';
+import { refusingBadRegex } from '../common/pagination/regex-check.js';
 import { parseFields, parseFindFilter, parseFindSort } from './find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from './find.dto.js';
 import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
@@ -112,10 +113,12 @@ export class FindService {
     const mongoSort: Record<string, 1 | -1> = Object.fromEntries(
       sort.some(([attr]) => attr === 'id') ? sort : [...sort, ['id', 1] as const],
     );
-    const [count, results] = await Promise.all([
-      this.documents.countMatching(spec.name, filter),
-      this.documents.findSorted(spec.name, filter, mongoSort, skip, perPage, projection),
-    ]);
+    const [count, results] = await refusingBadRegex(() =>
+      Promise.all([
+        this.documents.countMatching(spec.name, filter),
+        this.documents.findSorted(spec.name, filter, mongoSort, skip, perPage, projection),
+      ]),
+    );
     return {
       meta: {
         mongo_filter_dict: filter,

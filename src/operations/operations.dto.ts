@@ -10,6 +10,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { IsStorableJson } from '../common/http/storable-json.js';
 
 export class OperationErrorDto {
   @ApiProperty({ example: 'WORKFLOW_FAILED' })
@@ -24,6 +25,7 @@ export class OperationErrorDto {
 
   @ApiPropertyOptional({ description: 'Any JSON value' })
   @Allow()
+  @IsStorableJson()
   details?: unknown;
 }
 
@@ -37,6 +39,7 @@ export class OperationPatchDto {
 
   @ApiPropertyOptional({ description: 'Any JSON value: by convention references to the outputs' })
   @Allow()
+  @IsStorableJson()
   result?: unknown;
 
   @ApiPropertyOptional({ type: OperationErrorDto, description: 'Set instead of result when the work failed' })
@@ -52,6 +55,7 @@ export class OperationPatchDto {
   })
   @IsOptional()
   @IsObject({ message: 'metadata must be a JSON object' })
+  @IsStorableJson()
   metadata?: Record<string, unknown>;
 }
 

@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 
 import { PID_STATUSES, type PidStatus } from './pids.repository.js';
+import { IsStorableJson } from '../common/http/storable-json.js';
 
 export const MAX_MINT = 1000;
 
@@ -54,6 +55,7 @@ export class BindRequestDto extends PidRefDto {
     description: 'The metadata record the id stands for (kept with the id while it is a draft)',
   })
   @IsObject({ message: 'metadata_record must be a JSON object' })
+  @IsStorableJson()
   metadata_record!: Record<string, unknown>;
 }
 

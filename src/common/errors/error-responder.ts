@@ -3,14 +3,30 @@ import type { Logger } from 'pino';
 
 import { RangeNotSatisfiableError } from './domain-errors.js';
 import { drsErrorDocument, isDrsPath, problemDocument, toProblem } from './problem.js';
+import { redactUrl } from '../http/redact.js';
 
 /**
  * Writes any error in the shape its route promises. Shared by the Nest exception filter and Fastify's
  * error handler, so errors raised before Nest sees a request (body parsing, size limits) look the same.
  */
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, log: Logger): void {
+export interface SendErrorOptions {
+  /** False for errors about the URL itself: the answer then names the request, not its path. */
+  readonly echoPath?: boolean;
+}
+
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  log: Logger,
+  options: SendErrorOptions = {},
+): void {
   const path = request.url.split('?', 1)[0] ?? request.url;
+  const echoPath = options.echoPath ?? true;
   let problem = toProblem(error);
+  if (fastifyCodeOf(error) === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    problem = { ...problem, detail: bodyTooLargeDetail(request) };
+  }
   if (problem.status === 404 && request.routeOptions.url === undefined) {
     problem = {
       ...problem,
@@ -19,7 +35,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   }
   if (problem.internal) {
     log.error(
-      { err: error, requestId: request.id, url: request.url, method: request.method },
+      { err: error, requestId: request.id, url: redactUrl(request.url), method: request.method },
       'request failed',
     );
   } else {
@@ -44,5 +60,22 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   void reply
     .status(problem.status)
     .type('application/problem+json; charset=utf-8')
-    .send(problemDocument(problem, path, request.id));
+    .send(problemDocument(problem, echoPath ? path : `urn:runtime-hub:request:${request.id}`, request.id));
+}
+
+/** Fastify's error code, also when Nest has wrapped the error in an HttpException. */
+function fastifyCodeOf(error: unknown): unknown {
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+  return code ?? cause?.code;
+}
+
+function bodyTooLargeDetail(request: FastifyRequest): string {
+  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'text/csv' || type === 'text/tab-separated-values') {
+    return 'The sheet is larger than this hub accepts (CHANGESHEET_MAX_BYTES); split it into smaller sheets.';
+  }
+  const limit = request.routeOptions.bodyLimit;
+  return typeof limit === 'number'
+    ? `The request body is larger than the ${limit} bytes this route accepts (BODY_LIMIT_BYTES).`
+    : 'The request body is larger than this route accepts (BODY_LIMIT_BYTES).';
 }

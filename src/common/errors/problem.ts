@@ -42,6 +42,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
@@ -59,6 +60,7 @@ const CODES: Record<number, string> = {
   406: 'not_acceptable',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   416: 'range_not_satisfiable',
   422: 'unprocessable',
@@ -90,7 +92,39 @@ const FASTIFY_ERRORS: Record<string, { code: string; detail: (err: Error) => str
     code: 'bad_request',
     detail: () => 'The Content-Length header does not match the body that was sent.',
   },
+  // The two router errors carry the URL in their message; the caller already has it, and logs and
+  // answers should not repeat what an attacker chose.
+  FST_ERR_BAD_URL: {
+    code: 'bad_url',
+    detail: () =>
+      'The request path holds a malformed percent-encoding (a % not followed by two hex digits); encode reserved characters as % and two hex digits.',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: 'uri_too_long',
+    detail: () => 'A path segment is longer than the 1024 characters an id in a path may hold.',
+  },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    code: 'not_multipart',
+    detail: () => 'The body is not multipart/form-data; send the form this route documents.',
+  },
 };
+
+/**
+ * How busboy (under @fastify/multipart) describes a form it cannot read: no boundary, a body that stops
+ * half-way, a broken part header. Its errors carry no status, so they are recognised by their wording.
+ */
+const MALFORMED_MULTIPART =
+  /^Multipart: |Unexpected end of (form|multipart data)|Part terminated early|Malformed part header|Malformed urlencoded form|Header terminator across chunks/;
+
+function malformedMultipart(error: Error): Problem {
+  return {
+    status: 400,
+    code: 'malformed_multipart',
+    title: titleFor(400),
+    detail: `The multipart/form-data body cannot be read (${error.message}); send a complete form with the boundary named in Content-Type`,
+    internal: false,
+  };
+}
 
 function titleFor(status: number): string {
   return TITLES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
@@ -174,6 +208,9 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof Error) {
     const fastify = error as Error & { statusCode?: number; code?: string };
+    if (fastify.statusCode === undefined && MALFORMED_MULTIPART.test(error.message)) {
+      return malformedMultipart(error);
+    }
     const status = fastify.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const known = fastify.code ? FASTIFY_ERRORS[fastify.code] : undefined;

@@ -32,9 +32,12 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const problems = flatten(errors);
-      const fields = [...new Set(problems.map((p) => p.path))];
+      const shown = problems
+        .slice(0, 5)
+        .map((p) => (p.message.startsWith(p.path) ? p.message : `${p.path}: ${p.message}`));
+      const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
       return new ValidationFailedError(
-        `The request has ${problems.length} invalid field(s): ${fields.join(', ')}`,
+        `The request has ${problems.length} invalid field(s): ${shown.join('; ')}${more}`,
         problems,
       );
     },

@@ -1,4 +1,5 @@
 import { BadRequestError, type FieldProblem } from '../errors/domain-errors.js';
+import { regexProblem } from './regex-check.js';
 
 export const ALLOWED_QUERY_OPERATORS = [
   '$eq',
@@ -140,10 +141,9 @@ function checkFieldCondition(
         } else if (operand.length > MAX_REGEX_LENGTH) {
           problems.push({ path: at, message: `$regex may be at most ${MAX_REGEX_LENGTH} characters` });
         } else {
-          try {
-            new RegExp(operand);
-          } catch {
-            problems.push({ path: at, message: '$regex is not a valid regular expression' });
+          const problem = regexProblem(operand);
+          if (problem) {
+            problems.push({ path: at, message: `$regex is not a usable regular expression: ${problem}` });
           }
         }
         break;

@@ -14,6 +14,7 @@ import {
 } from './filter-policy.js';
 import { DEFAULT_PAGE_SIZE, type ListRequestDto, type Page } from './list-request.dto.js';
 import { PageTokenCodec } from './page-token.js';
+import { refusingBadRegex } from './regex-check.js';
 
 /** What a repository is asked for: a validated filter, the key to continue after, and how many. */
 export interface PageQuery {
@@ -105,15 +106,21 @@ export class Paginator {
     }
     const filter = spec.baseFilter ? { $and: [spec.baseFilter, storedFilter] } : storedFilter;
     const session = spec.resumable ? (decoded?.session ?? randomBytes(12).toString('base64url')) : undefined;
-    const total = spec.count ? (decoded ? decoded.total : await spec.count(filter)) : undefined;
+    const total = spec.count
+      ? decoded
+        ? decoded.total
+        : await refusingBadRegex(() => spec.count!(filter))
+      : undefined;
 
-    const docs = await spec.fetch({
-      filter,
-      ...(decoded ? { after: decoded.after } : {}),
-      limit: limit + 1,
-      ...(projection ? { fields: projection } : {}),
-      ...(session ? { session } : {}),
-    });
+    const docs = await refusingBadRegex(() =>
+      spec.fetch({
+        filter,
+        ...(decoded ? { after: decoded.after } : {}),
+        limit: limit + 1,
+        ...(projection ? { fields: projection } : {}),
+        ...(session ? { session } : {}),
+      }),
+    );
     const pageDocs = docs.slice(0, limit);
     const resources = pageDocs.map((doc) => applyProjection(spec.map(doc), projection));
     const last = pageDocs[pageDocs.length - 1];
