@@ -1,3 +1,4 @@
+import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ADMIN, ADMIN_ENV, bearer, createSiteWithClient, passwordToken } from './support/auth.js';
@@ -214,6 +215,61 @@ describe('hostile input gets a clear 4xx, never a 500', () => {
         expect(res.body).not.toContain('yyyyyyyyyy');
         expect(res.body).not.toMatch(/FST_ERR/);
       }
+    });
+  });
+
+  describe('bearer tokens the hub cannot verify', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const badTokens = (): Record<string, string> => ({
+      junk: 'junk',
+      expired: jwt.sign({ sub: 'user:admin', jti: 'x1', exp: now() - 10 }, hub.config.secrets.jwtSecret, {
+        algorithm: 'HS256',
+      }),
+      'wrong secret': jwt.sign(
+        { sub: 'user:admin', jti: 'x2', exp: now() + 600 },
+        'another-secret-of-at-least-32-chars!!',
+        {
+          algorithm: 'HS256',
+        },
+      ),
+    });
+
+    it('do not block public DRS and metadata reads', async () => {
+      const blob = await registerUrlBlob(hub, admin);
+      for (const [name, token] of Object.entries(badTokens())) {
+        const reads = [
+          hub.inject({ method: 'GET', url: `${DRS}/objects/${blob.id}`, headers: bearer(token) }),
+          hub.inject({ method: 'GET', url: `${DRS}/service-info`, headers: bearer(token) }),
+          hub.inject({
+            method: 'POST',
+            url: `${DRS}/objects`,
+            headers: bearer(token),
+            payload: { bulk_object_ids: [blob.id] },
+          }),
+          hub.inject({ method: 'GET', url: `/metadata/ids/${nmdcId('sty', 1)}`, headers: bearer(token) }),
+          hub.inject({ method: 'GET', url: '/studies', headers: bearer(token) }),
+          hub.inject({ method: 'GET', url: '/sites', headers: bearer(token) }),
+        ];
+        for (const res of await Promise.all(reads)) {
+          expect(res.statusCode, `${name}: ${res.body}`).toBe(200);
+        }
+      }
+    });
+
+    it('answer protected routes and controlled objects with 401 invalid_token (RFC 6750)', async () => {
+      const controlled = await registerUrlBlob(hub, admin, { controlled: true });
+      for (const [name, token] of Object.entries(badTokens())) {
+        for (const url of ['/users/me', `${DRS}/objects/${controlled.id}`]) {
+          const res = await hub.inject({ method: 'GET', url, headers: bearer(token) });
+          expect(res.statusCode, `${name} ${url}: ${res.body}`).toBe(401);
+          expect(res.headers['www-authenticate']).toMatch(
+            /^Bearer realm="runtime-hub", error="invalid_token", error_description="[^"]+"$/,
+          );
+        }
+      }
+      const anonymous = await hub.inject({ method: 'GET', url: '/users/me' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="runtime-hub"');
     });
   });
 

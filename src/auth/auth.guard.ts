@@ -2,7 +2,12 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 
-import { DomainError, ForbiddenError, UnauthorizedError } from '../common/errors/domain-errors.js';
+import {
+  DomainError,
+  ForbiddenError,
+  InvalidTokenError,
+  UnauthorizedError,
+} from '../common/errors/domain-errors.js';
 import { IS_PUBLIC } from '../common/http/public.decorator.js';
 import { AuthService } from './auth.service.js';
 import {
@@ -17,9 +22,10 @@ import type { AllowanceAction, Principal } from './principal.js';
 type AuthTargets = [ReturnType<ExecutionContext['getHandler']>, ReturnType<ExecutionContext['getClass']>];
 
 /**
- * The one global guard: every route needs a valid bearer token unless marked `@Public()`; a public
- * route still verifies a token when one is sent (so optional identity works, and a bad token is never
- * silently ignored). Then the route's declared requirements are checked.
+ * The one global guard: every route needs a valid bearer token unless marked `@Public()`. A public route
+ * verifies a token when one is sent (so optional identity works) and, when it cannot be verified, serves
+ * the caller as anonymous rather than refusing public data. A protected route answers a bad token with
+ * 401 `invalid_token` (RFC 6750). Then the route's declared requirements are checked.
  */
 @Injectable()
 export class HubAuthGuard extends AuthGuard('jwt') {
@@ -37,11 +43,26 @@ export class HubAuthGuard extends AuthGuard('jwt') {
     const targets: AuthTargets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const sentBearer = /^bearer\s/i.test(request.headers.authorization ?? '');
     // HTTP Basic on a public route (client credentials at /token) is not a bearer token to verify.
-    if (isPublic && !/^bearer\s/i.test(request.headers.authorization ?? '')) {
+    if (isPublic && !sentBearer) {
       return true;
     }
-    await (super.canActivate(context) as Promise<boolean>);
+    try {
+      await (super.canActivate(context) as Promise<boolean>);
+    } catch (error) {
+      if (!(error instanceof UnauthorizedError) || !sentBearer) {
+        throw error;
+      }
+      if (!isPublic) {
+        throw error instanceof InvalidTokenError ? error : new InvalidTokenError(error.message);
+      }
+      // Public data is readable whatever the token: a resolver forwarding its own user's token, or a
+      // client whose hub token expired, reads as anonymous. Remembered, so a controlled object's 401
+      // can say why the token did not count.
+      request.rejectedToken = error.message;
+      return true;
+    }
     const principal = request.user;
     if (!principal) {
       throw new UnauthorizedError('Authentication failed');
@@ -55,7 +76,12 @@ export class HubAuthGuard extends AuthGuard('jwt') {
       throw err;
     }
     if (err || !user) {
-      throw new UnauthorizedError(describeFailure(info ?? err));
+      const reason = info ?? err;
+      // passport-jwt reports a missing token as "No auth token"; anything else is a token it refused.
+      const missing = !reason || (reason instanceof Error && /No auth token/i.test(reason.message));
+      throw missing
+        ? new UnauthorizedError(describeFailure(reason))
+        : new InvalidTokenError(describeFailure(reason));
     }
     return user as TUser;
   }

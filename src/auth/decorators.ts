@@ -51,6 +51,8 @@ export const Authenticated = (): MethodDecorator & ClassDecorator =>
 
 export interface AuthenticatedRequest extends FastifyRequest {
   user?: Principal;
+  /** Why a bearer token sent to a public route was not accepted (the request then runs anonymously). */
+  rejectedToken?: string;
 }
 
 /** The verified principal of the request (undefined only on public routes called anonymously). */

@@ -63,8 +63,16 @@ export class UnprocessableError extends DomainError {
 
 export class UnauthorizedError extends DomainError {
   readonly status = 401;
-  readonly code = 'unauthorized';
+  readonly code: string = 'unauthorized';
   readonly title = 'Unauthorized';
+}
+
+/**
+ * A bearer token was sent but cannot be accepted (malformed, wrongly signed, expired, revoked): RFC 6750's
+ * `invalid_token`, announced in the WWW-Authenticate header so clients know to get a new one.
+ */
+export class InvalidTokenError extends UnauthorizedError {
+  override readonly code: string = 'invalid_token';
 }
 
 export class ForbiddenError extends DomainError {

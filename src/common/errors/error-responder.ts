@@ -45,7 +45,16 @@ export function sendError(
     return;
   }
   if (problem.status === 401) {
-    void reply.header('www-authenticate', 'Bearer realm="runtime-hub"');
+    const rejected = (request as { rejectedToken?: unknown }).rejectedToken;
+    const invalid = problem.code === 'invalid_token' ? problem.detail : rejected;
+    if (typeof rejected === 'string' && problem.code !== 'invalid_token') {
+      problem = {
+        ...problem,
+        code: 'invalid_token',
+        detail: `${problem.detail} (the token sent was not accepted: ${rejected})`,
+      };
+    }
+    void reply.header('www-authenticate', bearerChallenge(typeof invalid === 'string' ? invalid : undefined));
   }
   if (problem.status === 429 && !reply.getHeader('retry-after')) {
     reply.header('retry-after', '60');
@@ -61,6 +70,18 @@ export function sendError(
     .status(problem.status)
     .type('application/problem+json; charset=utf-8')
     .send(problemDocument(problem, echoPath ? path : `urn:runtime-hub:request:${request.id}`, request.id));
+}
+
+/**
+ * RFC 6750 §3: no error code when no token came, `invalid_token` with a description when one was
+ * refused. The description may only hold printable ASCII without quotes or backslashes.
+ */
+function bearerChallenge(invalidTokenReason: string | undefined): string {
+  if (invalidTokenReason === undefined) {
+    return 'Bearer realm="runtime-hub"';
+  }
+  const description = invalidTokenReason.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, ' ').slice(0, 200);
+  return `Bearer realm="runtime-hub", error="invalid_token", error_description="${description}"`;
 }
 
 /** Fastify's error code, also when Nest has wrapped the error in an HttpException. */
