@@ -581,3 +581,42 @@ describe('POST /token rate limit', () => {
     expect((await attempt('someone-else')).statusCode).toBe(401);
   });
 });
+
+describe('POST /token per-address limit', () => {
+  let hub: TestHub;
+
+  beforeAll(async () => {
+    hub = await startTestHub({ env: { ...ADMIN_ENV } });
+  });
+  afterAll(async () => {
+    await hub.close();
+  });
+
+  it('stops one address spraying passwords over many accounts, and spares other addresses', async () => {
+    const attempt = (username: string, remoteAddress = '127.0.0.1') =>
+      hub.inject({
+        method: 'POST',
+        url: '/token',
+        remoteAddress,
+        payload: { grant_type: 'password', username, password: 'spring-2026-password' },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      statuses.push((await attempt(`user-${i}`)).statusCode);
+    }
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(20);
+    const limited = await attempt('admin');
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json().detail).toMatch(/address/);
+    // Another address is not affected, and a correct password there works.
+    const elsewhere = await hub.inject({
+      method: 'POST',
+      url: '/token',
+      remoteAddress: '127.0.0.2',
+      payload: { grant_type: 'password', username: ADMIN.username, password: ADMIN.password },
+    });
+    expect(elsewhere.statusCode, elsewhere.body).toBe(200);
+  });
+});

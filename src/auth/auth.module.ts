@@ -11,7 +11,7 @@ import { AllowancesService } from './allowances.service.js';
 import { HubAuthGuard } from './auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { MemoizedReflector } from './memoized-reflector.js';
-import { RedisThrottlerStorage } from './throttle.js';
+import { AddressFailureLimiter, RedisThrottlerStorage } from './throttle.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
 
@@ -36,6 +36,7 @@ import { TokenService } from './token.service.js';
   controllers: [TokenController, AllowancesController],
   providers: [
     TokenService,
+    AddressFailureLimiter,
     AllowancesService,
     JwtStrategy,
     { provide: APP_GUARD, useClass: HubAuthGuard },

@@ -1,6 +1,8 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerStorage } from '@nestjs/throttler';
 
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 
 /**
@@ -46,6 +48,48 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       isBlocked,
       timeToBlockExpire: isBlocked ? Math.ceil(blockedMs / 1000) : 0,
     };
+  }
+}
+
+const COUNT_FAILURE = `
+local failures = redis.call('INCR', KEYS[1])
+if failures == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return failures
+`;
+
+/**
+ * Failed sign-ins per client address over every account: the per-account limit alone lets one address
+ * try a common password against any number of accounts. Only failures count, so many users behind one
+ * address who sign in correctly are never held back. Kept in Redis, so the limit spans api processes.
+ */
+@Injectable()
+export class AddressFailureLimiter {
+  private readonly limit: number;
+  private readonly windowMs: number;
+
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limit = config.auth.tokenAddressFailureLimit;
+    this.windowMs = config.auth.tokenRateWindowSeconds * 1000;
+  }
+
+  private key(address: string): string {
+    return `${this.redis.prefix}:throttle:token-address-failures:${address}`;
+  }
+
+  /** Seconds until the address may try again, or 0 when it may now. */
+  async retryAfterSeconds(address: string): Promise<number> {
+    const [failures, ttlMs] = await Promise.all([
+      this.redis.client.get(this.key(address)),
+      this.redis.client.pttl(this.key(address)),
+    ]);
+    return Number(failures ?? 0) >= this.limit ? Math.max(1, Math.ceil(ttlMs / 1000)) : 0;
+  }
+
+  async recordFailure(address: string): Promise<void> {
+    await this.redis.client.eval(COUNT_FAILURE, 1, this.key(address), this.windowMs);
   }
 }
 

@@ -53,10 +53,11 @@ export class TokenController {
   @ApiBadRequestResponse({ description: 'A required field for the grant is missing' })
   @ApiUnauthorizedResponse({ description: 'The credentials are wrong (one message for every case)' })
   @ApiTooManyRequestsResponse({
-    description: 'Too many attempts for this address and account; see Retry-After',
+    description:
+      'Too many attempts for this address and account, or too many failures from this address; see Retry-After',
   })
   issueToken(@Body() body: TokenRequestDto, @Req() request: FastifyRequest): Promise<TokenResponseDto> {
-    return this.tokens.issue(body, basicCredentials(request));
+    return this.tokens.issue(body, basicCredentials(request), request.ip);
   }
 
   @Post('token::revoke')

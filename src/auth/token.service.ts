@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { BadRequestError, UnauthorizedError } from '../common/errors/domain-errors.js';
+import { BadRequestError, TooManyRequestsError, UnauthorizedError } from '../common/errors/domain-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { SitesRepository } from '../sites/sites.repository.js';
@@ -9,6 +9,7 @@ import { AuthCache, cacheKeys } from './auth-cache.js';
 import { CryptoRepository } from './crypto.repository.js';
 import { describePrincipal, type Principal } from './principal.js';
 import { RevocationsRepository } from './revocations.repository.js';
+import { AddressFailureLimiter } from './throttle.js';
 import type { TokenRequestDto, TokenResponseDto } from './token.dto.js';
 
 /** One message for every credential failure, so callers cannot learn which accounts exist. */
@@ -30,11 +31,38 @@ export class TokenService {
     private readonly revocations: RevocationsRepository,
     private readonly crypto: CryptoRepository,
     private readonly cache: AuthCache,
+    private readonly addressFailures: AddressFailureLimiter,
   ) {
     this.ttlSeconds = config.auth.tokenTtlSeconds;
   }
 
-  async issue(request: TokenRequestDto, basic?: BasicCredentials): Promise<TokenResponseDto> {
+  /** Issues a token, refusing an address that has failed too often lately (over all accounts). */
+  async issue(
+    request: TokenRequestDto,
+    basic: BasicCredentials | undefined,
+    address: string,
+  ): Promise<TokenResponseDto> {
+    const wait = await this.addressFailures.retryAfterSeconds(address);
+    if (wait > 0) {
+      throw new TooManyRequestsError(
+        `Too many failed sign-ins from this address; try again in ${wait} s`,
+        wait,
+      );
+    }
+    try {
+      return await this.verifyAndIssue(request, basic);
+    } catch (error) {
+      if (error instanceof UnauthorizedError) {
+        await this.addressFailures.recordFailure(address);
+      }
+      throw error;
+    }
+  }
+
+  private async verifyAndIssue(
+    request: TokenRequestDto,
+    basic: BasicCredentials | undefined,
+  ): Promise<TokenResponseDto> {
     if (request.grant_type === 'password') {
       if (!request.username || !request.password) {
         throw new BadRequestError('grant_type=password requires username and password', [

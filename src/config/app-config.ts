@@ -241,6 +241,11 @@ class EnvironmentVariables {
 
   @Transform(toInteger)
   @IsInt()
+  @Min(1)
+  TOKEN_ADDRESS_FAILURE_LIMIT = 20;
+
+  @Transform(toInteger)
+  @IsInt()
   @Min(0)
   @Max(60_000)
   AUTH_CACHE_TTL_MS = 5000;
@@ -639,6 +644,8 @@ export interface AppConfig {
     readonly tokenTtlSeconds: number;
     readonly tokenRateLimit: number;
     readonly tokenRateWindowSeconds: number;
+    /** Failed POST /token attempts one client address may make per window, whatever the accounts. */
+    readonly tokenAddressFailureLimit: number;
     readonly cacheTtlMs: number;
     readonly bootstrapAdmin?: { readonly username: string; readonly password: string };
     readonly hubSiteId: string;
@@ -804,6 +811,7 @@ export function loadConfig(
       tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
       tokenRateLimit: env.TOKEN_RATE_LIMIT,
       tokenRateWindowSeconds: env.TOKEN_RATE_WINDOW_SECONDS,
+      tokenAddressFailureLimit: env.TOKEN_ADDRESS_FAILURE_LIMIT,
       cacheTtlMs: env.AUTH_CACHE_TTL_MS,
       ...(env.ADMIN_USERNAME && env.ADMIN_PASSWORD
         ? { bootstrapAdmin: { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD } }

@@ -116,6 +116,19 @@ export class RangeNotSatisfiableError extends DomainError {
   }
 }
 
+export class TooManyRequestsError extends DomainError {
+  readonly status = 429;
+  readonly code = 'too_many_requests';
+  readonly title = 'Too Many Requests';
+  constructor(
+    message: string,
+    /** Sent as Retry-After. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class ServiceUnavailableError extends DomainError {
   readonly status = 503;
   readonly code = 'service_unavailable';

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
-import { RangeNotSatisfiableError } from './domain-errors.js';
+import { RangeNotSatisfiableError, TooManyRequestsError } from './domain-errors.js';
 import { drsErrorDocument, isDrsPath, problemDocument, toProblem } from './problem.js';
 import { redactUrl } from '../http/redact.js';
 
@@ -55,6 +55,9 @@ export function sendError(
       };
     }
     void reply.header('www-authenticate', bearerChallenge(typeof invalid === 'string' ? invalid : undefined));
+  }
+  if (error instanceof TooManyRequestsError) {
+    void reply.header('retry-after', String(Math.max(1, error.retryAfterSeconds)));
   }
   if (problem.status === 429 && !reply.getHeader('retry-after')) {
     reply.header('retry-after', '60');
