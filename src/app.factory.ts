@@ -42,6 +42,12 @@ export async function createApp(
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config);
+  if (config.secrets.builtIn.length > 0) {
+    logger.warn(
+      { secrets: config.secrets.builtIn },
+      `INSECURE: ${config.secrets.builtIn.join(' and ')} ${config.secrets.builtIn.length > 1 ? 'are' : 'is'} the public built-in development value, so anyone can forge this hub's tokens or signed URLs. Set your own (openssl rand -base64 48), or start through the hub's own entry points, which generate per-install secrets into DEV_SECRETS_FILE.`,
+    );
+  }
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),

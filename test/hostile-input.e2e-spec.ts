@@ -273,6 +273,14 @@ describe('hostile input gets a clear 4xx, never a 500', () => {
     });
   });
 
+  it('warns loudly at start when it runs on the public built-in secrets', () => {
+    const warning = hub.logs
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .find((entry) => entry.msg.startsWith('INSECURE'));
+    expect(warning?.level).toBe(40);
+    expect(warning?.msg).toMatch(/JWT_SECRET and URL_SIGNING_KEY/);
+  });
+
   describe('access URLs', () => {
     it('refuses schemes outside the allow-list, file:// above all', async () => {
       for (const url of [

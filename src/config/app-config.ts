@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 
 import { checkCron } from '../orchestrator/core/schedule.js';
+import { DEFAULT_DEV_SECRETS_FILE } from './dev-secrets.js';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -194,6 +195,10 @@ class EnvironmentVariables {
   @IsString()
   @MinLength(32, { message: 'URL_SIGNING_KEY must be at least 32 characters' })
   URL_SIGNING_KEY = DEV_URL_SIGNING_KEY;
+
+  @IsString()
+  @MinLength(1)
+  DEV_SECRETS_FILE = DEFAULT_DEV_SECRETS_FILE;
 
   @IsBooleanish()
   TRUST_PROXY = false;
@@ -633,7 +638,12 @@ export interface AppConfig {
       readonly presignedAccessUrls: boolean;
     };
   };
-  readonly secrets: { readonly jwtSecret: string; readonly urlSigningKey: string };
+  readonly secrets: {
+    readonly jwtSecret: string;
+    readonly urlSigningKey: string;
+    /** The secrets left at their public built-in values (never in production): start-up warns loudly. */
+    readonly builtIn: readonly ('JWT_SECRET' | 'URL_SIGNING_KEY')[];
+  };
   readonly health: { readonly timeoutMs: number };
   /** The workflow registry file; the one shipped in src/site when unset. */
   readonly registryPath?: string;
@@ -802,7 +812,14 @@ export function loadConfig(
         presignedAccessUrls: env.S3_PRESIGNED_ACCESS_URLS,
       },
     },
-    secrets: { jwtSecret: env.JWT_SECRET, urlSigningKey: env.URL_SIGNING_KEY },
+    secrets: {
+      jwtSecret: env.JWT_SECRET,
+      urlSigningKey: env.URL_SIGNING_KEY,
+      builtIn: [
+        ...(env.JWT_SECRET === DEV_JWT_SECRET ? (['JWT_SECRET'] as const) : []),
+        ...(env.URL_SIGNING_KEY === DEV_URL_SIGNING_KEY ? (['URL_SIGNING_KEY'] as const) : []),
+      ],
+    },
     health: { timeoutMs: env.HEALTH_TIMEOUT_MS },
     ...(env.REGISTRY_PATH ? { registryPath: env.REGISTRY_PATH } : {}),
     demoData: env.DEMO_DATA,

@@ -1,6 +1,7 @@
 import dotenv from 'dotenv';
 
 import { loadConfig, type AppConfig } from './app-config.js';
+import { withDevelopmentSecrets } from './dev-secrets.js';
 import { packageInfo } from './package-info.js';
 
 /**
@@ -9,5 +10,11 @@ import { packageInfo } from './package-info.js';
  */
 export function loadConfigFromEnvironment(): AppConfig {
   dotenv.config({ quiet: true });
-  return loadConfig(process.env, packageInfo().version);
+  const { env, created, file } = withDevelopmentSecrets(process.env);
+  if (created) {
+    process.stderr.write(
+      `runtime-hub: generated random development secrets into ${file}; set JWT_SECRET and URL_SIGNING_KEY yourself in production\n`,
+    );
+  }
+  return loadConfig(env, packageInfo().version);
 }
