@@ -281,6 +281,59 @@ describe('hostile input gets a clear 4xx, never a 500', () => {
     expect(warning?.msg).toMatch(/JWT_SECRET and URL_SIGNING_KEY/);
   });
 
+  describe('registry lists', () => {
+    it('honour filter on /workflows, /capabilities, /object_types and /triggers', async () => {
+      const cases: [string, Record<string, unknown>, string[]][] = [
+        ['/workflows', { capability_ids: 'test' }, ['test']],
+        ['/capabilities', { id: { $regex: '^metadata' } }, ['metadata-ingest']],
+        ['/object_types', { id: { $in: ['test', 'metadata-in'] } }, ['metadata-in', 'test']],
+        ['/triggers', { workflow_id: 'test' }, ['test--test']],
+      ];
+      for (const [url, filter, ids] of cases) {
+        const res = await hub.inject({
+          method: 'GET',
+          url: `${url}?filter=${encodeURIComponent(JSON.stringify(filter))}`,
+        });
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+        expect(
+          res.json<{ id: string }[]>().map((r) => r.id),
+          url,
+        ).toEqual(ids);
+        const bad = await hub.inject({
+          method: 'GET',
+          url: `${url}?filter=${encodeURIComponent('{"$where":"1"}')}`,
+        });
+        expect(bad.statusCode, `${url}: ${bad.body}`).toBe(400);
+      }
+    });
+  });
+
+  describe('request logs', () => {
+    it('never hold the signature of a signed download URL', async () => {
+      const upload = await hub.inject({
+        method: 'POST',
+        url: '/objects:upload',
+        headers: { ...bearer(admin), 'content-type': 'multipart/form-data; boundary=XyZ' },
+        payload:
+          '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello logs\r\n--XyZ--\r\n',
+      });
+      expect(upload.statusCode, upload.body).toBe(201);
+      const id = upload.json<{ id: string }>().id;
+      const access = await hub.inject({ method: 'GET', url: `${DRS}/objects/${id}/access/https` });
+      expect(access.statusCode, access.body).toBe(200);
+      const signed = new URL(access.json<{ url: string }>().url);
+      const sig = signed.searchParams.get('sig');
+      expect(sig).toBeTruthy();
+      const download = await hub.inject({ method: 'GET', url: `${signed.pathname}${signed.search}` });
+      expect(download.statusCode).toBe(200);
+      expect(download.body).toBe('hello logs');
+      const logs = hub.logs.join('');
+      expect(logs).toContain(signed.pathname);
+      expect(logs).not.toContain(sig!);
+      expect(logs).toContain('sig=REDACTED');
+    });
+  });
+
   describe('access URLs', () => {
     it('refuses schemes outside the allow-list, file:// above all', async () => {
       for (const url of [

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 
 import { seedEntries } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
@@ -38,9 +38,10 @@ export class ObjectTypesRepository {
     }));
   }
 
-  list(): Promise<ObjectTypeDoc[]> {
+  /** `filter` has passed the list filter policy (allow-listed operators on documented fields). */
+  list(filter: Record<string, unknown> = {}): Promise<ObjectTypeDoc[]> {
     return this.types
-      .find({}, { projection: { _id: 0 } })
+      .find(filter as Filter<ObjectTypeDoc>, { projection: { _id: 0 } })
       .sort({ id: 1 })
       .toArray();
   }

@@ -24,6 +24,7 @@ import {
 } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { BadRequestError } from '../common/errors/domain-errors.js';
+import { FilterQueryDto } from '../common/pagination/filter-query.dto.js';
 import { ListRequestDto, type Page } from '../common/pagination/list-request.dto.js';
 import {
   ObjectCreateDto,
@@ -140,8 +141,8 @@ export class ObjectsController {
   @Public()
   @ApiOperation({ operationId: 'listObjectTypes', summary: 'The object types objects can be labelled with' })
   @ApiOkResponse({ type: [ObjectTypeDto] })
-  listObjectTypes(): Promise<ObjectTypeDto[]> {
-    return this.objects.listTypes();
+  listObjectTypes(@Query() query: FilterQueryDto): Promise<ObjectTypeDto[]> {
+    return this.objects.listTypes(query.filter);
   }
 
   @Get('objects/:object_id')

@@ -14,8 +14,10 @@ import {
 import { invalidInput } from '../common/errors/problems.js';
 import { createValidationPipe } from '../common/http/validation.pipe.js';
 import { mintId } from '../common/ids/ids.js';
+import { parseFilter } from '../common/pagination/filter-policy.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
 import { Paginator } from '../common/pagination/paginator.js';
+import { refusingBadRegex } from '../common/pagination/regex-check.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { WORK_ARRIVED, WORK_TOPICS, type WorkArrived } from '../orchestrator/work-arrived.js';
@@ -28,6 +30,7 @@ import {
 } from '../infra/blob/blob-store.js';
 import { bundleChecksums, checksumKey, normaliseChecksum, type Checksum } from './checksums.js';
 import { renderDrsObject, type RenderContext } from './drs-render.js';
+import { accessUrlProblem } from './access-url-policy.js';
 import { ObjectAccessPolicy } from './object-access.policy.js';
 import { ObjectCache } from './object-cache.js';
 import { ObjectTypesRepository, type ObjectTypeDoc } from './object-types.repository.js';
@@ -172,6 +175,7 @@ export function toObjectTypeDto(doc: ObjectTypeDoc): ObjectTypeDto {
  */
 @Injectable()
 export class ObjectsService {
+  private readonly allowLoopbackHttp: boolean;
   private readonly registryView: RenderContext;
   private readonly hubSiteId: string;
   private readonly uploadLimitBytes: number;
@@ -191,6 +195,7 @@ export class ObjectsService {
     // Absent in command-line contexts, where the sensors' interval ticks find the work.
     @Optional() @Inject(WORK_ARRIVED) private readonly workArrived?: WorkArrived,
   ) {
+    this.allowLoopbackHttp = config.env !== 'production';
     // The registry shows everything the hub knows, whatever DRS version the /ga4gh routes speak.
     this.registryView = {
       specVersion: '1.5',
@@ -303,8 +308,9 @@ export class ObjectsService {
     return doc;
   }
 
-  async listTypes(): Promise<ObjectTypeDto[]> {
-    return (await this.objectTypes.list()).map(toObjectTypeDto);
+  async listTypes(filter?: string): Promise<ObjectTypeDto[]> {
+    const query = parseFilter(filter, { fields: ['id', 'name', 'description', 'created_at'] });
+    return (await refusingBadRegex(() => this.objectTypes.list(query))).map(toObjectTypeDto);
   }
 
   async getTypes(id: string, principal: Principal | undefined): Promise<ObjectTypeDto[]> {
@@ -404,7 +410,7 @@ export class ObjectsService {
       throw invalid(problems);
     }
     const checksums = this.normaliseChecksums(input.checksums ?? []);
-    const accessMethods = toStoredAccessMethods(input.access_methods ?? []);
+    const accessMethods = toStoredAccessMethods(input.access_methods ?? [], this.allowLoopbackHttp);
     await this.assertKnownTypes(input.types ?? []);
     return this.insertNew(
       (id, now) => ({
@@ -676,7 +682,7 @@ export class ObjectsService {
       changes.controlled = input.controlled ?? false;
     }
     if (input.access_methods !== undefined) {
-      const methods = toStoredAccessMethods(input.access_methods ?? []);
+      const methods = toStoredAccessMethods(input.access_methods ?? [], this.allowLoopbackHttp);
       if (methods.length === 0 && !doc.is_bundle && !doc.blob) {
         throw invalid([
           {
@@ -933,9 +939,18 @@ function invalid(problems: FieldProblem[], message?: string): BadRequestError {
   return invalidInput('The object is not valid', problems, 'invalid_object', message);
 }
 
-function toStoredAccessMethods(methods: readonly AccessMethodInputDto[]): StoredAccessMethod[] {
+function toStoredAccessMethods(
+  methods: readonly AccessMethodInputDto[],
+  allowLoopbackHttp: boolean,
+): StoredAccessMethod[] {
   const problems: FieldProblem[] = [];
   methods.forEach((method, index) => {
+    const urlProblem = method.access_url
+      ? accessUrlProblem(method.access_url.url, allowLoopbackHttp)
+      : undefined;
+    if (urlProblem) {
+      problems.push({ path: `access_methods[${index}].access_url.url`, message: `the URL ${urlProblem}` });
+    }
     if (method.access_id !== undefined && method.access_id !== null) {
       problems.push({
         path: `access_methods[${index}].access_id`,

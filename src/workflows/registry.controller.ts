@@ -1,7 +1,8 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { Public } from '../auth/decorators.js';
+import { FilterQueryDto } from '../common/pagination/filter-query.dto.js';
 import { CapabilityDto, ObjectTypeDto, TriggerDto, WorkflowDto } from './registry.dto.js';
 import { RegistryService } from './registry.service.js';
 
@@ -14,8 +15,8 @@ export class RegistryController {
   @Get('workflows')
   @ApiOperation({ operationId: 'listWorkflows', summary: 'Every workflow the hub knows' })
   @ApiOkResponse({ type: [WorkflowDto] })
-  listWorkflows(): Promise<WorkflowDto[]> {
-    return this.registry.listWorkflows();
+  listWorkflows(@Query() query: FilterQueryDto): Promise<WorkflowDto[]> {
+    return this.registry.listWorkflows(query.filter);
   }
 
   @Get('workflows/:workflow_id')
@@ -39,8 +40,8 @@ export class RegistryController {
   @Get('capabilities')
   @ApiOperation({ operationId: 'listCapabilities', summary: 'Every capability a site can declare' })
   @ApiOkResponse({ type: [CapabilityDto] })
-  listCapabilities(): Promise<CapabilityDto[]> {
-    return this.registry.listCapabilities();
+  listCapabilities(@Query() query: FilterQueryDto): Promise<CapabilityDto[]> {
+    return this.registry.listCapabilities(query.filter);
   }
 
   @Get('capabilities/:capability_id')
@@ -64,8 +65,8 @@ export class RegistryController {
   @Get('triggers')
   @ApiOperation({ operationId: 'listTriggers', summary: 'Which object types trigger which workflows' })
   @ApiOkResponse({ type: [TriggerDto] })
-  listTriggers(): Promise<TriggerDto[]> {
-    return this.registry.listTriggers();
+  listTriggers(@Query() query: FilterQueryDto): Promise<TriggerDto[]> {
+    return this.registry.listTriggers(query.filter);
   }
 
   @Get('triggers/:trigger_id')

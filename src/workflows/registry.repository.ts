@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 
 import { seedEntries } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
@@ -41,16 +41,23 @@ export class RegistryRepository {
     await upsert(this.triggers as unknown as Collection<Document>, seed.triggers);
   }
 
-  listWorkflows(): Promise<WorkflowDoc[]> {
-    return this.workflows.find({}, NO_ID).sort({ id: 1 }).toArray();
+  /** Each list's `filter` has passed the list filter policy (allow-listed operators, documented fields). */
+  listWorkflows(filter: Record<string, unknown> = {}): Promise<WorkflowDoc[]> {
+    return this.workflows
+      .find(filter as Filter<WorkflowDoc>, NO_ID)
+      .sort({ id: 1 })
+      .toArray();
   }
 
   findWorkflow(id: string): Promise<WorkflowDoc | null> {
     return this.workflows.findOne({ id }, NO_ID);
   }
 
-  listCapabilities(): Promise<CapabilityDoc[]> {
-    return this.capabilities.find({}, NO_ID).sort({ id: 1 }).toArray();
+  listCapabilities(filter: Record<string, unknown> = {}): Promise<CapabilityDoc[]> {
+    return this.capabilities
+      .find(filter as Filter<CapabilityDoc>, NO_ID)
+      .sort({ id: 1 })
+      .toArray();
   }
 
   findCapability(id: string): Promise<CapabilityDoc | null> {
@@ -68,8 +75,11 @@ export class RegistryRepository {
     return this.objectTypes.findOne({ id }, NO_ID);
   }
 
-  listTriggers(filter: { object_type_id?: string; workflow_id?: string } = {}): Promise<TriggerDoc[]> {
-    return this.triggers.find(filter, NO_ID).sort({ id: 1 }).toArray();
+  listTriggers(filter: Record<string, unknown> = {}): Promise<TriggerDoc[]> {
+    return this.triggers
+      .find(filter as Filter<TriggerDoc>, NO_ID)
+      .sort({ id: 1 })
+      .toArray();
   }
 
   findTrigger(id: string): Promise<TriggerDoc | null> {

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { NotFoundError } from '../common/errors/domain-errors.js';
+import { parseFilter } from '../common/pagination/filter-policy.js';
+import { refusingBadRegex } from '../common/pagination/regex-check.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { CapabilityDto, ObjectTypeDto, TriggerDto, WorkflowDto } from './registry.dto.js';
@@ -14,6 +16,18 @@ import type {
 } from './registry.types.js';
 
 export const DEFAULT_LEASE_SECONDS = 3600;
+
+const WORKFLOW_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'capability_ids',
+  'lease_seconds',
+  'parallel_claims',
+  'created_at',
+];
+const CAPABILITY_FIELDS = ['id', 'name', 'description', 'created_at'];
+const TRIGGER_FIELDS = ['id', 'object_type_id', 'workflow_id', 'created_at'];
 
 const described = <T extends { description?: string }>(doc: T): { description?: string } =>
   doc.description ? { description: doc.description } : {};
@@ -64,8 +78,9 @@ export class RegistryService {
     });
   }
 
-  async listWorkflows(): Promise<WorkflowDto[]> {
-    return (await this.registry.listWorkflows()).map(toWorkflowDto);
+  async listWorkflows(filter?: string): Promise<WorkflowDto[]> {
+    const query = parseFilter(filter, { fields: WORKFLOW_FIELDS });
+    return (await refusingBadRegex(() => this.registry.listWorkflows(query))).map(toWorkflowDto);
   }
 
   async getWorkflow(id: string): Promise<WorkflowDto> {
@@ -91,8 +106,9 @@ export class RegistryService {
     return (await this.registry.findObjectTypes(triggers.map((t) => t.object_type_id))).map(toCapabilityDto);
   }
 
-  async listCapabilities(): Promise<CapabilityDto[]> {
-    return (await this.registry.listCapabilities()).map(toCapabilityDto);
+  async listCapabilities(filter?: string): Promise<CapabilityDto[]> {
+    const query = parseFilter(filter, { fields: CAPABILITY_FIELDS });
+    return (await refusingBadRegex(() => this.registry.listCapabilities(query))).map(toCapabilityDto);
   }
 
   async getCapability(id: string): Promise<CapabilityDto> {
@@ -112,8 +128,9 @@ export class RegistryService {
     return workflows.filter((w): w is WorkflowDoc => w !== null).map(toWorkflowDto);
   }
 
-  async listTriggers(): Promise<TriggerDto[]> {
-    return (await this.registry.listTriggers()).map(toTriggerDto);
+  async listTriggers(filter?: string): Promise<TriggerDto[]> {
+    const query = parseFilter(filter, { fields: TRIGGER_FIELDS });
+    return (await refusingBadRegex(() => this.registry.listTriggers(query))).map(toTriggerDto);
   }
 
   /** Raw trigger documents, for the sensor that turns typed objects into jobs. */
