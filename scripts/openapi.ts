@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 
 import { pino } from 'pino';
@@ -17,7 +18,16 @@ const TARGET = new URL('../openapi.json', import.meta.url);
 
 async function main(): Promise<void> {
   // Defaults only: the document must not depend on whoever runs the script.
-  const config = loadConfig({ LOG_LEVEL: 'warn' }, packageInfo().version);
+  // Throwaway secrets: the app is built only to read its routes, and would otherwise warn about the
+  // built-in ones.
+  const config = loadConfig(
+    {
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      URL_SIGNING_KEY: randomBytes(32).toString('hex'),
+    },
+    packageInfo().version,
+  );
   const app = await createApp(config, { logger: pino({ level: 'warn' }) });
   const generated = serializeOpenApi(buildOpenApiDocument(app, config));
   await app.close();

@@ -141,6 +141,18 @@ describe('hostile input gets a clear 4xx, never a 500', () => {
     });
   });
 
+  it('answers 400 for a NUL in a field name inside a filter value, which the driver cannot send', async () => {
+    const filter = JSON.stringify({ capability_ids: { 'x\u0000y': 1 } });
+    for (const url of [
+      `/workflows?filter=${encodeURIComponent(filter)}`,
+      `/sites?filter=${encodeURIComponent(filter)}`,
+    ]) {
+      const res = await hub.inject({ method: 'GET', url });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      expect(res.json<Problem>().detail).toMatch(/NUL/);
+    }
+  });
+
   describe('keys stored into documents', () => {
     let operationId: string;
 

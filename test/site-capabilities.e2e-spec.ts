@@ -4,7 +4,14 @@ import { JobClaimsStore } from '../src/jobs/job-claims.store.js';
 import { decideClaim } from '../src/jobs/job-state.js';
 import { OperationsRepository } from '../src/operations/operations.repository.js';
 import { SitesRepository } from '../src/sites/sites.repository.js';
-import { ADMIN, bearer, createSiteWithClient, createUser, grantAllowance, passwordToken } from './support/auth.js';
+import {
+  ADMIN,
+  bearer,
+  createSiteWithClient,
+  createUser,
+  grantAllowance,
+  passwordToken,
+} from './support/auth.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 import { nmdcId, seed, study } from './support/metadata.js';
 import { FAST_ORCHESTRATOR_ENV, waitFor } from './support/orchestrator.js';
@@ -66,7 +73,12 @@ describe('site capabilities are granted by an admin, never self-declared', () =>
     expect(created.json().detail).toMatch(/metadata-ingest.*only.*runtime-hub/);
     expect((await hub.inject({ method: 'GET', url: '/sites/mallory-hub' })).statusCode).toBe(404);
 
-    const mine = await hub.inject({ method: 'POST', url: '/sites', ...as(mallory), payload: { id: 'mallory' } });
+    const mine = await hub.inject({
+      method: 'POST',
+      url: '/sites',
+      ...as(mallory),
+      payload: { id: 'mallory' },
+    });
     expect(mine.statusCode, mine.body).toBe(201);
     const patched = await hub.inject({
       method: 'PATCH',
@@ -185,7 +197,9 @@ describe('site capabilities are granted by an admin, never self-declared', () =>
       for (const token of [attacker.token, legacy.token]) {
         const visible = await hub.inject({ method: 'GET', url: '/jobs', ...as(token) });
         expect(visible.statusCode).toBe(200);
-        expect(visible.json<{ resources: { id: string }[] }>().resources.map((j) => j.id)).not.toContain(jobId);
+        expect(visible.json<{ resources: { id: string }[] }>().resources.map((j) => j.id)).not.toContain(
+          jobId,
+        );
         const claim = await hub.inject({ method: 'POST', url: `/jobs/${jobId}:claim`, ...as(token) });
         expect(claim.statusCode, claim.body).toBe(403);
       }
@@ -225,7 +239,11 @@ describe('site capabilities are granted by an admin, never self-declared', () =>
       expect(faked.statusCode, faked.body).toBe(403);
       expect(faked.json().detail).toMatch(/hub/);
       // Let the old claim go, as its lease ending would.
-      const released = await hub.inject({ method: 'POST', url: `/jobs/${jobId}:release`, ...as(legacy.token) });
+      const released = await hub.inject({
+        method: 'POST',
+        url: `/jobs/${jobId}:release`,
+        ...as(legacy.token),
+      });
       expect(released.statusCode, released.body).toBe(200);
     } finally {
       await setSensor(CLAIM_SENSOR, 'start');

@@ -48,8 +48,8 @@ export function parseFindFilter(raw: string | undefined): Record<string, unknown
       const problem = regexProblem(spec);
       if (problem) {
         throw new BadRequestError(
-          `filter ${JSON.stringify(pair)}: ${JSON.stringify(spec)} is not a usable regular expression: ${problem}`,
-          [{ path: 'filter', message: `${attr}: not a usable regular expression (${problem})` }],
+          `filter ${JSON.stringify(pair)}: ${JSON.stringify(spec)} is not a valid regular expression: ${problem}`,
+          [{ path: 'filter', message: `${attr}: not a valid regular expression (${problem})` }],
           'invalid_filter',
         );
       }

@@ -128,7 +128,9 @@ export class SitesService {
       capabilities = (await this.isApprover(principal))
         ? {
             capability_ids: wanted,
-            requested_capability_ids: (site.requested_capability_ids ?? []).filter((c) => !wanted.includes(c)),
+            requested_capability_ids: (site.requested_capability_ids ?? []).filter(
+              (c) => !wanted.includes(c),
+            ),
           }
         : {
             capability_ids: site.capability_ids.filter((c) => wanted.includes(c)),

@@ -89,6 +89,11 @@ function checkLiteral(value: unknown, path: string, problems: FieldProblem[], de
         problems.push({ path: `${path}/${key}`, message: `operator ${key} is not allowed here` });
         continue;
       }
+      if (key.includes('\0')) {
+        // BSON ends a field name at NUL, so the driver cannot even send such a document.
+        problems.push({ path: `${path}/${key}`, message: 'field names may not contain NUL characters' });
+        continue;
+      }
       checkLiteral(child, `${path}/${key}`, problems, depth + 1);
     }
   }
@@ -143,7 +148,7 @@ function checkFieldCondition(
         } else {
           const problem = regexProblem(operand);
           if (problem) {
-            problems.push({ path: at, message: `$regex is not a usable regular expression: ${problem}` });
+            problems.push({ path: at, message: `$regex is not a valid regular expression: ${problem}` });
           }
         }
         break;
