@@ -17,6 +17,7 @@ import { nmdcId, seed, study } from './support/metadata.js';
 import { FAST_ORCHESTRATOR_ENV, waitFor } from './support/orchestrator.js';
 
 const CLAIM_SENSOR = 'claim_and_run_apply_changesheet_jobs';
+const METADATA_IN_SENSOR = 'claim_and_run_metadata_in_jobs';
 const TRIGGER_SENSOR = 'process_workflow_job_triggers';
 const S1 = nmdcId('sty', 1);
 
@@ -49,7 +50,11 @@ describe('site capabilities are granted by an admin, never self-declared', () =>
     hub = await startTestHub({
       env: {
         ...env,
-        ORCH_SENSOR_INTERVALS: JSON.stringify({ [CLAIM_SENSOR]: 0.3, [TRIGGER_SENSOR]: 0.3 }),
+        ORCH_SENSOR_INTERVALS: JSON.stringify({
+          [CLAIM_SENSOR]: 0.3,
+          [TRIGGER_SENSOR]: 0.3,
+          [METADATA_IN_SENSOR]: 0.3,
+        }),
       },
     });
     admin = await passwordToken(hub, ADMIN.username, ADMIN.password);
@@ -269,5 +274,87 @@ describe('site capabilities are granted by an admin, never self-declared', () =>
     const job = await hub.inject({ method: 'GET', url: `/jobs/${jobId}` });
     const claims = job.json<{ claims: { site_id: string; state: string }[] }>().claims;
     expect(claims.filter((c) => c.state === 'done').map((c) => c.site_id)).toEqual(['runtime-hub']);
+  }, 90_000);
+
+  it('applies no changesheet or JSON submission registered through DRS by someone who may not submit them', async () => {
+    const uploader = await createSiteWithClient(hub, mallory, 'mallory-uploader');
+    const sheet = `id\taction\tattribute\tvalue\n${S1}\tupdate\tname\tHijacked\n`;
+    const upload = await hub.inject({
+      method: 'POST',
+      url: '/objects:upload',
+      headers: { ...bearer(uploader.token), 'content-type': 'multipart/form-data; boundary=XyZ' },
+      payload: [
+        '--XyZ',
+        'Content-Disposition: form-data; name="types"',
+        '',
+        'metadata-changesheet',
+        '--XyZ',
+        'Content-Disposition: form-data; name="file"; filename="sheet.tsv"',
+        'Content-Type: text/tab-separated-values',
+        '',
+        sheet,
+        '--XyZ--',
+        '',
+      ].join('\r\n'),
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
+    const objectId = upload.json<{ id: string }>().id;
+    const settled = await waitFor(
+      'the uploaded sheet to settle',
+      async () => {
+        const res = await hub.inject({
+          method: 'GET',
+          url: `/metadata/changesheets/${objectId}`,
+          ...as(admin),
+        });
+        const body = res.json<{ status: string; error?: { code: string; message: string } }>();
+        return body.status !== 'pending' ? body : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect(settled.status).toBe('failed');
+    expect(settled.error?.message).toMatch(/site:mallory-uploader.*changesheets:submit/);
+    const document = await hub.inject({ method: 'GET', url: `/metadata/ids/${S1}` });
+    expect(document.json().name).not.toBe('Hijacked');
+
+    // The same holds for a JSON submission registered as a metadata-in object.
+    const S9 = nmdcId('sty', 9);
+    const json = await hub.inject({
+      method: 'POST',
+      url: '/objects:upload',
+      headers: { ...bearer(uploader.token), 'content-type': 'multipart/form-data; boundary=XyZ' },
+      payload: [
+        '--XyZ',
+        'Content-Disposition: form-data; name="types"',
+        '',
+        'metadata-in',
+        '--XyZ',
+        'Content-Disposition: form-data; name="file"; filename="in.json"',
+        'Content-Type: application/json',
+        '',
+        JSON.stringify({ study_set: [study(9)] }),
+        '--XyZ--',
+        '',
+      ].join('\r\n'),
+    });
+    expect(json.statusCode, json.body).toBe(201);
+    const jsonId = json.json<{ id: string }>().id;
+    const job = await waitFor(
+      'the metadata-in job to end',
+      async () => {
+        const listed = await hub.inject({
+          method: 'GET',
+          url: `/jobs?filter=${encodeURIComponent(JSON.stringify({ 'config.object_id': jsonId }))}`,
+          ...as(admin),
+        });
+        const found = listed.json<{ resources: { status: string }[] }>().resources[0];
+        return found && ['done', 'failed'].includes(found.status) ? found : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect(job.status).toBe('failed');
+    expect((await hub.inject({ method: 'GET', url: `/metadata/ids/${S9}` })).statusCode).toBe(404);
   }, 90_000);
 });

@@ -80,6 +80,31 @@ export class AuthService {
     );
   }
 
+  /**
+   * Whether whoever registered an object (its `created_by`) may have it acted on as `action`: a user
+   * holding the allowance (admins hold all), never a site client (sites hold no allowances), and the
+   * hub's own registrants (`system`, `cli`, …), which only trusted code paths use.
+   */
+  async registrantHolds(createdBy: string, action: AllowanceAction): Promise<boolean> {
+    if (createdBy.startsWith('site:')) {
+      return false;
+    }
+    if (!createdBy.startsWith('user:')) {
+      return true;
+    }
+    const username = createdBy.slice('user:'.length);
+    const user = await this.cachedUser(username);
+    if (!user || user.disabled) {
+      return false;
+    }
+    return (
+      user.is_admin ||
+      this.cache.getOrLoad(cacheKeys.allowance(username, action), () =>
+        this.allowances.exists(username, action),
+      )
+    );
+  }
+
   /** Admins, the site's admin users and the site's own clients may manage a site. */
   async canManageSite(principal: Principal, siteId: string): Promise<boolean> {
     if (principal.kind === 'site') {

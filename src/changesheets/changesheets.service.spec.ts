@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 
 import type { AppConfig } from '../config/app-config.js';
+import type { AuthService } from '../auth/auth.service.js';
 import type { ObjectsService } from '../drs/objects.service.js';
 import type { HubSiteService } from '../jobs/hub-site.service.js';
 import { DocumentLocksRepository } from '../metadata/document-locks.repository.js';
@@ -134,6 +135,7 @@ function serviceFailingAtWrite(failingWrite: number) {
     hubSite,
     {} as OperationsService,
     {} as RunRepository,
+    { registrantHolds: () => Promise.resolve(true) } as unknown as AuthService,
   );
   return { service, documents, txns, log, locks, submissions };
 }

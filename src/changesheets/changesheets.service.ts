@@ -5,11 +5,13 @@ import { buffer } from 'node:stream/consumers';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 
+import { AuthService } from '../auth/auth.service.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import {
   BadRequestError,
   ConflictError,
   DomainError,
+  ForbiddenError,
   NotFoundError,
   type FieldProblem,
 } from '../common/errors/domain-errors.js';
@@ -121,6 +123,7 @@ export class ChangesheetsService {
     private readonly hubSite: HubSiteService,
     private readonly operations: OperationsService,
     private readonly runs: RunRepository,
+    private readonly auth: AuthService,
   ) {
     this.catalog = new SlotCatalog(store.schema.document);
     this.pageTokens = new PageTokenCodec(config.secrets.urlSigningKey);
@@ -626,6 +629,12 @@ export class ChangesheetsService {
     }
     let record: SubmissionRecord;
     try {
+      // Registering an object is open to every site client; editing metadata is not.
+      if (!(await this.auth.registrantHolds(object.created_by, 'changesheets:submit'))) {
+        throw new ForbiddenError(
+          `Changesheet ${objectId} was registered by ${object.created_by}, who does not hold the "changesheets:submit" allowance; it is not applied`,
+        );
+      }
       const { text, format } = await this.readStored(objectId);
       const { changes } = await this.plan(text, format);
       record = this.submissionRecord(objectId, object.created_by, format, changes);

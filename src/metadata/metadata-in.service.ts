@@ -3,8 +3,13 @@ import { text } from 'node:stream/consumers';
 
 import { Injectable } from '@nestjs/common';
 
+import { AuthService } from '../auth/auth.service.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
-import { ServiceUnavailableError, UnprocessableError } from '../common/errors/domain-errors.js';
+import {
+  ForbiddenError,
+  ServiceUnavailableError,
+  UnprocessableError,
+} from '../common/errors/domain-errors.js';
 import { ObjectsService } from '../drs/objects.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { HubSiteService } from '../jobs/hub-site.service.js';
@@ -27,6 +32,7 @@ export class MetadataInService {
     private readonly objects: ObjectsService,
     private readonly jobs: JobsService,
     private readonly hubSite: HubSiteService,
+    private readonly auth: AuthService,
   ) {}
 
   async submit(payload: unknown, principal: Principal): Promise<SubmissionAcceptedDto> {
@@ -55,6 +61,13 @@ export class MetadataInService {
   }
 
   async apply(objectId: string): Promise<MetadataInResult> {
+    // Registering an object is open to every site client; writing metadata is not.
+    const object = await this.objects.load(objectId);
+    if (object && !(await this.auth.registrantHolds(object.created_by, 'json:submit'))) {
+      throw new ForbiddenError(
+        `Submission ${objectId} was registered by ${object.created_by}, who does not hold the "json:submit" allowance; it is not applied`,
+      );
+    }
     const results = await this.store.applySubmission(await this.read(objectId));
     return Object.fromEntries(
       Object.entries(results).map(([collection, r]) => [
