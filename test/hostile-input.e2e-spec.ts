@@ -88,6 +88,19 @@ describe('hostile input gets a clear 4xx, never a 500', () => {
       }
     });
 
+    it('answers 400 to a multipart boundary longer than the form parser searches for', async () => {
+      const boundary = 'b'.repeat(300);
+      for (const url of routes) {
+        const res = await hub.inject({
+          method: 'POST',
+          url,
+          headers: { ...bearer(admin), 'content-type': `multipart/form-data; boundary=${boundary}` },
+          payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc\r\n--${boundary}--\r\n`,
+        });
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      }
+    });
+
     it('answers 400 to a truncated multipart body', async () => {
       for (const url of routes) {
         const field = url === '/objects:upload' ? 'file' : 'uploaded_file';

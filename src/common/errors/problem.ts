@@ -111,10 +111,11 @@ const FASTIFY_ERRORS: Record<string, { code: string; detail: (err: Error) => str
 
 /**
  * How busboy (under @fastify/multipart) describes a form it cannot read: no boundary, a body that stops
- * half-way, a broken part header. Its errors carry no status, so they are recognised by their wording.
+ * half-way, a broken part header, a boundary over 254 characters (its search helper's "needle"). Its
+ * errors carry no status, so they are recognised by their wording.
  */
 const MALFORMED_MULTIPART =
-  /^Multipart: |Unexpected end of (form|multipart data)|Part terminated early|Malformed part header|Malformed urlencoded form|Header terminator across chunks/;
+  /^Multipart: |Unexpected end of (form|multipart data)|Part terminated early|Malformed part header|Malformed urlencoded form|Header terminator across chunks|^The needle cannot have a length bigger than/;
 
 function malformedMultipart(error: Error): Problem {
   return {
