@@ -138,6 +138,7 @@ describe('hostile input gets a clear 4xx, never a 500', () => {
         `/objects?filter=${encodeURIComponent(lookahead)}`,
         `/biosamples?filter=${encodeURIComponent('name.search:(a')}`,
         `/sites?filter=${encodeURIComponent(JSON.stringify({ id: { $regex: '\\1(a)' } }))}`,
+        `/capabilities?filter=${encodeURIComponent(JSON.stringify({ id: { $regex: 'a', $options: 'x' } }))}`,
       ];
       for (const url of urls) {
         const res = await hub.inject({ method: 'GET', url, headers: bearer(admin) });

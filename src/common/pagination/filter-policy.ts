@@ -179,10 +179,11 @@ function checkFieldCondition(
         }
         break;
       case '$options':
-        if (typeof operand !== 'string' || !/^[imsx]{0,4}$/.test(operand) || !('$regex' in condition)) {
+        // Not x: FerretDB does not implement extended (whitespace-ignoring) patterns.
+        if (typeof operand !== 'string' || !/^[ims]{0,3}$/.test(operand) || !('$regex' in condition)) {
           problems.push({
             path: at,
-            message: '$options goes with $regex and may only hold the flags i, m, s, x',
+            message: '$options goes with $regex and may only hold the regular expression flags i, m and s',
           });
         }
         break;

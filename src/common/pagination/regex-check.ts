@@ -41,13 +41,17 @@ export async function refusingBadRegex<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
-/** True for the error MongoDB and FerretDB answer when `$regex` does not compile there. */
+/** True for the error MongoDB and FerretDB answer when `$regex` (or its `$options`) does not work there. */
 export function isDatabaseRegexError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) {
     return false;
   }
   const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === 51091 || (code === 2 && typeof message === 'string' && /regular expression/i.test(message));
+  return (
+    code === 51091 ||
+    (typeof message === 'string' &&
+      ((code === 2 && /regular expression/i.test(message)) || /^option '.' not implemented/.test(message)))
+  );
 }
 
 function unsupportedConstruct(pattern: string): string | undefined {
