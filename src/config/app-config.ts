@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 
 import { checkCron } from '../orchestrator/core/schedule.js';
-import { DEFAULT_DEV_SECRETS_FILE } from './dev-secrets.js';
+import { DEFAULT_DEV_SECRETS_FILE } from './dev-secrets.store.js';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];

@@ -1,7 +1,7 @@
 import dotenv from 'dotenv';
 
 import { loadConfig, type AppConfig } from './app-config.js';
-import { withDevelopmentSecrets } from './dev-secrets.js';
+import { withDevelopmentSecrets } from './dev-secrets.store.js';
 import { packageInfo } from './package-info.js';
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { DEV_JWT_SECRET, DEV_URL_SIGNING_KEY, loadConfig } from './app-config.js';
-import { withDevelopmentSecrets } from './dev-secrets.js';
+import { withDevelopmentSecrets } from './dev-secrets.store.js';
 
 describe('withDevelopmentSecrets', () => {
   const dirs: string[] = [];
