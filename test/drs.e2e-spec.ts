@@ -350,7 +350,7 @@ describe('GA4GH DRS 1.5 and the object registry', () => {
 
     it('refuses to expand a cycle that data imported around the registry created', async () => {
       const mongo = hub.app.get(MongoService);
-      const objects = mongo.collection('objects');
+      const objects = mongo.collection<{ _id: string } & Record<string, unknown>>('objects');
       const base = {
         size: 1,
         created_time: new Date().toISOString(),
@@ -368,8 +368,20 @@ describe('GA4GH DRS 1.5 and the object registry', () => {
         created_by: 'import',
       };
       await objects.insertMany([
-        { ...base, id: 'cycle-a', contents: [{ name: 'b', id: 'cycle-b' }], child_ids: ['cycle-b'] },
-        { ...base, id: 'cycle-b', contents: [{ name: 'a', id: 'cycle-a' }], child_ids: ['cycle-a'] },
+        {
+          ...base,
+          _id: 'cycle-a',
+          id: 'cycle-a',
+          contents: [{ name: 'b', id: 'cycle-b' }],
+          child_ids: ['cycle-b'],
+        },
+        {
+          ...base,
+          _id: 'cycle-b',
+          id: 'cycle-b',
+          contents: [{ name: 'a', id: 'cycle-a' }],
+          child_ids: ['cycle-a'],
+        },
       ]);
       const res = await get(`${DRS}/objects/cycle-a?expand=true`);
       expect(res.statusCode).toBe(400);
