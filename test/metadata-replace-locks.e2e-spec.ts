@@ -70,4 +70,19 @@ describe('whole-document replaces and document locks', () => {
     // Both writes were acknowledged; the replace came second, so its content stands.
     expect(await store.getDocument('study_set', id)).toMatchObject({ name: imported.name });
   });
+  it('a json:submit apply never rewrites a stored document, so it cannot land inside a locked window', async () => {
+    const id = String(study(1).id);
+    await lockedWriter(id, 'Changed by a changesheet', async () => {
+      const stored = await store.getDocument('study_set', id);
+      // The same content again is acknowledged as unchanged, without a write.
+      expect(await store.applySubmission({ study_set: [stored] })).toMatchObject({
+        study_set: { inserted: 0, unchanged: 1 },
+      });
+      // Other content under a stored id is refused, not written.
+      await expect(
+        store.applySubmission({ study_set: [{ ...stored, name: 'From a submission' }] }),
+      ).rejects.toMatchObject({ status: 422 });
+    });
+    expect(await store.getDocument('study_set', id)).toMatchObject({ name: 'Changed by a changesheet' });
+  });
 });
