@@ -137,6 +137,35 @@ describe('POST /queries:run', () => {
       expect(new Set(docs.map((d) => d.name)).size).toBe(11);
     });
 
+    it('hands each document out once to concurrent getMore continuations of one cursor, 3 rounds', async () => {
+      for (let round = 0; round < 3; round++) {
+        const first = await run(readerToken, { find: 'biosample_set', projection: { id: 1 }, batchSize: 2 });
+        expect(first.statusCode).toBe(200);
+        const id = first.json().cursor.id as string;
+        const seen: string[] = first.json().cursor.batch.map((d: { id: string }) => d.id);
+        let open = true;
+        while (open) {
+          const replies = await Promise.all(
+            Array.from({ length: 12 }, () => run(readerToken, { getMore: id })),
+          );
+          for (const reply of replies) {
+            // A continuation that arrives after another drained the cursor finds it gone.
+            if (reply.statusCode === 404) {
+              open = false;
+              continue;
+            }
+            expect(reply.statusCode).toBe(200);
+            seen.push(...reply.json().cursor.batch.map((d: { id: string }) => d.id));
+            if (reply.json().cursor.id === null) {
+              open = false;
+            }
+          }
+        }
+        expect(seen).toHaveLength(SAMPLES);
+        expect(new Set(seen).size).toBe(SAMPLES);
+      }
+    });
+
     it('keeps cursors to whoever opened them, and forgets them once expired', async () => {
       const res = await run(readerToken, { find: 'biosample_set', batchSize: 5 });
       const id = res.json().cursor.id;

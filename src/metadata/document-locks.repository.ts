@@ -24,6 +24,8 @@ const LOCK_BATCH = 1000;
  * Short write locks on metadata documents, for the writers that replace documents they read before
  * (changesheets, queries:run update and delete): a writer locks what it will change, checks it is
  * still as it read it, writes and unlocks, so no write is lost between another's read and write.
+ * Writers that replace documents without reading them (imports, upserts) take the same locks, so their
+ * replace never lands between a locked writer's check and write.
  *
  * A lock is a document whose unique `_id` names the locked document, which makes it exclusive even
  * where conditional updates are not atomic (FerretDB). A lock past its expiry was left by a dead

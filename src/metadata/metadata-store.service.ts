@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Injectable } from '@nestjs/common';
 
-import { UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
+import { ConflictError, UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
 import { unprocessable } from '../common/errors/problems.js';
 import { PidsRepository } from '../pids/pids.repository.js';
+import { DocumentLocksRepository } from './document-locks.repository.js';
 import { canonicalJson, escapePointer, isJsonObject as isObject } from './json-document.js';
 import { MetadataRepository, type MetadataDoc } from './metadata.repository.js';
 import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
@@ -24,6 +28,17 @@ export interface PutResult {
 }
 
 const DATABASE_TYPES = new Set(['Database', 'nmdc:Database']);
+/** How long a replacing writer holds its document locks at most (it holds them for one batch's write). */
+const REPLACE_LOCK_TTL_MS = 60_000;
+/** How long a replacing writer waits for documents another writer (a changesheet, a query) has locked. */
+const REPLACE_LOCK_WAIT_MS = 120_000;
+
+/** Thrown inside a lock attempt when another writer holds some of the documents. */
+class DocumentsHeld extends Error {
+  constructor(readonly held: readonly string[]) {
+    super(`${held.length} document(s) are locked by another writer`);
+  }
+}
 
 function countsOf(batch: MetadataBatch): Record<string, number> {
   return Object.fromEntries([...batch].map(([name, docs]) => [name, docs.length]));
@@ -40,6 +55,7 @@ export class MetadataStore {
     readonly schema: MetadataSchema,
     private readonly documents: MetadataRepository,
     private readonly pids: PidsRepository,
+    private readonly locks: DocumentLocksRepository,
   ) {}
 
   collectionSpec(name: string): CollectionSpec | undefined {
@@ -306,7 +322,10 @@ export class MetadataStore {
     const ids = docs.map((doc) => String(doc.id));
     let result: PutResult;
     if (mode === 'upsert') {
-      result = { ...(await this.documents.upsert(collection, docs)), unchanged: 0 };
+      result = {
+        ...(await this.whileLocked(collection, docs, () => this.documents.upsert(collection, docs))),
+        unchanged: 0,
+      };
     } else {
       const stored = new Map(
         (await this.documents.findByIds(collection, ids)).map((doc) => [String(doc.id), doc]),
@@ -409,7 +428,9 @@ export class MetadataStore {
     if (docs.length === 0) {
       return { inserted: 0, replaced: 0 };
     }
-    const result = await this.documents.insertOrReplace(collection, docs);
+    const result = await this.whileLocked(collection, docs, () =>
+      this.documents.insertOrReplace(collection, docs),
+    );
     await this.pids.markRegistered(docs.map((doc) => String(doc.id)));
     return result;
   }
@@ -421,5 +442,42 @@ export class MetadataStore {
 
   count(collection: string): Promise<number> {
     return this.documents.count(collection);
+  }
+  /**
+   * Runs a write that replaces whole documents while holding their document locks, the ones changesheets
+   * and queries:run take around their check-and-write: a replace landing inside such a window would be
+   * overwritten by that writer. Waits (with a jittered back-off) while another writer holds any of them.
+   */
+  private async whileLocked<T>(
+    collection: string,
+    docs: readonly MetadataDoc[],
+    write: () => Promise<T>,
+  ): Promise<T> {
+    const keys = [...new Set(docs.map((doc) => DocumentLocksRepository.key(collection, String(doc.id))))];
+    const owner = `replace:${randomUUID()}`;
+    const deadline = Date.now() + REPLACE_LOCK_WAIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.locks.whileHolding(
+          keys,
+          owner,
+          REPLACE_LOCK_TTL_MS,
+          (held) => new DocumentsHeld(held),
+          write,
+        );
+      } catch (error) {
+        if (!(error instanceof DocumentsHeld)) {
+          throw error;
+        }
+        if (Date.now() >= deadline) {
+          throw new ConflictError(
+            `${error.held.length} document(s) of ${collection} stayed locked by another writer (a changesheet being applied?) for ${REPLACE_LOCK_WAIT_MS / 1000} s; nothing of this batch was written, retry later`,
+            { held: error.held.length },
+            'documents_locked',
+          );
+        }
+        await sleep(Math.min(1_000, 50 * attempt) * (0.5 + Math.random()));
+      }
+    }
   }
 }

@@ -14,6 +14,7 @@ import { BadRequestError } from '../common/errors/domain-errors.js';
 import { bulkWriteInSlices } from '../infra/mongo/bulk-writes.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
+import { RevisionLog } from '../infra/mongo/revision-log.js';
 
 /** A stored `queries:run` continuation: what to replay, and how far the caller has read. */
 export interface QueryCursorDoc {
@@ -83,6 +84,8 @@ export async function asCallerQuery<T>(run: () => Promise<T>): Promise<T> {
 @Injectable()
 export class QueriesRepository {
   private readonly cursorDocs: Collection<QueryCursorDoc>;
+  /** A continuation's position is read, advanced and written back by each getMore. */
+  private readonly cursorRevisions: RevisionLog<Omit<QueryCursorDoc, '_id'>>;
   private readonly backups: Collection<Backup>;
 
   constructor(
@@ -90,6 +93,7 @@ export class QueriesRepository {
     private readonly cursors: OpenCursors,
   ) {
     this.cursorDocs = mongo.collection<QueryCursorDoc>(CURSORS);
+    this.cursorRevisions = new RevisionLog<Omit<QueryCursorDoc, '_id'>>(mongo, CURSORS);
     this.backups = mongo.collection<Backup>(BACKUPS);
     mongo.declareIndexes(CURSORS, [{ key: { expires_at: 1 }, name: 'expires_at' }]);
     mongo.declareIndexes(BACKUPS, [
@@ -166,15 +170,36 @@ export class QueriesRepository {
   }
 
   async saveCursor(doc: QueryCursorDoc): Promise<void> {
-    await this.cursorDocs.insertOne(doc);
+    const { _id: id, ...state } = doc;
+    await this.cursorRevisions.insert(id, state);
   }
 
-  findCursor(id: string): Promise<QueryCursorDoc | null> {
-    return this.cursorDocs.findOne({ _id: id });
-  }
-
-  async advanceCursor(id: string, position: number, expiresAt: Date): Promise<void> {
-    await this.cursorDocs.updateOne({ _id: id }, { $set: { position, expires_at: expiresAt } });
+  /**
+   * Claims the next batch of a continuation: moves its position past `size(cursor)` documents (and its
+   * expiry to `expiresAt`) through the RevisionLog, so two concurrent continuations of one cursor never
+   * claim the same documents. Answers the cursor and where the claimed batch starts, or null when the
+   * cursor is gone or `size` refuses it (null).
+   */
+  async claimBatch(
+    id: string,
+    size: (cursor: QueryCursorDoc) => number | null,
+    expiresAt: Date,
+  ): Promise<{ cursor: QueryCursorDoc; position: number; count: number } | null> {
+    let count = 0;
+    const committed = await this.cursorRevisions.update(id, (current) => {
+      const wanted = size({ ...current, _id: id });
+      if (wanted === null) {
+        return null;
+      }
+      // The change may run again on a newer revision; the count of the run that commits is the one kept.
+      count = wanted;
+      return { ...current, position: current.position + wanted, expires_at: expiresAt };
+    });
+    if (!committed?.changed || !committed.doc) {
+      return null;
+    }
+    const cursor = { ...committed.doc, _id: id };
+    return { cursor, position: cursor.position - count, count };
   }
 
   /** Forgets a continuation that is drained, and closes its open cursor if this process has one. */

@@ -323,23 +323,24 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   private async getMore(command: QueryCommandDto, principal: Principal): Promise<CursorResponseDto> {
     const id = command.getMore ?? '';
     const now = new Date();
-    const cursor = await this.queries.findCursor(id);
-    if (!cursor || cursor.owner !== describePrincipal(principal) || cursor.expires_at <= now) {
+    const owner = describePrincipal(principal);
+    // The batch is claimed before it is read, so concurrent continuations each get different documents.
+    const claim = await this.queries.claimBatch(
+      id,
+      (cursor) =>
+        cursor.owner === owner && cursor.expires_at > now ? (command.batchSize ?? cursor.batch_size) : null,
+      new Date(now.getTime() + this.cursorTtlMs),
+    );
+    if (!claim) {
       throw new NotFoundError(
         `No cursor ${id}: cursors end when drained, expire ${this.cursorTtlMs / 1000} s after their last use, and only serve whoever opened them`,
       );
     }
-    const batchSize = command.batchSize ?? cursor.batch_size;
+    const { cursor, position, count: batchSize } = claim;
     const spec = JSON.parse(cursor.spec_json) as FindSpec | AggregateSpec;
-    const docs = await this.read(cursor.collection, cursor.kind, spec, id, cursor.position, batchSize);
+    const docs = await this.read(cursor.collection, cursor.kind, spec, id, position, batchSize);
     const more = docs.length > batchSize;
-    if (more) {
-      await this.queries.advanceCursor(
-        id,
-        cursor.position + batchSize,
-        new Date(now.getTime() + this.cursorTtlMs),
-      );
-    } else {
+    if (!more) {
       await this.queries.deleteCursor(id);
     }
     return { ok: 1, cursor: { batch: docs.slice(0, batchSize), id: more ? id : null } };
