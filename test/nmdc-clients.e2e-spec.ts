@@ -436,6 +436,42 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(bumped.statusCode, bumped.body).toBe(200);
     });
+    it('mint: POST /ids/mint with {populator, naa, shoulder, number} answers the ids as a list', async () => {
+      // NmdcRuntimeApi.mint("nmdc", "mga0", 2) returns resp.json() after resp.ok.
+      const minted = await sendJson(site.token, 'POST', '/ids/mint', {
+        populator: '',
+        naa: 'nmdc',
+        shoulder: 'dobj0',
+        number: 2,
+      });
+      expect(minted.statusCode, minted.body).toBe(200);
+      const ids = minted.json<string[]>();
+      expect(ids).toHaveLength(2);
+      for (const id of ids) {
+        expect(id).toMatch(/^nmdc:dobj-/);
+        const known = await hub.inject({
+          method: 'GET',
+          url: `/pids/resolve/${encodeURIComponent(id)}`,
+          headers: bearer(site.token),
+        });
+        expect(known.json()).toMatchObject({ status: 'draft', schema_class: 'nmdc:DataObject' });
+      }
+      const unknown = await sendJson(site.token, 'POST', '/ids/mint', {
+        naa: 'nmdc',
+        shoulder: 'zzz0',
+        number: 1,
+      });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().detail).toMatch(/shoulder zzz0 names no typecode/);
+      const otherNaa = await sendJson(site.token, 'POST', '/ids/mint', {
+        naa: 'gold',
+        shoulder: 'dobj',
+        number: 1,
+      });
+      expect(otherNaa.statusCode).toBe(400);
+      const asUser = await sendJson(admin, 'POST', '/ids/mint', { naa: 'nmdc', shoulder: 'dobj', number: 1 });
+      expect(asUser.statusCode).toBe(403);
+    });
   });
 
   describe('RuntimeApiSiteClient: the runtime-side site client', () => {
@@ -544,6 +580,16 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(validated.statusCode).toBe(200);
       expect(validated.json().result).toBe('All Okay!');
+      // An invalid Database: NMDC answers 200 and the callers branch on result == "errors".
+      const refused = await hub.inject({
+        method: 'POST',
+        url: '/metadata/json:validate',
+        headers: bearer(user),
+        payload: { study_set: [{ ...study(3), name: 7 }] },
+      });
+      expect(refused.statusCode).toBe(200);
+      expect(refused.json().result).toBe('errors');
+      expect(refused.json().detail.study_set).toEqual([expect.stringContaining('/study_set/0/name')]);
       const submitted = await hub.inject({
         method: 'POST',
         url: '/metadata/json:submit',

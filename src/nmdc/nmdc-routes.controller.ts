@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -8,13 +9,19 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Authenticated, CurrentPrincipal, Public, RequireAllowance } from '../auth/decorators.js';
-import type { Principal } from '../auth/principal.js';
+import {
+  Authenticated,
+  CurrentPrincipal,
+  Public,
+  RequireAllowance,
+  RequireSite,
+} from '../auth/decorators.js';
+import type { Principal, SitePrincipal } from '../auth/principal.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { AccessUrlDto } from '../drs/drs.dto.js';
 import { FindRequestDto, FindResponseDto } from '../metadata/find.dto.js';
 import { DATABASE_BODY } from '../metadata/metadata.controller.js';
-import { NmdcMessageDto, NmdcRunSummaryDto } from './nmdc.dto.js';
+import { NmdcIdsMintRequestDto, NmdcMessageDto, NmdcRunSummaryDto } from './nmdc.dto.js';
 import { NmdcService } from './nmdc.service.js';
 
 /** NMDC routes outside `/nmdcschema` that NMDC's site clients call. */
@@ -43,6 +50,22 @@ export class NmdcRoutesController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<NmdcMessageDto> {
     return this.nmdc.insertWorkflowExecutions(payload, principal);
+  }
+
+  @Post('ids/mint')
+  @Authenticated()
+  @RequireSite()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'mintIdsByShoulder',
+    summary: "Mint new draft ids by typecode (NMDC's former /ids/mint; site clients)",
+    description:
+      'The body NMDC\'s `NmdcRuntimeApi.mint` sends: `{"populator": "", "naa": "nmdc", "shoulder": "bsm", "number": 2}`. The shoulder names the typecode (a trailing digit, as in NMDC\'s `mga0`, is ignored); the ids are minted as `POST /pids/mint` mints them for that class.',
+  })
+  @ApiOkResponse({ type: [String] })
+  @ApiBadRequestResponse({ description: 'A shoulder naming no typecode, another naa, number out of 1–1000' })
+  mintIds(@Body() body: NmdcIdsMintRequestDto, @CurrentPrincipal() site: SitePrincipal): Promise<string[]> {
+    return this.nmdc.mintByShoulder(body, site);
   }
 
   @Get('objects/:object_id/access/:access_id')

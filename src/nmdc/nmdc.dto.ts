@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { PROJECTION_PATTERN } from '../common/pagination/list-request.dto.js';
+import { MAX_MINT } from '../pids/pids.dto.js';
 
 /**
  * The largest page the NMDC routes serve. NMDC's ListRequest has no cap; its own clients ask for at most
@@ -99,4 +100,35 @@ export class NmdcRunSummaryDto {
 
   @ApiProperty()
   schemaURL!: string;
+}
+
+/** The body of NMDC's former `POST /ids/mint` (which `NmdcRuntimeApi.mint` still sends). */
+export class NmdcIdsMintRequestDto {
+  @ApiPropertyOptional({ description: 'Who asks; ignored (the calling site is recorded)', default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  populator?: string;
+
+  @ApiPropertyOptional({ description: "The ids' prefix (name-assigning authority)", default: 'nmdc' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9]*$/, { message: 'naa must be a prefix such as "nmdc"' })
+  naa?: string;
+
+  @ApiProperty({
+    description:
+      'The typecode of the class to mint for, optionally followed by digits as NMDC wrote shoulders (`mga0`)',
+    example: 'bsm',
+  })
+  @IsString()
+  @Matches(/^[a-z]+[0-9]*$/, { message: 'shoulder must be a typecode such as "bsm" or "mga0"' })
+  shoulder!: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_MINT, default: 1 })
+  @IsOptional()
+  @IsInt({ message: 'number must be an integer' })
+  @Min(1, { message: 'number must be at least 1' })
+  @Max(MAX_MINT, { message: `number must be at most ${MAX_MINT}` })
+  number?: number;
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { DrsModule } from '../drs/drs.module.js';
 import { MetadataModule } from '../metadata/metadata.module.js';
+import { PidsModule } from '../pids/pids.module.js';
 import { NmdcRoutesController } from './nmdc-routes.controller.js';
 import { NmdcSchemaController } from './nmdc-schema.controller.js';
 import { NmdcService } from './nmdc.service.js';
@@ -11,7 +12,7 @@ import { NmdcService } from './nmdc.service.js';
  * RuntimeApiSiteClient and RuntimeApiUserClient), answered by the hub's services in NMDC's shapes.
  */
 @Module({
-  imports: [DrsModule, MetadataModule],
+  imports: [DrsModule, MetadataModule, PidsModule],
   controllers: [NmdcSchemaController, NmdcRoutesController],
   providers: [NmdcService],
 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SitePrincipal } from '../auth/principal.js';
 import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.js';
 import { unprocessable } from '../common/errors/problems.js';
 import { checkFilter } from '../common/pagination/filter-policy.js';
@@ -14,9 +14,11 @@ import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { MetadataService } from '../metadata/metadata.service.js';
 import { MetadataStore } from '../metadata/metadata-store.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { PidsService } from '../pids/pids.service.js';
 import {
   NMDC_MAX_PAGE_SIZE,
   type NmdcCollectionNameDto,
+  type NmdcIdsMintRequestDto,
   type NmdcListRequestDto,
   type NmdcMessageDto,
   type NmdcRunSummaryDto,
@@ -48,7 +50,34 @@ export class NmdcService {
     private readonly drs: DrsService,
     private readonly jobs: JobsService,
     private readonly documents: MetadataRepository,
+    private readonly pids: PidsService,
   ) {}
+
+  /**
+   * NMDC's former `POST /ids/mint`: the shoulder names the typecode (NMDC wrote them with a trailing
+   * digit, `mga0`), which picks the schema class the hub's minter mints for.
+   */
+  async mintByShoulder(body: NmdcIdsMintRequestDto, site: SitePrincipal): Promise<string[]> {
+    const typecode = body.shoulder.replace(/[0-9]+$/, '');
+    const classes = this.store.schema.classes();
+    const spec = classes.find((c) => c.typecodes.includes(typecode));
+    if (!spec) {
+      const known = [...new Set(classes.flatMap((c) => c.typecodes))].sort();
+      throw new BadRequestError(
+        `shoulder ${body.shoulder} names no typecode of the metadata schema; known typecodes: ${known.join(', ')}`,
+        [{ path: 'shoulder', message: 'unknown typecode' }],
+        'unknown_schema_class',
+      );
+    }
+    const naa = body.naa ?? 'nmdc';
+    const prefix = spec.idPrefix ?? this.store.schema.idPrefix;
+    if (prefix && naa !== prefix) {
+      throw new BadRequestError(`naa ${naa} is not the prefix of this hub's ids; use "${prefix}"`, [
+        { path: 'naa', message: `must be "${prefix}"` },
+      ]);
+    }
+    return this.pids.mint({ schema_class: { id: spec.uri }, how_many: body.number ?? 1 }, site);
+  }
 
   /**
    * NMDC's `GET /data_objects/study/{id}`: for each biosample of the study, the data objects made from it:
