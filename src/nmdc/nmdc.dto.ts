@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 import { PROJECTION_PATTERN } from '../common/pagination/list-request.dto.js';
 import { MAX_MINT } from '../pids/pids.dto.js';
@@ -131,4 +143,64 @@ export class NmdcIdsMintRequestDto {
   @Min(1, { message: 'number must be at least 1' })
   @Max(MAX_MINT, { message: `number must be at most ${MAX_MINT}` })
   number?: number;
+}
+
+const toList = ({ value }: { value: unknown }): unknown => {
+  const values: unknown[] = Array.isArray(value) ? value : [value];
+  return values
+    .flatMap((v): unknown[] => (typeof v === 'string' ? v.split(',') : [v]))
+    .map((v): unknown => (typeof v === 'string' ? v.trim() : v))
+    .filter((v) => v !== '');
+};
+
+/** NMDC's query of `GET /nmdcschema/linked_instances` (Python's requests sends booleans as `True`). */
+export class NmdcLinkedInstancesRequestDto {
+  @ApiProperty({
+    type: [String],
+    description: 'The ids to traverse from (repeat the parameter, or separate with commas)',
+    example: ['nmdc:bsm-11-abc123'],
+  })
+  @Transform(toList)
+  @IsArray()
+  @ArrayMinSize(1, { message: 'ids must name at least one id' })
+  @ArrayMaxSize(1000, { message: 'ids may name at most 1000 ids' })
+  @IsString({ each: true })
+  @MaxLength(300, { each: true })
+  ids!: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Types of the instances to answer; an abstract class (nmdc:DataGeneration) needs METADATA_CLASS_HIERARCHY_PATH. Default: every type.',
+    example: ['nmdc:DataGeneration'],
+  })
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @ArrayMaxSize(100, { message: 'types may name at most 100 types' })
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  types?: string[];
+
+  @ApiPropertyOptional({ default: false, description: 'Whole documents rather than {id, type}' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? ({ true: true, false: false }[value.trim().toLowerCase()] ?? value) : value,
+  )
+  @IsBoolean({ message: 'hydrate must be true or false' })
+  hydrate?: boolean;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  page_token?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: NMDC_MAX_PAGE_SIZE, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'max_page_size must be an integer' })
+  @Min(1, { message: 'max_page_size must be at least 1' })
+  @Max(NMDC_MAX_PAGE_SIZE, { message: `max_page_size must be at most ${NMDC_MAX_PAGE_SIZE}` })
+  max_page_size?: number;
 }

@@ -6,6 +6,10 @@ import { PidsModule } from '../pids/pids.module.js';
 import { NmdcRoutesController } from './nmdc-routes.controller.js';
 import { NmdcSchemaController } from './nmdc-schema.controller.js';
 import { NmdcService } from './nmdc.service.js';
+import { ClassHierarchy } from './class-hierarchy.js';
+import { CLASS_HIERARCHY, LinkedInstancesService } from './linked-instances.service.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 
 /**
  * Routes that exist for NMDC's own clients (`nmdc_automation`'s NmdcRuntimeApi, nmdc-runtime's
@@ -14,6 +18,17 @@ import { NmdcService } from './nmdc.service.js';
 @Module({
   imports: [DrsModule, MetadataModule, PidsModule],
   controllers: [NmdcSchemaController, NmdcRoutesController],
-  providers: [NmdcService],
+  providers: [
+    NmdcService,
+    LinkedInstancesService,
+    {
+      provide: CLASS_HIERARCHY,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): ClassHierarchy =>
+        config.metadata.classHierarchyPath
+          ? ClassHierarchy.fromFile(config.metadata.classHierarchyPath)
+          : new ClassHierarchy(),
+    },
+  ],
 })
 export class NmdcModule {}
