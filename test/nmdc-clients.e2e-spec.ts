@@ -509,6 +509,60 @@ describe('NMDC clients, unchanged', () => {
       ).toBe(true);
     });
 
+    it("get_site_object_link: a signed download link for a blob, for the site's own client only", async () => {
+      const upload = await hub.inject({
+        method: 'POST',
+        url: '/objects:upload',
+        headers: { ...bearer(site.token), 'content-type': 'multipart/form-data; boundary=xyz' },
+        payload:
+          '--xyz\r\nContent-Disposition: form-data; name="file"; filename="b.txt"\r\nContent-Type: text/plain\r\n\r\nlinked bytes\r\n--xyz--\r\n',
+      });
+      expect(upload.statusCode, upload.body).toBe(201);
+      const objectId = upload.json<{ id: string }>().id;
+      // RuntimeApiSiteClient.get_site_object_link(access_method): POST the AccessMethod as JSON.
+      const accessMethod = { access_id: objectId, type: 'https', access_url: null, region: null };
+      const link = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(site.token),
+        payload: accessMethod,
+      });
+      expect(link.statusCode, link.body).toBe(200);
+      const url = new URL(link.json<{ url: string }>().url);
+      expect(url.searchParams.get('exp')).toMatch(/^\d+$/);
+      const bytes = await hub.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+      expect(bytes.statusCode).toBe(200);
+      expect(bytes.body).toBe('linked bytes');
+      const altered = await hub.inject({
+        method: 'GET',
+        url: `${url.pathname}${url.search.replace(/exp=\d/, 'exp=9')}`,
+      });
+      expect(altered.statusCode).toBe(403);
+      // Another site's client, and a user, are refused, as NMDC checks the client-site pair.
+      const foreign = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(other.token),
+        payload: accessMethod,
+      });
+      expect(foreign.statusCode).toBe(403);
+      expect(foreign.json().detail).toMatch(/acts for site emsl/);
+      const asUser = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(admin),
+        payload: accessMethod,
+      });
+      expect(asUser.statusCode).toBe(403);
+      const missing = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(site.token),
+        payload: { access_id: 'sys0nosuch000' },
+      });
+      expect(missing.statusCode).toBe(404);
+    });
+
     it('get_object_access outside the DRS prefix, ensure_object_tag, mint_id', async () => {
       const upload = await hub.inject({
         method: 'POST',

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -18,10 +19,11 @@ import {
 } from '../auth/decorators.js';
 import type { Principal, SitePrincipal } from '../auth/principal.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
+import { customMethodPath } from '../common/http/routes.js';
 import { AccessUrlDto } from '../drs/drs.dto.js';
 import { FindRequestDto, FindResponseDto } from '../metadata/find.dto.js';
 import { DATABASE_BODY } from '../metadata/metadata.controller.js';
-import { NmdcIdsMintRequestDto, NmdcMessageDto, NmdcRunSummaryDto } from './nmdc.dto.js';
+import { NmdcAccessMethodDto, NmdcIdsMintRequestDto, NmdcMessageDto, NmdcRunSummaryDto } from './nmdc.dto.js';
 import { NmdcService } from './nmdc.service.js';
 
 /** NMDC routes outside `/nmdcschema` that NMDC's site clients call. */
@@ -82,6 +84,28 @@ export class NmdcRoutesController {
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<AccessUrlDto> {
     return this.nmdc.accessUrl(objectId, accessId, principal);
+  }
+
+  @Post(`sites/${customMethodPath('site_id', 'getObjectLink')}`)
+  @Authenticated()
+  @RequireSite()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'getSiteObjectLink',
+    summary:
+      "A signed, expiring download URL for a blob stored in the hub (NMDC's site route; the site's own client)",
+    description:
+      "NMDC's `get_site_object_link`: the body is an AccessMethod whose `access_id` names a blob object of the hub; the answer is `{url}`, a signed `/blobs/{id}` URL valid for DRS_SIGNED_URL_TTL_SECONDS. Only a client of the site in the path may ask, and only for objects that site may read.",
+  })
+  @ApiOkResponse({ type: AccessUrlDto })
+  @ApiForbiddenResponse({ description: "Not a client of this site, or the object is not the site's to read" })
+  @ApiNotFoundResponse({ description: 'No such blob object' })
+  getSiteObjectLink(
+    @Param('site_id') siteId: string,
+    @Body() body: NmdcAccessMethodDto,
+    @CurrentPrincipal() site: SitePrincipal,
+  ): Promise<AccessUrlDto> {
+    return this.nmdc.siteObjectLink(siteId, body.access_id, site);
   }
 
   @Get('runs/:run_id')

@@ -204,3 +204,27 @@ export class NmdcLinkedInstancesRequestDto {
   @Max(NMDC_MAX_PAGE_SIZE, { message: `max_page_size must be at most ${NMDC_MAX_PAGE_SIZE}` })
   max_page_size?: number;
 }
+
+/** NMDC's AccessMethod, as `get_site_object_link` sends it; only `access_id` is read. */
+export class NmdcAccessMethodDto {
+  @ApiProperty({ description: 'The id of a blob object stored in the hub', example: 'sys0ab12cd3456' })
+  @IsString()
+  @MaxLength(300)
+  access_id!: string;
+
+  @ApiPropertyOptional({ example: 'https' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  type?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  access_url?: unknown;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  region?: string;
+}

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 
 import type { Principal, SitePrincipal } from '../auth/principal.js';
-import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors.js';
 import { unprocessable } from '../common/errors/problems.js';
+import { HUB_ACCESS_ID } from '../drs/object.model.js';
 import { checkFilter } from '../common/pagination/filter-policy.js';
 import { parseFindFilter } from '../metadata/find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from '../metadata/find.dto.js';
@@ -249,6 +250,16 @@ export class NmdcService {
 
   accessUrl(objectId: string, accessId: string, principal: Principal | undefined): Promise<AccessUrlDto> {
     return this.drs.getAccessUrl(objectId, accessId, principal);
+  }
+
+  /** NMDC's `:getObjectLink`: only the site's own client, as NMDC checks the client-site pair. */
+  siteObjectLink(siteId: string, objectId: string, site: SitePrincipal): Promise<AccessUrlDto> {
+    if (site.siteId !== siteId) {
+      throw new ForbiddenError(
+        `This client acts for site ${site.siteId}, not ${siteId}: ask with ${site.siteId} in the path`,
+      );
+    }
+    return this.drs.getAccessUrl(objectId, HUB_ACCESS_ID, site);
   }
 
   private async locate(id: string): Promise<{ collection: string; document: MetadataDoc }> {
