@@ -509,6 +509,69 @@ describe('NMDC clients, unchanged', () => {
       ).toBe(true);
     });
 
+    it("put_object_in_site: a signed upload URL that takes the bytes once; the object is the site's", async () => {
+      // RuntimeApiSiteClient.put_object_in_site(object_in): POST a DrsObjectBase as JSON.
+      const put = await hub.inject({
+        method: 'POST',
+        url: '/sites/nersc:putObject',
+        headers: bearer(site.token),
+        payload: { name: 'put.txt', description: 'uploaded', mime_type: 'text/plain' },
+      });
+      expect(put.statusCode, put.body).toBe(200);
+      const op = put.json<{
+        id: string;
+        done: boolean;
+        expire_time: string;
+        metadata: {
+          object_id: string;
+          site_id: string;
+          url: string;
+          expires_in_seconds: number;
+          model: string;
+        };
+      }>();
+      expect(op).toMatchObject({ done: false, metadata: { site_id: 'nersc', expires_in_seconds: 300 } });
+      expect(Date.parse(op.expire_time)).toBeGreaterThan(Date.now());
+      const url = new URL(op.metadata.url);
+      const path = `${url.pathname}${url.search}`;
+      const octets = { 'content-type': 'application/octet-stream' };
+      const altered = await hub.inject({
+        method: 'PUT',
+        url: path.replace('name=put.txt', 'name=evil.txt'),
+        headers: octets,
+        payload: 'x',
+      });
+      expect(altered.statusCode).toBe(403);
+      const uploaded = await hub.inject({ method: 'PUT', url: path, headers: octets, payload: 'put bytes' });
+      expect(uploaded.statusCode, uploaded.body).toBe(200);
+      expect(uploaded.json()).toMatchObject({ id: op.metadata.object_id, name: 'put.txt', size: 9 });
+      const again = await hub.inject({ method: 'PUT', url: path, headers: octets, payload: 'other bytes' });
+      expect(again.statusCode).toBe(409);
+      const info = await hub.inject({
+        method: 'GET',
+        url: `/objects/${op.metadata.object_id}`,
+        headers: bearer(site.token),
+      });
+      expect(info.json()).toMatchObject({ name: 'put.txt', mime_type: 'text/plain' });
+      const link = await hub.inject({
+        method: 'POST',
+        url: '/sites/nersc:getObjectLink',
+        headers: bearer(site.token),
+        payload: { access_id: op.metadata.object_id },
+      });
+      const download = new URL(link.json<{ url: string }>().url);
+      expect((await hub.inject({ method: 'GET', url: `${download.pathname}${download.search}` })).body).toBe(
+        'put bytes',
+      );
+      const foreign = await hub.inject({
+        method: 'POST',
+        url: '/sites/nersc:putObject',
+        headers: bearer(other.token),
+        payload: { name: 'x.txt' },
+      });
+      expect(foreign.statusCode).toBe(403);
+    });
+
     it("get_site_object_link: a signed download link for a blob, for the site's own client only", async () => {
       const upload = await hub.inject({
         method: 'POST',

@@ -23,7 +23,14 @@ import { customMethodPath } from '../common/http/routes.js';
 import { AccessUrlDto } from '../drs/drs.dto.js';
 import { FindRequestDto, FindResponseDto } from '../metadata/find.dto.js';
 import { DATABASE_BODY } from '../metadata/metadata.controller.js';
-import { NmdcAccessMethodDto, NmdcIdsMintRequestDto, NmdcMessageDto, NmdcRunSummaryDto } from './nmdc.dto.js';
+import {
+  NmdcAccessMethodDto,
+  NmdcIdsMintRequestDto,
+  NmdcPutObjectOperationDto,
+  NmdcPutObjectRequestDto,
+  NmdcMessageDto,
+  NmdcRunSummaryDto,
+} from './nmdc.dto.js';
 import { NmdcService } from './nmdc.service.js';
 
 /** NMDC routes outside `/nmdcschema` that NMDC's site clients call. */
@@ -84,6 +91,26 @@ export class NmdcRoutesController {
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<AccessUrlDto> {
     return this.nmdc.accessUrl(objectId, accessId, principal);
+  }
+
+  @Post(`sites/${customMethodPath('site_id', 'putObject')}`)
+  @Authenticated()
+  @RequireSite()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'putSiteObject',
+    summary: "A signed, expiring upload URL for a new object (NMDC's site route; the site's own client)",
+    description:
+      "NMDC's `put_object_in_site`: answers an Operation whose `metadata.url` takes the bytes (`PUT`, `Content-Type: application/octet-stream`) for five minutes, once; the object is then `metadata.object_id`, managed by the site, named and typed as the body said. `:getObjectLink` with `access_id` = that id gives a download link.",
+  })
+  @ApiOkResponse({ type: NmdcPutObjectOperationDto })
+  @ApiForbiddenResponse({ description: 'Not a client of this site' })
+  putSiteObject(
+    @Param('site_id') siteId: string,
+    @Body() body: NmdcPutObjectRequestDto,
+    @CurrentPrincipal() site: SitePrincipal,
+  ): NmdcPutObjectOperationDto {
+    return this.nmdc.putObject(siteId, body, site);
   }
 
   @Post(`sites/${customMethodPath('site_id', 'getObjectLink')}`)

@@ -228,3 +228,65 @@ export class NmdcAccessMethodDto {
   @MaxLength(100)
   region?: string;
 }
+
+/** NMDC's DrsObjectBase, as `put_object_in_site` sends it: what the uploaded object will be called. */
+export class NmdcPutObjectRequestDto {
+  @ApiPropertyOptional({ example: 'reads.fastq.gz' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^/\\\r\n]{1,255}$/, {
+    message: 'name must be a file name (no slashes), at most 255 characters',
+  })
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'Ignored: describe the object afterwards with PATCH /objects/{id}' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  description?: string;
+
+  @ApiPropertyOptional({ example: 'application/gzip' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][\w.+-]*\/[\w.+-]+$/, { message: 'mime_type must look like type/subtype' })
+  mime_type?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Ignored' })
+  @IsOptional()
+  @IsArray()
+  aliases?: unknown[];
+}
+
+export class NmdcObjectPutMetadataDto {
+  @ApiProperty({ description: 'The id the uploaded object will have', example: 'sys0ab12cd3456' })
+  object_id!: string;
+
+  @ApiProperty({ example: 'nersc' })
+  site_id!: string;
+
+  @ApiProperty({
+    description: 'Signed upload URL: PUT the bytes with Content-Type: application/octet-stream',
+  })
+  url!: string;
+
+  @ApiProperty({ example: 300 })
+  expires_in_seconds!: number;
+
+  @ApiProperty({ example: 'nmdc_runtime.api.models.operation.ObjectPutMetadata' })
+  model!: string;
+}
+
+/** NMDC's Operation[DrsObjectIn, ObjectPutMetadata], as `:putObject` answers it. */
+export class NmdcPutObjectOperationDto {
+  @ApiProperty({ description: 'The upload id (the object id to be); not a stored job operation' })
+  id!: string;
+
+  @ApiProperty({ example: false })
+  done!: boolean;
+
+  @ApiProperty({ description: 'When the upload URL expires' })
+  expire_time!: string;
+
+  @ApiProperty({ type: NmdcObjectPutMetadataDto })
+  metadata!: NmdcObjectPutMetadataDto;
+}

@@ -4,6 +4,8 @@ import type { Principal, SitePrincipal } from '../auth/principal.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors.js';
 import { unprocessable } from '../common/errors/problems.js';
 import { HUB_ACCESS_ID } from '../drs/object.model.js';
+import { BlobUrlSigner } from '../drs/signed-urls.js';
+import { mintId } from '../common/ids/ids.js';
 import { checkFilter } from '../common/pagination/filter-policy.js';
 import { parseFindFilter } from '../metadata/find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from '../metadata/find.dto.js';
@@ -20,6 +22,8 @@ import {
   NMDC_MAX_PAGE_SIZE,
   type NmdcCollectionNameDto,
   type NmdcIdsMintRequestDto,
+  type NmdcPutObjectOperationDto,
+  type NmdcPutObjectRequestDto,
   type NmdcListRequestDto,
   type NmdcMessageDto,
   type NmdcRunSummaryDto,
@@ -42,6 +46,9 @@ const RUN_STATUS = {
   done: 'COMPLETE',
 } as const;
 
+/** How long a `:putObject` upload URL is valid: NMDC's presigned S3 URLs last five minutes. */
+const UPLOAD_URL_TTL_SECONDS = 300;
+
 /** NMDC's routes, answered by the hub's own services in NMDC's shapes. */
 @Injectable()
 export class NmdcService {
@@ -52,6 +59,7 @@ export class NmdcService {
     private readonly jobs: JobsService,
     private readonly documents: MetadataRepository,
     private readonly pids: PidsService,
+    private readonly signer: BlobUrlSigner,
   ) {}
 
   /**
@@ -252,13 +260,47 @@ export class NmdcService {
     return this.drs.getAccessUrl(objectId, accessId, principal);
   }
 
-  /** NMDC's `:getObjectLink`: only the site's own client, as NMDC checks the client-site pair. */
-  siteObjectLink(siteId: string, objectId: string, site: SitePrincipal): Promise<AccessUrlDto> {
+  /**
+   * NMDC's `:putObject`: a signed URL, valid for five minutes as NMDC's, through which the site's own
+   * client PUTs the bytes of a new object (served then by the hub's blob routes).
+   */
+  putObject(siteId: string, body: NmdcPutObjectRequestDto, site: SitePrincipal): NmdcPutObjectOperationDto {
+    this.requireOwnSite(siteId, site);
+    const objectId = mintId('sys0');
+    const { url, expiresAt } = this.signer.signUpload(
+      {
+        objectId,
+        site: siteId,
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.mime_type !== undefined ? { mimeType: body.mime_type } : {}),
+      },
+      UPLOAD_URL_TTL_SECONDS,
+    );
+    return {
+      id: objectId,
+      done: false,
+      expire_time: new Date(expiresAt * 1000).toISOString(),
+      metadata: {
+        object_id: objectId,
+        site_id: siteId,
+        url,
+        expires_in_seconds: UPLOAD_URL_TTL_SECONDS,
+        model: 'nmdc_runtime.api.models.operation.ObjectPutMetadata',
+      },
+    };
+  }
+
+  private requireOwnSite(siteId: string, site: SitePrincipal): void {
     if (site.siteId !== siteId) {
       throw new ForbiddenError(
         `This client acts for site ${site.siteId}, not ${siteId}: ask with ${site.siteId} in the path`,
       );
     }
+  }
+
+  /** NMDC's `:getObjectLink`: only the site's own client, as NMDC checks the client-site pair. */
+  siteObjectLink(siteId: string, objectId: string, site: SitePrincipal): Promise<AccessUrlDto> {
+    this.requireOwnSite(siteId, site);
     return this.drs.getAccessUrl(objectId, HUB_ACCESS_ID, site);
   }
 
