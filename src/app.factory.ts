@@ -86,6 +86,8 @@ export async function createApp(
     { parseAs: 'buffer', bodyLimit: config.metadata.changesheetMaxBytes + 1 },
     (_request, body, done) => done(null, body),
   );
+  // Signed blob uploads (PUT /blobs/{id}) stream their bytes to storage, which enforces the upload limit.
+  fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
   const metrics = app.get(MetricsService);
   const drain = app.get(DrainState);
   const logsRequests = logger.isLevelEnabled('info');

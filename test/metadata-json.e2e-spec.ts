@@ -53,16 +53,20 @@ describe('JSON metadata validation', () => {
     expect(res.json()).toEqual({ valid: true, counts: { study_set: 0 }, result: 'All Okay!' });
   });
 
-  it('answers 422 with JSON pointers for schema problems and unknown collections', async () => {
+  it("reports schema problems and unknown collections as a 200 with JSON pointers and NMDC's detail", async () => {
     const res = await validate({
       biosample_set: [{ ...biosample(1, nmdcId('sty', 1)), name: 7, depth: { has_numeric_value: 'deep' } }],
       users: [{ username: 'x' }],
       '@type': 'Spreadsheet',
     });
-    expect(res.statusCode).toBe(422);
-    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ valid: false, code: 'schema_invalid', status: 422 });
+    expect(body).toMatchObject({ valid: false, result: 'errors' });
+    expect(body.problem_count).toBe(body.errors.length);
+    expect(body.detail.biosample_set).toEqual(
+      expect.arrayContaining(['/biosample_set/0/name: must be string,null']),
+    );
+    expect(body.detail.users).toHaveLength(1);
     expect(body.errors).toEqual(
       expect.arrayContaining([
         { path: '/biosample_set/0/name', message: 'must be string,null' },
@@ -80,12 +84,12 @@ describe('JSON metadata validation', () => {
     const res = await validate({
       study_set: [study(1), study(3), study(3)],
     });
-    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ valid: false, result: 'errors' });
     expect(res.json().errors).toEqual([
       { path: '/study_set/2/id', message: 'duplicates the id at /study_set/1/id' },
     ]);
     const stored = await validate({ study_set: [study(1)] });
-    expect(stored.statusCode).toBe(422);
+    expect(stored.json()).toMatchObject({ valid: false, result: 'errors' });
     expect(stored.json().errors).toEqual([
       {
         path: '/study_set/0/id',
@@ -99,7 +103,7 @@ describe('JSON metadata validation', () => {
       biosample_set: [biosample(5, nmdcId('sty', 404))],
       workflow_execution_set: [assembly(2, nmdcId('dgns', 9), [nmdcId('dobj', 1)])],
     });
-    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ valid: false, result: 'errors' });
     expect(res.json().errors).toEqual([
       {
         path: '/biosample_set/0/associated_studies/0',
@@ -114,7 +118,8 @@ describe('JSON metadata validation', () => {
 
   it('says what is wrong with a body that is not a Database object', async () => {
     const list = await validate([study(5)]);
-    expect(list.statusCode).toBe(422);
+    expect(list.statusCode).toBe(200);
+    expect(list.json().detail).toEqual({ Database: ['/: must be a JSON object keyed by collection name'] });
     expect(list.json().errors).toEqual([
       { path: '/', message: 'must be a JSON object keyed by collection name' },
     ]);

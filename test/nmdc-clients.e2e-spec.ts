@@ -436,6 +436,42 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(bumped.statusCode, bumped.body).toBe(200);
     });
+    it('mint: POST /ids/mint with {populator, naa, shoulder, number} answers the ids as a list', async () => {
+      // NmdcRuntimeApi.mint("nmdc", "mga0", 2) returns resp.json() after resp.ok.
+      const minted = await sendJson(site.token, 'POST', '/ids/mint', {
+        populator: '',
+        naa: 'nmdc',
+        shoulder: 'dobj0',
+        number: 2,
+      });
+      expect(minted.statusCode, minted.body).toBe(200);
+      const ids = minted.json<string[]>();
+      expect(ids).toHaveLength(2);
+      for (const id of ids) {
+        expect(id).toMatch(/^nmdc:dobj-/);
+        const known = await hub.inject({
+          method: 'GET',
+          url: `/pids/resolve/${encodeURIComponent(id)}`,
+          headers: bearer(site.token),
+        });
+        expect(known.json()).toMatchObject({ status: 'draft', schema_class: 'nmdc:DataObject' });
+      }
+      const unknown = await sendJson(site.token, 'POST', '/ids/mint', {
+        naa: 'nmdc',
+        shoulder: 'zzz0',
+        number: 1,
+      });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().detail).toMatch(/shoulder zzz0 names no typecode/);
+      const otherNaa = await sendJson(site.token, 'POST', '/ids/mint', {
+        naa: 'gold',
+        shoulder: 'dobj',
+        number: 1,
+      });
+      expect(otherNaa.statusCode).toBe(400);
+      const asUser = await sendJson(admin, 'POST', '/ids/mint', { naa: 'nmdc', shoulder: 'dobj', number: 1 });
+      expect(asUser.statusCode).toBe(403);
+    });
   });
 
   describe('RuntimeApiSiteClient: the runtime-side site client', () => {
@@ -471,6 +507,123 @@ describe('NMDC clients, unchanged', () => {
         (await hub.inject({ method: 'GET', url: `/operations/${opId}`, headers: bearer(site.token) })).json()
           .done,
       ).toBe(true);
+    });
+
+    it("put_object_in_site: a signed upload URL that takes the bytes once; the object is the site's", async () => {
+      // RuntimeApiSiteClient.put_object_in_site(object_in): POST a DrsObjectBase as JSON.
+      const put = await hub.inject({
+        method: 'POST',
+        url: '/sites/nersc:putObject',
+        headers: bearer(site.token),
+        payload: { name: 'put.txt', description: 'uploaded', mime_type: 'text/plain' },
+      });
+      expect(put.statusCode, put.body).toBe(200);
+      const op = put.json<{
+        id: string;
+        done: boolean;
+        expire_time: string;
+        metadata: {
+          object_id: string;
+          site_id: string;
+          url: string;
+          expires_in_seconds: number;
+          model: string;
+        };
+      }>();
+      expect(op).toMatchObject({ done: false, metadata: { site_id: 'nersc', expires_in_seconds: 300 } });
+      expect(Date.parse(op.expire_time)).toBeGreaterThan(Date.now());
+      const url = new URL(op.metadata.url);
+      const path = `${url.pathname}${url.search}`;
+      const octets = { 'content-type': 'application/octet-stream' };
+      const altered = await hub.inject({
+        method: 'PUT',
+        url: path.replace('name=put.txt', 'name=evil.txt'),
+        headers: octets,
+        payload: 'x',
+      });
+      expect(altered.statusCode).toBe(403);
+      const uploaded = await hub.inject({ method: 'PUT', url: path, headers: octets, payload: 'put bytes' });
+      expect(uploaded.statusCode, uploaded.body).toBe(200);
+      expect(uploaded.json()).toMatchObject({ id: op.metadata.object_id, name: 'put.txt', size: 9 });
+      const again = await hub.inject({ method: 'PUT', url: path, headers: octets, payload: 'other bytes' });
+      expect(again.statusCode).toBe(409);
+      const info = await hub.inject({
+        method: 'GET',
+        url: `/objects/${op.metadata.object_id}`,
+        headers: bearer(site.token),
+      });
+      expect(info.json()).toMatchObject({ name: 'put.txt', mime_type: 'text/plain' });
+      const link = await hub.inject({
+        method: 'POST',
+        url: '/sites/nersc:getObjectLink',
+        headers: bearer(site.token),
+        payload: { access_id: op.metadata.object_id },
+      });
+      const download = new URL(link.json<{ url: string }>().url);
+      expect((await hub.inject({ method: 'GET', url: `${download.pathname}${download.search}` })).body).toBe(
+        'put bytes',
+      );
+      const foreign = await hub.inject({
+        method: 'POST',
+        url: '/sites/nersc:putObject',
+        headers: bearer(other.token),
+        payload: { name: 'x.txt' },
+      });
+      expect(foreign.statusCode).toBe(403);
+    });
+
+    it("get_site_object_link: a signed download link for a blob, for the site's own client only", async () => {
+      const upload = await hub.inject({
+        method: 'POST',
+        url: '/objects:upload',
+        headers: { ...bearer(site.token), 'content-type': 'multipart/form-data; boundary=xyz' },
+        payload:
+          '--xyz\r\nContent-Disposition: form-data; name="file"; filename="b.txt"\r\nContent-Type: text/plain\r\n\r\nlinked bytes\r\n--xyz--\r\n',
+      });
+      expect(upload.statusCode, upload.body).toBe(201);
+      const objectId = upload.json<{ id: string }>().id;
+      // RuntimeApiSiteClient.get_site_object_link(access_method): POST the AccessMethod as JSON.
+      const accessMethod = { access_id: objectId, type: 'https', access_url: null, region: null };
+      const link = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(site.token),
+        payload: accessMethod,
+      });
+      expect(link.statusCode, link.body).toBe(200);
+      const url = new URL(link.json<{ url: string }>().url);
+      expect(url.searchParams.get('exp')).toMatch(/^\d+$/);
+      const bytes = await hub.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+      expect(bytes.statusCode).toBe(200);
+      expect(bytes.body).toBe('linked bytes');
+      const altered = await hub.inject({
+        method: 'GET',
+        url: `${url.pathname}${url.search.replace(/exp=\d/, 'exp=9')}`,
+      });
+      expect(altered.statusCode).toBe(403);
+      // Another site's client, and a user, are refused, as NMDC checks the client-site pair.
+      const foreign = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(other.token),
+        payload: accessMethod,
+      });
+      expect(foreign.statusCode).toBe(403);
+      expect(foreign.json().detail).toMatch(/acts for site emsl/);
+      const asUser = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(admin),
+        payload: accessMethod,
+      });
+      expect(asUser.statusCode).toBe(403);
+      const missing = await hub.inject({
+        method: 'POST',
+        url: `/sites/nersc:getObjectLink`,
+        headers: bearer(site.token),
+        payload: { access_id: 'sys0nosuch000' },
+      });
+      expect(missing.statusCode).toBe(404);
     });
 
     it('get_object_access outside the DRS prefix, ensure_object_tag, mint_id', async () => {
@@ -544,6 +697,16 @@ describe('NMDC clients, unchanged', () => {
       });
       expect(validated.statusCode).toBe(200);
       expect(validated.json().result).toBe('All Okay!');
+      // An invalid Database: NMDC answers 200 and the callers branch on result == "errors".
+      const refused = await hub.inject({
+        method: 'POST',
+        url: '/metadata/json:validate',
+        headers: bearer(user),
+        payload: { study_set: [{ ...study(3), name: 7 }] },
+      });
+      expect(refused.statusCode).toBe(200);
+      expect(refused.json().result).toBe('errors');
+      expect(refused.json().detail.study_set).toEqual([expect.stringContaining('/study_set/0/name')]);
       const submitted = await hub.inject({
         method: 'POST',
         url: '/metadata/json:submit',

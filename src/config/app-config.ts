@@ -370,6 +370,11 @@ class EnvironmentVariables {
   @MinLength(1)
   METADATA_SCHEMA_PATH?: string;
 
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  METADATA_CLASS_HIERARCHY_PATH?: string;
+
   @IsString()
   EXPORT_METADATA_CRON = '0 3 * * *';
 
@@ -668,6 +673,11 @@ export interface AppConfig {
   readonly metadata: {
     /** A JSON Schema file replacing the shipped one; absent means the shipped schema. */
     readonly schemaPath?: string;
+    /**
+     * A YAML or JSON map of class → parent class (e.g. `nmdc:NucleotideSequencing: nmdc:DataGeneration`),
+     * which JSON Schemas do not carry: lets `linked_instances` match abstract types.
+     */
+    readonly classHierarchyPath?: string;
     readonly queryCursorTtlSeconds: number;
     readonly openCursorsMax: number;
     readonly openCursorIdleSeconds: number;
@@ -860,6 +870,7 @@ export function loadConfig(
     exports: { cron: env.EXPORT_METADATA_CRON.trim() },
     metadata: {
       ...(env.METADATA_SCHEMA_PATH ? { schemaPath: env.METADATA_SCHEMA_PATH } : {}),
+      ...(env.METADATA_CLASS_HIERARCHY_PATH ? { classHierarchyPath: env.METADATA_CLASS_HIERARCHY_PATH } : {}),
       queryCursorTtlSeconds: env.METADATA_QUERY_CURSOR_TTL_SECONDS,
       openCursorsMax: env.METADATA_OPEN_CURSORS_MAX,
       openCursorIdleSeconds: env.METADATA_OPEN_CURSOR_IDLE_SECONDS,

@@ -1,5 +1,6 @@
-import { Controller, Get, Headers, Param, Query, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Put, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -10,18 +11,54 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { Public } from '../auth/decorators.js';
 import { parseByteRange } from '../common/http/byte-range.js';
 import { RangeNotSatisfiableError } from '../common/errors/domain-errors.js';
 import { BlobsService } from './blobs.service.js';
+import { ObjectRecordDto } from './objects.dto.js';
+import { ObjectsService } from './objects.service.js';
 
 @ApiTags('Objects')
 @Public()
 @Controller('blobs')
 export class BlobsController {
-  constructor(private readonly blobs: BlobsService) {}
+  constructor(
+    private readonly blobs: BlobsService,
+    private readonly objects: ObjectsService,
+  ) {}
+
+  @Put(':object_id')
+  @ApiOperation({
+    operationId: 'uploadBlobBySignedUrl',
+    summary: 'Store the bytes of a new object through a signed upload URL from POST /sites/{id}:putObject',
+    description:
+      'The body is the bytes, with `Content-Type: application/octet-stream`. The object is registered under the id in the URL, managed by the signed site, with the signed name and mime type; a URL stores bytes once (then 409).',
+  })
+  @ApiQuery({ name: 'site', description: 'The site the object is registered for' })
+  @ApiQuery({ name: 'exp', description: 'Expiry, in seconds since the epoch' })
+  @ApiQuery({ name: 'sig', description: 'HMAC-SHA256 signature of the upload' })
+  @ApiOkResponse({ type: ObjectRecordDto })
+  @ApiForbiddenResponse({ description: 'A missing, altered or expired signature' })
+  @ApiConflictResponse({ description: 'The object exists already, or the same bytes are registered' })
+  async uploadBlob(
+    @Param('object_id') objectId: string,
+    @Query('site') site: string | undefined,
+    @Query('name') name: string | undefined,
+    @Query('mime_type') mimeType: string | undefined,
+    @Query('exp') exp: string | undefined,
+    @Query('sig') sig: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<ObjectRecordDto> {
+    const upload = {
+      objectId,
+      site: site ?? '',
+      ...(name !== undefined ? { name } : {}),
+      ...(mimeType !== undefined ? { mimeType } : {}),
+    };
+    return this.objects.toRecord(await this.blobs.storeSigned(upload, exp, sig, request.body));
+  }
 
   @Get(':object_id')
   @ApiOperation({

@@ -1,12 +1,13 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 import { Injectable } from '@nestjs/common';
 
-import { ForbiddenError } from '../common/errors/domain-errors.js';
+import { BadRequestError, ForbiddenError } from '../common/errors/domain-errors.js';
 import type { ByteRange } from '../infra/blob/blob-store.js';
 import { HUB_ACCESS_ID } from './object.model.js';
+import type { ObjectDoc } from './object.model.js';
 import { ObjectsService, type StoredBlobInfo } from './objects.service.js';
-import { BlobUrlSigner } from './signed-urls.js';
+import { BlobUrlSigner, type BlobUpload } from './signed-urls.js';
 
 /** Serves blob bytes to holders of a signed URL: the signature is the only credential. */
 @Injectable()
@@ -32,6 +33,44 @@ export class BlobsService {
       case 'valid':
         return this.objects.describeBlob(objectId);
     }
+  }
+
+  /** Stores the bytes of a signed upload URL as the object it names, registered for the signed site. */
+  async storeSigned(
+    upload: BlobUpload,
+    exp: string | undefined,
+    sig: string | undefined,
+    body: unknown,
+  ): Promise<ObjectDoc> {
+    const renew = `ask POST /sites/${encodeURIComponent(upload.site)}:putObject for a new upload URL`;
+    switch (this.signer.checkUpload(upload, exp, sig)) {
+      case 'expired':
+        throw new ForbiddenError(
+          `This upload URL expired at ${new Date(Number(exp) * 1000).toISOString()}; ${renew}`,
+        );
+      case 'invalid':
+        throw new ForbiddenError(`This upload URL is not one this hub signed, or it was altered; ${renew}`);
+      case 'valid':
+        break;
+    }
+    if (!(body instanceof Readable)) {
+      throw new BadRequestError(
+        'Send the bytes as the request body with Content-Type: application/octet-stream',
+        [{ path: 'content-type', message: 'must be application/octet-stream' }],
+        'not_octet_stream',
+      );
+    }
+    const stored = await this.objects.storeBytes(body);
+    return this.objects.registerStoredBytes(
+      stored,
+      {
+        ...(upload.name !== undefined ? { name: upload.name } : {}),
+        ...(upload.mimeType !== undefined ? { mime_type: upload.mimeType } : {}),
+      },
+      { createdBy: `site:${upload.site}`, mgrSite: upload.site },
+      'conflict',
+      upload.objectId,
+    );
   }
 
   read(blob: StoredBlobInfo, range?: ByteRange): Readable {

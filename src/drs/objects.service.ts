@@ -544,6 +544,7 @@ export class ObjectsService {
     description: ObjectDescription,
     registrant: Registrant,
     onDuplicate: OnDuplicate = 'conflict',
+    fixedId?: string,
   ): Promise<ObjectDoc> {
     const checksums: Checksum[] = [
       { type: 'sha-256', checksum: stored.sha256 },
@@ -563,6 +564,7 @@ export class ObjectsService {
           blob: { key: stored.key },
         }),
         checksums.map(checksumKey),
+        fixedId,
       );
       if (!(await this.blobs.stat(stored.key))) {
         // A concurrent DELETE of an object with the same bytes removed them after we stored them.
@@ -756,12 +758,14 @@ export class ObjectsService {
   }
 
   /** Mints an id, claims the checksums and inserts; a checksum someone else holds is a 409. */
+  /** With `fixedId` (an id handed out beforehand, e.g. in an upload URL) there is one attempt, and a taken id is 409. */
   private async insertNew(
     build: (id: string, now: string) => ObjectDoc,
     checksumKeys: string[],
+    fixedId?: string,
   ): Promise<ObjectDoc> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const doc = build(mintId('sys0'), new Date().toISOString());
+      const doc = build(fixedId ?? mintId('sys0'), new Date().toISOString());
       const claim = await this.objects.claimChecksums(checksumKeys, doc.id);
       if (!claim.claimed) {
         throw new ConflictError(
@@ -777,6 +781,13 @@ export class ObjectsService {
         return doc;
       }
       await this.objects.releaseChecksums(checksumKeys, doc.id);
+      if (fixedId !== undefined) {
+        throw new ConflictError(
+          `Object ${fixedId} already exists: an upload URL stores its bytes once`,
+          { existing_id: fixedId },
+          'object_exists',
+        );
+      }
     }
     throw new Error('Could not mint a unique object id after 5 attempts');
   }

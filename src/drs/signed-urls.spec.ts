@@ -41,4 +41,19 @@ describe(BlobUrlSigner.name, () => {
     expect(signer.check('sys0abc', '12x', 'ab')).toBe('invalid');
     expect(signer.check('sys0abc', '1', 'z'.repeat(64))).toBe('invalid');
   });
+  it('signs upload URLs over the site, name and mime type, which never pass as download signatures', () => {
+    const upload = { objectId: 'sys0up', site: 'nersc', name: 'a.txt', mimeType: 'text/plain' };
+    const { url, expiresAt } = signer.signUpload(upload, 300, now);
+    const { path, exp, sig } = partsOf(url);
+    expect(path).toBe('/blobs/sys0up');
+    expect(expiresAt).toBe(now / 1000 + 300);
+    expect(new URL(url).searchParams.get('site')).toBe('nersc');
+    expect(signer.checkUpload(upload, exp, sig, now)).toBe('valid');
+    expect(signer.checkUpload({ ...upload, name: 'b.txt' }, exp, sig, now)).toBe('invalid');
+    expect(signer.checkUpload({ ...upload, site: 'emsl' }, exp, sig, now)).toBe('invalid');
+    expect(signer.checkUpload(upload, exp, sig, now + 301_000)).toBe('expired');
+    expect(signer.check('sys0up', exp, sig, now)).toBe('invalid');
+    const download = partsOf(signer.sign('sys0up', now).url);
+    expect(signer.checkUpload(upload, download.exp, download.sig, now)).toBe('invalid');
+  });
 });

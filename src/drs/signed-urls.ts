@@ -2,6 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type SignatureCheck = 'valid' | 'expired' | 'invalid';
 
+/** What an upload URL allows: bytes for one new object, registered for one site. */
+export interface BlobUpload {
+  readonly objectId: string;
+  readonly site: string;
+  readonly name?: string;
+  readonly mimeType?: string;
+}
+
 /**
  * HMAC-SHA256 signatures for blob download URLs: `/blobs/{id}?exp=<unix seconds>&sig=<hex>`. The URL is
  * the capability, so anyone holding it may download until it expires, and any hub process can check it
@@ -29,6 +37,41 @@ export class BlobUrlSigner {
     };
   }
 
+  /**
+   * An upload URL: `PUT /blobs/{id}?site&name&mime_type&exp&sig` stores the bytes as the new object `id`
+   * (once: the id is then taken). The site and the description are signed with it, so none can be changed.
+   */
+  signUpload(upload: BlobUpload, ttlSeconds: number, now = Date.now()): { url: string; expiresAt: number } {
+    const exp = Math.floor(now / 1000) + ttlSeconds;
+    const query = new URLSearchParams({
+      site: upload.site,
+      ...(upload.name !== undefined ? { name: upload.name } : {}),
+      ...(upload.mimeType !== undefined ? { mime_type: upload.mimeType } : {}),
+      exp: String(exp),
+      sig: this.uploadSignature(upload, exp),
+    });
+    return {
+      url: `${this.publicBaseUrl}/blobs/${encodeURIComponent(upload.objectId)}?${query.toString()}`,
+      expiresAt: exp,
+    };
+  }
+
+  checkUpload(
+    upload: BlobUpload,
+    exp: string | undefined,
+    sig: string | undefined,
+    now = Date.now(),
+  ): SignatureCheck {
+    if (!exp || !sig || !/^\d{1,12}$/.test(exp) || !/^[0-9a-f]{64}$/.test(sig)) {
+      return 'invalid';
+    }
+    const expected = Buffer.from(this.uploadSignature(upload, Number(exp)), 'hex');
+    if (!timingSafeEqual(expected, Buffer.from(sig, 'hex'))) {
+      return 'invalid';
+    }
+    return Number(exp) * 1000 < now ? 'expired' : 'valid';
+  }
+
   check(
     objectId: string,
     exp: string | undefined,
@@ -43,6 +86,19 @@ export class BlobUrlSigner {
       return 'invalid';
     }
     return Number(exp) * 1000 < now ? 'expired' : 'valid';
+  }
+
+  private uploadSignature(upload: BlobUpload, exp: number): string {
+    // JSON keeps every field's boundaries, and its leading "put" never starts a download message.
+    const message = JSON.stringify([
+      'put',
+      upload.objectId,
+      upload.site,
+      upload.name ?? null,
+      upload.mimeType ?? null,
+      exp,
+    ]);
+    return createHmac('sha256', this.key).update(message).digest('hex');
   }
 
   private signature(objectId: string, exp: number): string {

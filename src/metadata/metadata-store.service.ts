@@ -379,6 +379,18 @@ export class MetadataStore {
     payload: unknown,
     options: { checkReferences: boolean } = { checkReferences: true },
   ): Promise<{ batch: MetadataBatch; counts: Record<string, number> }> {
+    const report = await this.inspectSubmission(payload, options);
+    if (report.problems.length > 0) {
+      throw unprocessable('The metadata is not valid', report.problems, { valid: false });
+    }
+    return { batch: report.batch, counts: report.counts };
+  }
+
+  /** The checks of {@link validateSubmission}, answered as a report rather than thrown. */
+  async inspectSubmission(
+    payload: unknown,
+    options: { checkReferences: boolean },
+  ): Promise<{ batch: MetadataBatch; counts: Record<string, number>; problems: FieldProblem[] }> {
     const check = this.checkBatch(payload);
     const problems =
       check.problems.length > 0
@@ -386,10 +398,7 @@ export class MetadataStore {
         : options.checkReferences
           ? await this.checkBatchAgainstStore(check.batch)
           : await this.existingIdProblems(check.batch);
-    if (problems.length > 0) {
-      throw unprocessable('The metadata is not valid', problems, { valid: false });
-    }
-    return { batch: check.batch, counts: countsOf(check.batch) };
+    return { batch: check.batch, counts: countsOf(check.batch), problems };
   }
 
   /**

@@ -116,13 +116,10 @@ export class MetadataController {
     operationId: 'validateMetadataJson',
     summary: 'Validate JSON metadata as a submission would be validated, without storing it',
     description:
-      'Checks the schema, duplicate ids within the payload and against the store, and references to ids found neither in the payload nor in the store (unless `check_references=false`). A valid payload answers `result: "All Okay!"` too, as NMDC does.',
+      'Checks the schema, duplicate ids within the payload and against the store, and references to ids found neither in the payload nor in the store (unless `check_references=false`). The report is always a 200, as NMDC answers: `valid: true, result: "All Okay!"`, or `valid: false, result: "errors"` with NMDC\'s `detail` (messages per collection) and `errors` (JSON pointers into the payload).',
   })
   @ApiBody(DATABASE_BODY)
   @ApiOkResponse({ type: ValidationResultDto })
-  @ApiUnprocessableEntityResponse({
-    description: 'Invalid: problem+json with `valid: false` and `errors` (JSON pointers into the payload)',
-  })
   async validateMetadataJson(
     @Body() payload: Record<string, unknown>,
     @Query() query: ValidateQueryDto,

@@ -54,18 +54,41 @@ export class ProjectionQueryDto {
   projection?: string;
 }
 
+export class ValidationProblemDto {
+  @ApiProperty({ description: 'JSON pointer into the payload', example: '/biosample_set/3/env_medium' })
+  path!: string;
+
+  @ApiProperty({ example: "must have required property 'env_medium'" })
+  message!: string;
+}
+
 export class ValidationResultDto {
   @ApiProperty({ example: true })
   valid!: boolean;
 
   @ApiProperty({
-    enum: ['All Okay!'],
-    description: "NMDC's answer for a valid payload, which NMDC's clients test for",
+    enum: ['All Okay!', 'errors'],
+    description: "NMDC's verdict, which NMDC's clients test for (`All Okay!` exactly when `valid`)",
   })
-  result!: 'All Okay!';
+  result!: 'All Okay!' | 'errors';
 
   @ApiProperty({ description: 'Documents checked, per collection', example: { biosample_set: 2 } })
   counts!: Record<string, number>;
+
+  @ApiPropertyOptional({
+    description: "Invalid only: NMDC's `detail`, the problems' messages per collection",
+    example: { biosample_set: ["/biosample_set/3/env_medium: must have required property 'env_medium'"] },
+  })
+  detail?: Record<string, string[]>;
+
+  @ApiPropertyOptional({
+    type: [ValidationProblemDto],
+    description: 'Invalid only: the problems, as a refused submission lists them (at most 1,000)',
+  })
+  errors?: ValidationProblemDto[];
+
+  @ApiPropertyOptional({ description: 'Invalid only: how many problems were found in all', example: 1 })
+  problem_count?: number;
 }
 
 export class SubmissionAcceptedDto {

@@ -5,7 +5,12 @@ import { parseProjection } from '../common/pagination/filter-policy.js';
 import type { ListRequestDto } from '../common/pagination/list-request.dto.js';
 import { Paginator, type CountedPage } from '../common/pagination/paginator.js';
 import { parseSchemaId, requireSchemaId } from '../common/ids/schema-ids.js';
+import { MAX_LISTED_PROBLEMS } from '../common/errors/problems.js';
 import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
+
+function unescapePointerSegment(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
 import type { CollectionListDto, ValidationResultDto } from './metadata.dto.js';
 import { MetadataRepository, pageKeyOf, type MetadataDoc } from './metadata.repository.js';
 import { MetadataStore } from './metadata-store.service.js';
@@ -114,8 +119,30 @@ export class MetadataService {
   }
 
   /** Runs every check a submission gets; 422 listing the problems with JSON pointers. */
+  /**
+   * A validation report is a successful answer whatever it finds: NMDC's clients read `result` from a
+   * 200, and the hub's own callers get the same structured problems a refused submission lists.
+   */
   async validate(payload: unknown, options: { checkReferences: boolean }): Promise<ValidationResultDto> {
-    const { counts } = await this.store.validateSubmission(payload, options);
-    return { valid: true, counts, result: 'All Okay!' };
+    const { counts, problems } = await this.store.inspectSubmission(payload, options);
+    if (problems.length === 0) {
+      return { valid: true, counts, result: 'All Okay!' };
+    }
+    const errors = problems.slice(0, MAX_LISTED_PROBLEMS);
+    const detail: Record<string, string[]> = {};
+    for (const problem of errors) {
+      const collection = unescapePointerSegment(problem.path.split('/')[1] ?? '') || 'Database';
+      (detail[collection] ??= []).push(
+        problem.path ? `${problem.path}: ${problem.message}` : problem.message,
+      );
+    }
+    return {
+      valid: false,
+      result: 'errors',
+      counts,
+      detail,
+      errors,
+      problem_count: problems.length,
+    };
   }
 }

@@ -11,7 +11,8 @@ import { Public } from '../auth/decorators.js';
 import type { Page } from '../common/pagination/list-request.dto.js';
 import { MetadataPageDto, ProjectionQueryDto } from '../metadata/metadata.dto.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
-import { NmdcCollectionNameDto, NmdcListRequestDto } from './nmdc.dto.js';
+import { LinkedInstancesService } from './linked-instances.service.js';
+import { NmdcCollectionNameDto, NmdcLinkedInstancesRequestDto, NmdcListRequestDto } from './nmdc.dto.js';
 import { NmdcService } from './nmdc.service.js';
 
 const DOCUMENT = { schema: { type: 'object', additionalProperties: true } } as const;
@@ -24,7 +25,10 @@ const DOCUMENT = { schema: { type: 'object', additionalProperties: true } } as c
 @Controller('nmdcschema')
 @Public()
 export class NmdcSchemaController {
-  constructor(private readonly nmdc: NmdcService) {}
+  constructor(
+    private readonly nmdc: NmdcService,
+    private readonly linked: LinkedInstancesService,
+  ) {}
 
   @Get('collection_names')
   @ApiOperation({ operationId: 'nmdcCollectionNames', summary: 'The names of the metadata collections' })
@@ -47,6 +51,20 @@ export class NmdcSchemaController {
   @ApiNotFoundResponse({ description: 'No document has the id' })
   collectionNameOf(@Param('id') id: string): Promise<NmdcCollectionNameDto> {
     return this.nmdc.collectionNameOf(id);
+  }
+
+  @Get('linked_instances')
+  @ApiOperation({
+    operationId: 'nmdcLinkedInstances',
+    summary: 'Documents linked to the given ids, upstream and downstream (NMDC)',
+    description:
+      'References are followed transitively from each id: upstream (what it came from: `associated_studies`, `has_input`, `was_informed_by`, `part_of`, … and the processes whose `has_output` names it) and downstream (what came from it: `has_output` … and the documents whose upstream slots name it). Each answer carries `_upstream_of` / `_downstream_of` (the given ids it is linked to). `types` keeps instances of those classes; abstract classes such as `nmdc:DataGeneration` match only with a class hierarchy (METADATA_CLASS_HIERARCHY_PATH), otherwise types match exactly. `hydrate=true` answers whole documents.',
+  })
+  @ApiOkResponse({ type: MetadataPageDto })
+  @ApiBadRequestResponse({ description: 'No ids, or an invalid page token' })
+  @ApiNotFoundResponse({ description: 'An id no document has, or a type the schema does not know' })
+  linkedInstances(@Query() query: NmdcLinkedInstancesRequestDto): Promise<Page<MetadataDoc>> {
+    return this.linked.linkedInstances(query);
   }
 
   @Get(':collection')

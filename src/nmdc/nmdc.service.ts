@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 
-import type { Principal } from '../auth/principal.js';
-import { BadRequestError, NotFoundError } from '../common/errors/domain-errors.js';
+import type { Principal, SitePrincipal } from '../auth/principal.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors.js';
 import { unprocessable } from '../common/errors/problems.js';
+import { HUB_ACCESS_ID } from '../drs/object.model.js';
+import { BlobUrlSigner } from '../drs/signed-urls.js';
+import { mintId } from '../common/ids/ids.js';
 import { checkFilter } from '../common/pagination/filter-policy.js';
 import { parseFindFilter } from '../metadata/find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from '../metadata/find.dto.js';
@@ -14,9 +17,13 @@ import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { MetadataService } from '../metadata/metadata.service.js';
 import { MetadataStore } from '../metadata/metadata-store.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { PidsService } from '../pids/pids.service.js';
 import {
   NMDC_MAX_PAGE_SIZE,
   type NmdcCollectionNameDto,
+  type NmdcIdsMintRequestDto,
+  type NmdcPutObjectOperationDto,
+  type NmdcPutObjectRequestDto,
   type NmdcListRequestDto,
   type NmdcMessageDto,
   type NmdcRunSummaryDto,
@@ -39,6 +46,9 @@ const RUN_STATUS = {
   done: 'COMPLETE',
 } as const;
 
+/** How long a `:putObject` upload URL is valid: NMDC's presigned S3 URLs last five minutes. */
+const UPLOAD_URL_TTL_SECONDS = 300;
+
 /** NMDC's routes, answered by the hub's own services in NMDC's shapes. */
 @Injectable()
 export class NmdcService {
@@ -48,7 +58,35 @@ export class NmdcService {
     private readonly drs: DrsService,
     private readonly jobs: JobsService,
     private readonly documents: MetadataRepository,
+    private readonly pids: PidsService,
+    private readonly signer: BlobUrlSigner,
   ) {}
+
+  /**
+   * NMDC's former `POST /ids/mint`: the shoulder names the typecode (NMDC wrote them with a trailing
+   * digit, `mga0`), which picks the schema class the hub's minter mints for.
+   */
+  async mintByShoulder(body: NmdcIdsMintRequestDto, site: SitePrincipal): Promise<string[]> {
+    const typecode = body.shoulder.replace(/[0-9]+$/, '');
+    const classes = this.store.schema.classes();
+    const spec = classes.find((c) => c.typecodes.includes(typecode));
+    if (!spec) {
+      const known = [...new Set(classes.flatMap((c) => c.typecodes))].sort();
+      throw new BadRequestError(
+        `shoulder ${body.shoulder} names no typecode of the metadata schema; known typecodes: ${known.join(', ')}`,
+        [{ path: 'shoulder', message: 'unknown typecode' }],
+        'unknown_schema_class',
+      );
+    }
+    const naa = body.naa ?? 'nmdc';
+    const prefix = spec.idPrefix ?? this.store.schema.idPrefix;
+    if (prefix && naa !== prefix) {
+      throw new BadRequestError(`naa ${naa} is not the prefix of this hub's ids; use "${prefix}"`, [
+        { path: 'naa', message: `must be "${prefix}"` },
+      ]);
+    }
+    return this.pids.mint({ schema_class: { id: spec.uri }, how_many: body.number ?? 1 }, site);
+  }
 
   /**
    * NMDC's `GET /data_objects/study/{id}`: for each biosample of the study, the data objects made from it:
@@ -220,6 +258,50 @@ export class NmdcService {
 
   accessUrl(objectId: string, accessId: string, principal: Principal | undefined): Promise<AccessUrlDto> {
     return this.drs.getAccessUrl(objectId, accessId, principal);
+  }
+
+  /**
+   * NMDC's `:putObject`: a signed URL, valid for five minutes as NMDC's, through which the site's own
+   * client PUTs the bytes of a new object (served then by the hub's blob routes).
+   */
+  putObject(siteId: string, body: NmdcPutObjectRequestDto, site: SitePrincipal): NmdcPutObjectOperationDto {
+    this.requireOwnSite(siteId, site);
+    const objectId = mintId('sys0');
+    const { url, expiresAt } = this.signer.signUpload(
+      {
+        objectId,
+        site: siteId,
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.mime_type !== undefined ? { mimeType: body.mime_type } : {}),
+      },
+      UPLOAD_URL_TTL_SECONDS,
+    );
+    return {
+      id: objectId,
+      done: false,
+      expire_time: new Date(expiresAt * 1000).toISOString(),
+      metadata: {
+        object_id: objectId,
+        site_id: siteId,
+        url,
+        expires_in_seconds: UPLOAD_URL_TTL_SECONDS,
+        model: 'nmdc_runtime.api.models.operation.ObjectPutMetadata',
+      },
+    };
+  }
+
+  private requireOwnSite(siteId: string, site: SitePrincipal): void {
+    if (site.siteId !== siteId) {
+      throw new ForbiddenError(
+        `This client acts for site ${site.siteId}, not ${siteId}: ask with ${site.siteId} in the path`,
+      );
+    }
+  }
+
+  /** NMDC's `:getObjectLink`: only the site's own client, as NMDC checks the client-site pair. */
+  siteObjectLink(siteId: string, objectId: string, site: SitePrincipal): Promise<AccessUrlDto> {
+    this.requireOwnSite(siteId, site);
+    return this.drs.getAccessUrl(objectId, HUB_ACCESS_ID, site);
   }
 
   private async locate(id: string): Promise<{ collection: string; document: MetadataDoc }> {
