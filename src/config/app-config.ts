@@ -493,8 +493,13 @@ export interface OrchestratorConfig {
   readonly scheduleCrons: Readonly<Record<string, string>>;
 }
 
-function parseScheduleCrons(text: string, problems: string[]): Record<string, string> {
-  const where = 'ORCH_SCHEDULE_CRONS';
+/** A setting holding a JSON object of names to values; undefined (with the problem noted) when it is not one. */
+function parseJsonObject(
+  where: string,
+  text: string,
+  shape: string,
+  problems: string[],
+): Record<string, unknown> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text || '{}');
@@ -502,9 +507,21 @@ function parseScheduleCrons(text: string, problems: string[]): Record<string, st
     parsed = undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    problems.push(
-      `${where}: must be a JSON object of schedule names to cron expressions, like {"housekeeping_weekly": "0 4 * * 0"}`,
-    );
+    problems.push(`${where}: must be a JSON object of ${shape}`);
+    return undefined;
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function parseScheduleCrons(text: string, problems: string[]): Record<string, string> {
+  const where = 'ORCH_SCHEDULE_CRONS';
+  const parsed = parseJsonObject(
+    where,
+    text,
+    'schedule names to cron expressions, like {"housekeeping_weekly": "0 4 * * 0"}',
+    problems,
+  );
+  if (!parsed) {
     return {};
   }
   const crons: Record<string, string> = {};
@@ -524,16 +541,13 @@ function parseScheduleCrons(text: string, problems: string[]): Record<string, st
 
 function parseSensorIntervals(text: string, problems: string[]): Record<string, number> {
   const where = 'ORCH_SENSOR_INTERVALS';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text || '{}');
-  } catch {
-    parsed = undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    problems.push(
-      `${where}: must be a JSON object of sensor names to seconds, like {"expire_stale_claims": 30}`,
-    );
+  const parsed = parseJsonObject(
+    where,
+    text,
+    'sensor names to seconds, like {"expire_stale_claims": 30}',
+    problems,
+  );
+  if (!parsed) {
     return {};
   }
   const intervals: Record<string, number> = {};
