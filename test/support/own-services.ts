@@ -42,6 +42,15 @@ async function waitForPort(port: number, open: boolean, what: string, timeoutMs 
 }
 
 /** A throw-away Redis with no persistence: killed and started again, it comes back empty. */
+/** Kills a server this test started (SIGKILL, like a crash) and waits until its port is closed. */
+async function killAndWait(child: ChildProcess | undefined, port: number, what: string): Promise<void> {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  await waitForPort(port, false, what);
+}
+
 export async function ownRedis(port: number): Promise<OwnService> {
   if (await portOpen(port)) {
     throw new Error(`port ${port} is already in use; pick another spare port for this test`);
@@ -60,11 +69,7 @@ export async function ownRedis(port: number): Promise<OwnService> {
     async kill() {
       const current = child;
       child = undefined;
-      if (current && current.exitCode === null && current.signalCode === null) {
-        current.kill('SIGKILL');
-        await exited(current);
-      }
-      await waitForPort(port, false, 'redis-server');
+      await killAndWait(current, port, 'redis-server');
     },
     async stop() {
       await service.kill();
@@ -171,11 +176,7 @@ export async function ownFerretDb(
     async kill() {
       const current = child;
       child = undefined;
-      if (current && current.exitCode === null && current.signalCode === null) {
-        current.kill('SIGKILL');
-        await exited(current);
-      }
-      await waitForPort(port, false, 'ferretdb');
+      await killAndWait(current, port, 'ferretdb');
     },
     async stop() {
       await service.kill();
