@@ -122,3 +122,118 @@ export function Json({ value, label }: { value: unknown; label: string }) {
     </pre>
   );
 }
+
+/** A list's loading and error states, then its empty message or its rows. */
+export function ListLoaded<T extends { resources: unknown[] }>(props: {
+  data: T | undefined;
+  error: Error | undefined;
+  reload: () => void;
+  what: string;
+  empty: ComponentChildren;
+  children: (data: T) => ComponentChildren;
+}) {
+  return (
+    <Loaded data={props.data} error={props.error} reload={props.reload} what={props.what}>
+      {(data) => (data.resources.length === 0 ? <Empty>{props.empty}</Empty> : props.children(data))}
+    </Loaded>
+  );
+}
+
+/** A scrollable table whose header row is the given column names. */
+export function DataTable({
+  columns,
+  class: className,
+  children,
+}: {
+  columns: string[];
+  class?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class={className}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        {children}
+      </table>
+    </div>
+  );
+}
+
+/**
+ * Cursor paging: back to the first page when a cursor is set, on to the next while the server hands
+ * one out. `go('')` means the first page.
+ */
+export function Pager({
+  label,
+  cursor,
+  next,
+  go,
+  firstText,
+  nextText,
+}: {
+  label: string;
+  cursor: string;
+  next: string | undefined;
+  go: (cursor: string) => void;
+  firstText: string;
+  nextText: string;
+}) {
+  return (
+    <nav class="pager" aria-label={label}>
+      {cursor ? (
+        <button type="button" onClick={() => go('')}>
+          {firstText}
+        </button>
+      ) : null}
+      {next ? (
+        <button type="button" onClick={() => go(next)}>
+          {nextText}
+        </button>
+      ) : null}
+    </nav>
+  );
+}
+
+/** A labelled filter select whose first choice, "Any", clears the filter. */
+export function FilterSelect({
+  label,
+  value,
+  options,
+  onChange,
+  children,
+}: {
+  label: string;
+  value: string;
+  options: readonly (string | { value: string; label: string })[];
+  onChange: (value: string) => void;
+  children?: ComponentChildren;
+}) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">Any</option>
+        {options.map((o) =>
+          typeof o === 'string' ? (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ) : (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ),
+        )}
+        {children}
+      </select>
+    </label>
+  );
+}

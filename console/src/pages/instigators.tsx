@@ -1,8 +1,9 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 
 import { api, query, type Page, type Schedule, type Sensor, type Tick } from '../api';
-import { Empty, ErrorBox, Loaded, PageTitle, Status } from '../components/ui';
+import { DataTable, ErrorBox, ListLoaded, Loaded, PageTitle, Pager, Status } from '../components/ui';
 import { age, duration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 
@@ -58,128 +59,102 @@ function LastTick({ ticks }: { ticks: Tick[] }) {
   return tick ? <Status value={tick.status} /> : <span class="muted">none</span>;
 }
 
-export function InstigatorsPage() {
+/** One half of the instigators page: the sensors or the schedules, each row with its start/stop toggle. */
+function InstigatorList<
+  T extends { name: string; status: string; lastTickStart?: string; lastTicks: Tick[] },
+>({
+  kind,
+  title,
+  columns,
+  pollKey,
+  cells,
+}: {
+  kind: Kind;
+  title: string;
+  columns: string[];
+  pollKey: string;
+  cells: (item: T) => ComponentChildren;
+}) {
   const now = useNow();
-  const sensors = useLoad(
-    (signal) => api<{ resources: Sensor[] }>('/orchestrator/sensors', { signal }),
-    's',
+  const list = useLoad(
+    (signal) => api<{ resources: T[] }>(`/orchestrator/${kind}`, { signal }),
+    pollKey,
     3000,
   );
-  const schedules = useLoad(
-    (signal) => api<{ resources: Schedule[] }>('/orchestrator/schedules', { signal }),
-    'c',
-    3000,
+  const noun = kind === 'sensors' ? 'sensor' : 'schedule';
+  return (
+    <section aria-labelledby={`${kind}-title`}>
+      <h2 id={`${kind}-title`}>{title}</h2>
+      <ListLoaded
+        data={list.data}
+        error={list.error}
+        reload={list.reload}
+        what={kind}
+        empty={`No ${kind} are defined.`}
+      >
+        {(data) => (
+          <DataTable columns={[title.slice(0, -1), 'Status', ...columns, 'Last tick', 'Result', 'Action']}>
+            <tbody>
+              {data.resources.map((s) => (
+                <tr key={s.name} {...{ [`data-${noun}`]: s.name }} data-status={s.status}>
+                  <td>
+                    <Link href={`/${kind}/${s.name}`}>{s.name}</Link>
+                  </td>
+                  <td>
+                    <Status value={s.status} />
+                  </td>
+                  {cells(s)}
+                  <td>{age(s.lastTickStart, now)}</td>
+                  <td>
+                    <LastTick ticks={s.lastTicks} />
+                  </td>
+                  <td>
+                    <Toggle kind={kind} name={s.name} status={s.status} onDone={list.reload} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </DataTable>
+        )}
+      </ListLoaded>
+    </section>
   );
+}
+
+export function InstigatorsPage() {
   return (
     <>
       <PageTitle title="Sensors & schedules" />
-      <section aria-labelledby="sensors-title">
-        <h2 id="sensors-title">Sensors</h2>
-        <Loaded data={sensors.data} error={sensors.error} reload={sensors.reload} what="sensors">
-          {(data) =>
-            data.resources.length === 0 ? (
-              <Empty>No sensors are defined.</Empty>
-            ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Sensor</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Jobs</th>
-                      <th scope="col">Interval</th>
-                      <th scope="col">Cursor</th>
-                      <th scope="col">Last tick</th>
-                      <th scope="col">Result</th>
-                      <th scope="col">Action</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.resources.map((s) => (
-                      <tr key={s.name} data-sensor={s.name} data-status={s.status}>
-                        <td>
-                          <Link href={`/sensors/${s.name}`}>{s.name}</Link>
-                        </td>
-                        <td>
-                          <Status value={s.status} />
-                        </td>
-                        <td>{s.jobNames.join(', ')}</td>
-                        <td>every {duration(s.minimumIntervalSeconds * 1000)}</td>
-                        <td class="mono clip" title={s.cursor}>
-                          {s.cursor ?? '—'}
-                        </td>
-                        <td>{age(s.lastTickStart, now)}</td>
-                        <td>
-                          <LastTick ticks={s.lastTicks} />
-                        </td>
-                        <td>
-                          <Toggle kind="sensors" name={s.name} status={s.status} onDone={sensors.reload} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )
-          }
-        </Loaded>
-      </section>
-      <section aria-labelledby="schedules-title">
-        <h2 id="schedules-title">Schedules</h2>
-        <Loaded data={schedules.data} error={schedules.error} reload={schedules.reload} what="schedules">
-          {(data) =>
-            data.resources.length === 0 ? (
-              <Empty>No schedules are defined.</Empty>
-            ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Schedule</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Job</th>
-                      <th scope="col">Cron</th>
-                      <th scope="col">Next</th>
-                      <th scope="col">Last tick</th>
-                      <th scope="col">Result</th>
-                      <th scope="col">Action</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.resources.map((s) => (
-                      <tr key={s.name} data-schedule={s.name} data-status={s.status}>
-                        <td>
-                          <Link href={`/schedules/${s.name}`}>{s.name}</Link>
-                        </td>
-                        <td>
-                          <Status value={s.status} />
-                        </td>
-                        <td>{s.jobName}</td>
-                        <td>
-                          <code>{s.cron}</code> {s.timezone}
-                        </td>
-                        <td>{s.status === 'RUNNING' ? time(s.nextScheduledTime) : '—'}</td>
-                        <td>{age(s.lastTickStart, now)}</td>
-                        <td>
-                          <LastTick ticks={s.lastTicks} />
-                        </td>
-                        <td>
-                          <Toggle
-                            kind="schedules"
-                            name={s.name}
-                            status={s.status}
-                            onDone={schedules.reload}
-                          />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )
-          }
-        </Loaded>
-      </section>
+      <InstigatorList<Sensor>
+        kind="sensors"
+        title="Sensors"
+        pollKey="s"
+        columns={['Jobs', 'Interval', 'Cursor']}
+        cells={(s) => (
+          <>
+            <td>{s.jobNames.join(', ')}</td>
+            <td>every {duration(s.minimumIntervalSeconds * 1000)}</td>
+            <td class="mono clip" title={s.cursor}>
+              {s.cursor ?? '—'}
+            </td>
+          </>
+        )}
+      />
+      <InstigatorList<Schedule>
+        kind="schedules"
+        title="Schedules"
+        pollKey="c"
+        columns={['Job', 'Cron', 'Next']}
+        cells={(s) => (
+          <>
+            <td>{s.jobName}</td>
+            <td>
+              <code>{s.cron}</code> {s.timezone}
+            </td>
+            <td>{s.status === 'RUNNING' ? time(s.nextScheduledTime) : '—'}</td>
+          </>
+        )}
+      />
     </>
   );
 }
@@ -199,79 +174,73 @@ function Ticks({ kind, name }: { kind: Kind; name: string }) {
   return (
     <section aria-labelledby="ticks-title">
       <h2 id="ticks-title">Tick history</h2>
-      <Loaded data={ticks.data} error={ticks.error} reload={ticks.reload} what="ticks">
-        {(page) =>
-          page.resources.length === 0 ? (
-            <Empty>No ticks yet.</Empty>
-          ) : (
-            <>
-              <div class="table-wrap">
-                <table class="ticks">
-                  <thead>
-                    <tr>
-                      <th scope="col">Tick</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Started</th>
-                      <th scope="col">Took</th>
-                      <th scope="col">Cursor</th>
-                      <th scope="col">Skip reason or error</th>
-                      <th scope="col">Runs requested</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.resources.map((t) => (
-                      <tr key={t.id} data-tick={t.id} data-status={t.status}>
-                        <td>{t.id}</td>
-                        <td>
-                          <Status value={t.status} />
-                        </td>
-                        <td title={time(t.startedAt)}>{age(t.startedAt, now)}</td>
-                        <td>{t.endedAt ? duration(Date.parse(t.endedAt) - Date.parse(t.startedAt)) : '—'}</td>
-                        <td class="mono clip">
-                          {t.cursorAfter !== undefined && t.cursorAfter !== t.cursorBefore
-                            ? `${t.cursorBefore ?? '∅'} → ${t.cursorAfter}`
-                            : (t.cursorBefore ?? '—')}
-                        </td>
-                        <td>
-                          {t.skipReason ?? ''}
-                          {t.error ? (
-                            <span class="field-error">
-                              {typeof t.error.message === 'string'
-                                ? t.error.message
-                                : JSON.stringify(t.error)}
-                            </span>
-                          ) : null}
-                        </td>
-                        <td>
-                          {t.runIds.length === 0
-                            ? '—'
-                            : t.runIds.map((id) => (
-                                <Link key={id} href={`/runs/${id}`} class="mono run-link">
-                                  {shortId(id)}
-                                </Link>
-                              ))}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <nav class="pager" aria-label="Pages of ticks">
-                {filters.ticks ? (
-                  <button type="button" onClick={() => setFilters({ ticks: '' })}>
-                    Newest ticks
-                  </button>
-                ) : null}
-                {page.next_page_token ? (
-                  <button type="button" onClick={() => setFilters({ ticks: page.next_page_token ?? '' })}>
-                    Older ticks
-                  </button>
-                ) : null}
-              </nav>
-            </>
-          )
-        }
-      </Loaded>
+      <ListLoaded
+        data={ticks.data}
+        error={ticks.error}
+        reload={ticks.reload}
+        what="ticks"
+        empty="No ticks yet."
+      >
+        {(page) => (
+          <>
+            <DataTable
+              class="ticks"
+              columns={[
+                'Tick',
+                'Status',
+                'Started',
+                'Took',
+                'Cursor',
+                'Skip reason or error',
+                'Runs requested',
+              ]}
+            >
+              <tbody>
+                {page.resources.map((t) => (
+                  <tr key={t.id} data-tick={t.id} data-status={t.status}>
+                    <td>{t.id}</td>
+                    <td>
+                      <Status value={t.status} />
+                    </td>
+                    <td title={time(t.startedAt)}>{age(t.startedAt, now)}</td>
+                    <td>{t.endedAt ? duration(Date.parse(t.endedAt) - Date.parse(t.startedAt)) : '—'}</td>
+                    <td class="mono clip">
+                      {t.cursorAfter !== undefined && t.cursorAfter !== t.cursorBefore
+                        ? `${t.cursorBefore ?? '∅'} → ${t.cursorAfter}`
+                        : (t.cursorBefore ?? '—')}
+                    </td>
+                    <td>
+                      {t.skipReason ?? ''}
+                      {t.error ? (
+                        <span class="field-error">
+                          {typeof t.error.message === 'string' ? t.error.message : JSON.stringify(t.error)}
+                        </span>
+                      ) : null}
+                    </td>
+                    <td>
+                      {t.runIds.length === 0
+                        ? '—'
+                        : t.runIds.map((id) => (
+                            <Link key={id} href={`/runs/${id}`} class="mono run-link">
+                              {shortId(id)}
+                            </Link>
+                          ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </DataTable>
+            <Pager
+              label="Pages of ticks"
+              cursor={filters.ticks}
+              next={page.next_page_token}
+              go={(ticks) => setFilters({ ticks })}
+              firstText="Newest ticks"
+              nextText="Older ticks"
+            />
+          </>
+        )}
+      </ListLoaded>
     </section>
   );
 }
