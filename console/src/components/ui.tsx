@@ -139,6 +139,21 @@ export function ListLoaded<T extends { resources: unknown[] }>(props: {
   );
 }
 
+/** A header row of column names. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** A scrollable table whose header row is the given column names. */
 export function DataTable({
   columns,
@@ -152,15 +167,7 @@ export function DataTable({
   return (
     <div class="table-wrap">
       <table class={className}>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c} scope="col">
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead columns={columns} />
         {children}
       </table>
     </div>

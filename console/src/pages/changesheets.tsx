@@ -13,7 +13,18 @@ import {
   type PatchOp,
 } from '../api';
 import { DocumentDiff } from '../components/diff';
-import { Empty, ErrorBox, Loaded, PageTitle, Status } from '../components/ui';
+import {
+  DataTable,
+  Empty,
+  ErrorBox,
+  FilterSelect,
+  ListLoaded,
+  Loaded,
+  PageTitle,
+  Pager,
+  Status,
+  TableHead,
+} from '../components/ui';
 import { shortId, time } from '../format';
 import { useFilters, useLoad } from '../hooks';
 
@@ -121,14 +132,7 @@ function DropZone() {
           </p>
           {rows.length > 0 ? (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Row</th>
-                  <th scope="col">Id</th>
-                  <th scope="col">Field</th>
-                  <th scope="col">Problem</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Row', 'Id', 'Field', 'Problem']} />
               <tbody>
                 {rows.map((e, i) => (
                   <tr key={i} data-row={e.row}>
@@ -179,73 +183,53 @@ export function ChangesheetsPage() {
       <section aria-labelledby="sheets-title">
         <h2 id="sheets-title">Submitted sheets</h2>
         <form class="filters" aria-label="Filter changesheets" onSubmit={(e) => e.preventDefault()}>
-          <label>
-            Status
-            <select
-              value={filters.status}
-              onChange={(e) => setFilters({ status: e.currentTarget.value, cursor: '' })}
-            >
-              <option value="">Any</option>
-              {STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Status"
+            value={filters.status}
+            options={STATUSES}
+            onChange={(status) => setFilters({ status, cursor: '' })}
+          />
         </form>
-        <Loaded data={list.data} error={list.error} reload={list.reload} what="changesheets">
-          {(page) =>
-            page.resources.length === 0 ? (
-              <Empty>
-                No changesheet has been submitted{filters.status ? ` with status ${filters.status}` : ''}.
-              </Empty>
-            ) : (
-              <>
-                <div class="table-wrap">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Sheet</th>
-                        <th scope="col">Status</th>
-                        <th scope="col">Documents</th>
-                        <th scope="col">Submitted by</th>
-                        <th scope="col">Submitted</th>
-                        <th scope="col">Applied / reverted</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {page.resources.map((s) => (
-                        <tr key={s.object_id} data-sheet={s.object_id} data-status={s.status}>
-                          <td>
-                            <Link href={`/changesheets/${s.object_id}`}>{s.name ?? s.object_id}</Link>
-                          </td>
-                          <td>
-                            <Status value={s.status} />
-                          </td>
-                          <td>{s.documents}</td>
-                          <td>{s.submitted_by}</td>
-                          <td>{time(s.submitted_at)}</td>
-                          <td>{time(s.reverted_at ?? s.applied_at)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-                <nav class="pager" aria-label="Pages of changesheets">
-                  {filters.cursor ? (
-                    <button type="button" onClick={() => setFilters({ cursor: '' })}>
-                      Newest
-                    </button>
-                  ) : null}
-                  {page.next_page_token ? (
-                    <button type="button" onClick={() => setFilters({ cursor: page.next_page_token ?? '' })}>
-                      Older
-                    </button>
-                  ) : null}
-                </nav>
-              </>
-            )
-          }
-        </Loaded>
+        <ListLoaded
+          data={list.data}
+          error={list.error}
+          reload={list.reload}
+          what="changesheets"
+          empty={`No changesheet has been submitted${filters.status ? ` with status ${filters.status}` : ''}.`}
+        >
+          {(page) => (
+            <>
+              <DataTable
+                columns={['Sheet', 'Status', 'Documents', 'Submitted by', 'Submitted', 'Applied / reverted']}
+              >
+                <tbody>
+                  {page.resources.map((s) => (
+                    <tr key={s.object_id} data-sheet={s.object_id} data-status={s.status}>
+                      <td>
+                        <Link href={`/changesheets/${s.object_id}`}>{s.name ?? s.object_id}</Link>
+                      </td>
+                      <td>
+                        <Status value={s.status} />
+                      </td>
+                      <td>{s.documents}</td>
+                      <td>{s.submitted_by}</td>
+                      <td>{time(s.submitted_at)}</td>
+                      <td>{time(s.reverted_at ?? s.applied_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </DataTable>
+              <Pager
+                label="Pages of changesheets"
+                cursor={filters.cursor}
+                next={page.next_page_token}
+                go={(cursor) => setFilters({ cursor })}
+                firstText="Newest"
+                nextText="Older"
+              />
+            </>
+          )}
+        </ListLoaded>
       </section>
     </>
   );

@@ -2,7 +2,16 @@ import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 
 import { api, query, type DrsContents, type DrsObject, type Page } from '../api';
-import { CopyButton, Empty, ErrorBox, Loaded, PageTitle } from '../components/ui';
+import {
+  CopyButton,
+  DataTable,
+  Empty,
+  ErrorBox,
+  ListLoaded,
+  Loaded,
+  PageTitle,
+  Pager,
+} from '../components/ui';
 import { bytes, time } from '../format';
 import { useFilters, useLoad } from '../hooks';
 
@@ -48,60 +57,44 @@ export function ObjectsPage() {
         </label>
         <button type="submit">Search</button>
       </form>
-      <Loaded data={list.data} error={list.error} reload={list.reload} what="objects">
-        {(page) =>
-          page.resources.length === 0 ? (
-            <Empty>
-              {filters.q ? `No object matches “${filters.q}”.` : 'The registry holds no objects yet.'}
-            </Empty>
-          ) : (
-            <>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Object</th>
-                      <th scope="col">Name</th>
-                      <th scope="col">Kind</th>
-                      <th scope="col">Size</th>
-                      <th scope="col">Types</th>
-                      <th scope="col">Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.resources.map((o) => (
-                      <tr key={o.id} data-object={o.id}>
-                        <td>
-                          <Link href={`/objects/${o.id}`} class="mono">
-                            {o.id}
-                          </Link>
-                        </td>
-                        <td>{o.name ?? '—'}</td>
-                        <td>{o.contents ? 'bundle' : 'blob'}</td>
-                        <td>{bytes(o.size)}</td>
-                        <td>{(o.types ?? []).join(', ')}</td>
-                        <td>{time(o.created_time)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <nav class="pager" aria-label="Pages of objects">
-                {filters.cursor ? (
-                  <button type="button" onClick={() => setFilters({ cursor: '' })}>
-                    First page
-                  </button>
-                ) : null}
-                {page.next_page_token ? (
-                  <button type="button" onClick={() => setFilters({ cursor: page.next_page_token ?? '' })}>
-                    Next page
-                  </button>
-                ) : null}
-              </nav>
-            </>
-          )
-        }
-      </Loaded>
+      <ListLoaded
+        data={list.data}
+        error={list.error}
+        reload={list.reload}
+        what="objects"
+        empty={filters.q ? `No object matches “${filters.q}”.` : 'The registry holds no objects yet.'}
+      >
+        {(page) => (
+          <>
+            <DataTable columns={['Object', 'Name', 'Kind', 'Size', 'Types', 'Created']}>
+              <tbody>
+                {page.resources.map((o) => (
+                  <tr key={o.id} data-object={o.id}>
+                    <td>
+                      <Link href={`/objects/${o.id}`} class="mono">
+                        {o.id}
+                      </Link>
+                    </td>
+                    <td>{o.name ?? '—'}</td>
+                    <td>{o.contents ? 'bundle' : 'blob'}</td>
+                    <td>{bytes(o.size)}</td>
+                    <td>{(o.types ?? []).join(', ')}</td>
+                    <td>{time(o.created_time)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </DataTable>
+            <Pager
+              label="Pages of objects"
+              cursor={filters.cursor}
+              next={page.next_page_token}
+              go={(cursor) => setFilters({ cursor })}
+              firstText="First page"
+              nextText="Next page"
+            />
+          </>
+        )}
+      </ListLoaded>
     </>
   );
 }

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 
 import { api, query, type Job, type Page, type Run } from '../api';
-import { Empty, Loaded, PageTitle, Status, Tags } from '../components/ui';
+import { FilterSelect, ListLoaded, PageTitle, Pager, Status, Tags, TableHead } from '../components/ui';
 import { duration, runDuration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 
@@ -130,37 +130,22 @@ export function RunsPage() {
     <>
       <PageTitle title="Runs" />
       <form class="filters" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status
-          <select
-            value={filters.status}
-            onChange={(e) => setFilters({ status: e.currentTarget.value, cursor: '' })}
-          >
-            <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Job
-          <select
-            value={filters.job}
-            onChange={(e) => setFilters({ job: e.currentTarget.value, cursor: '' })}
-          >
-            <option value="">Any</option>
-            {(jobs.data?.resources ?? []).map((j) => (
-              <option key={j.name} value={j.name}>
-                {j.name}
-              </option>
-            ))}
-            {filters.job && !jobs.data?.resources.some((j) => j.name === filters.job) ? (
-              <option value={filters.job}>{filters.job}</option>
-            ) : null}
-          </select>
-        </label>
+        <FilterSelect
+          label="Status"
+          value={filters.status}
+          options={STATUSES}
+          onChange={(status) => setFilters({ status, cursor: '' })}
+        />
+        <FilterSelect
+          label="Job"
+          value={filters.job}
+          options={(jobs.data?.resources ?? []).map((j) => j.name)}
+          onChange={(job) => setFilters({ job, cursor: '' })}
+        >
+          {filters.job && !jobs.data?.resources.some((j) => j.name === filters.job) ? (
+            <option value={filters.job}>{filters.job}</option>
+          ) : null}
+        </FilterSelect>
         <label>
           Tag
           <input
@@ -208,92 +193,78 @@ export function RunsPage() {
           </button>
         ) : null}
       </form>
-      <Loaded data={runs.data} error={runs.error} reload={runs.reload} what="runs">
-        {(page) =>
-          page.resources.length === 0 ? (
-            <Empty>
-              No runs match. Launch one from <Link href="/jobs">Jobs</Link>.
-            </Empty>
-          ) : (
-            <>
-              {runs.error ? (
-                <p class="state state-error" role="alert">
-                  Live update failed: {runs.error.message}
-                </p>
-              ) : null}
-              <div class="table-wrap">
-                <table
-                  class="runs"
-                  aria-rowcount={page.resources.length + 1}
-                  data-rows={page.resources.length}
-                >
-                  <colgroup>
-                    <col class="w-id" />
-                    <col class="w-status" />
-                    <col class="w-job" />
-                    <col />
-                    <col class="w-inst" />
-                    <col class="w-time" />
-                    <col class="w-dur" />
-                  </colgroup>
-                  <caption class="sr-only">Runs, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Run</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Job</th>
-                      <th scope="col">Tags</th>
-                      <th scope="col">Instigator</th>
-                      <th scope="col">Started</th>
-                      <th scope="col">Duration</th>
-                    </tr>
-                  </thead>
-                  <tbody
-                    ref={view.body}
-                    onClick={(e) => {
-                      const anchor = (e.target as Element).closest('a');
-                      if (anchor && !e.ctrlKey && !e.metaKey && !e.shiftKey && e.button === 0) {
-                        e.preventDefault();
-                        navigate(anchor.getAttribute('href')?.replace(/^\/console/, '') ?? '/runs');
-                      }
-                    }}
-                  >
-                    {view.first > 0 ? (
-                      <tr aria-hidden="true" style={{ height: `${view.first * ROW_H}px` }} />
-                    ) : null}
-                    {page.resources.slice(view.first, view.last).map((run, i) => (
-                      <RunRow
-                        key={run.runId}
-                        run={run}
-                        index={view.first + i + 2}
-                        now={FINISHED.includes(run.status) ? 0 : now}
-                      />
-                    ))}
-                    {view.last < page.resources.length ? (
-                      <tr
-                        aria-hidden="true"
-                        style={{ height: `${(page.resources.length - view.last) * ROW_H}px` }}
-                      />
-                    ) : null}
-                  </tbody>
-                </table>
-              </div>
-              <nav class="pager" aria-label="Pages of runs">
-                {filters.cursor ? (
-                  <button type="button" onClick={() => setFilters({ cursor: '' })}>
-                    Newest runs
-                  </button>
-                ) : null}
-                {page.next_page_token ? (
-                  <button type="button" onClick={() => setFilters({ cursor: page.next_page_token ?? '' })}>
-                    Older runs
-                  </button>
-                ) : null}
-              </nav>
-            </>
-          )
+      <ListLoaded
+        data={runs.data}
+        error={runs.error}
+        reload={runs.reload}
+        what="runs"
+        empty={
+          <>
+            No runs match. Launch one from <Link href="/jobs">Jobs</Link>.
+          </>
         }
-      </Loaded>
+      >
+        {(page) => (
+          <>
+            {runs.error ? (
+              <p class="state state-error" role="alert">
+                Live update failed: {runs.error.message}
+              </p>
+            ) : null}
+            <div class="table-wrap">
+              <table class="runs" aria-rowcount={page.resources.length + 1} data-rows={page.resources.length}>
+                <colgroup>
+                  <col class="w-id" />
+                  <col class="w-status" />
+                  <col class="w-job" />
+                  <col />
+                  <col class="w-inst" />
+                  <col class="w-time" />
+                  <col class="w-dur" />
+                </colgroup>
+                <caption class="sr-only">Runs, newest first</caption>
+                <TableHead columns={['Run', 'Status', 'Job', 'Tags', 'Instigator', 'Started', 'Duration']} />
+                <tbody
+                  ref={view.body}
+                  onClick={(e) => {
+                    const anchor = (e.target as Element).closest('a');
+                    if (anchor && !e.ctrlKey && !e.metaKey && !e.shiftKey && e.button === 0) {
+                      e.preventDefault();
+                      navigate(anchor.getAttribute('href')?.replace(/^\/console/, '') ?? '/runs');
+                    }
+                  }}
+                >
+                  {view.first > 0 ? (
+                    <tr aria-hidden="true" style={{ height: `${view.first * ROW_H}px` }} />
+                  ) : null}
+                  {page.resources.slice(view.first, view.last).map((run, i) => (
+                    <RunRow
+                      key={run.runId}
+                      run={run}
+                      index={view.first + i + 2}
+                      now={FINISHED.includes(run.status) ? 0 : now}
+                    />
+                  ))}
+                  {view.last < page.resources.length ? (
+                    <tr
+                      aria-hidden="true"
+                      style={{ height: `${(page.resources.length - view.last) * ROW_H}px` }}
+                    />
+                  ) : null}
+                </tbody>
+              </table>
+            </div>
+            <Pager
+              label="Pages of runs"
+              cursor={filters.cursor}
+              next={page.next_page_token}
+              go={(cursor) => setFilters({ cursor })}
+              firstText="Newest runs"
+              nextText="Older runs"
+            />
+          </>
+        )}
+      </ListLoaded>
     </>
   );
 }

@@ -1,7 +1,17 @@
 import { Link } from 'wouter-preact';
 
 import { api, query, type Operation, type Page, type SiteJob, type Workflow } from '../api';
-import { Empty, Json, Loaded, PageTitle, Status } from '../components/ui';
+import {
+  DataTable,
+  Empty,
+  FilterSelect,
+  Json,
+  ListLoaded,
+  Loaded,
+  PageTitle,
+  Pager,
+  Status,
+} from '../components/ui';
 import { age, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 
@@ -72,85 +82,58 @@ export function SiteJobsPage() {
       <section aria-labelledby="jobs-title">
         <h2 id="jobs-title">Jobs</h2>
         <form class="filters" aria-label="Filter site jobs" onSubmit={(e) => e.preventDefault()}>
-          <label>
-            Workflow
-            <select
-              value={filters.workflow}
-              onChange={(e) => setFilters({ workflow: e.currentTarget.value, cursor: '' })}
-            >
-              <option value="">Any</option>
-              {workflowList.map((w) => (
-                <option key={w.id} value={w.id}>
-                  {w.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Status
-            <select
-              value={filters.status}
-              onChange={(e) => setFilters({ status: e.currentTarget.value, cursor: '' })}
-            >
-              <option value="">Any</option>
-              {['unclaimed', 'claimed', 'done', 'failed'].map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Workflow"
+            value={filters.workflow}
+            options={workflowList.map((w) => ({ value: w.id, label: w.name }))}
+            onChange={(workflow) => setFilters({ workflow, cursor: '' })}
+          />
+          <FilterSelect
+            label="Status"
+            value={filters.status}
+            options={['unclaimed', 'claimed', 'done', 'failed']}
+            onChange={(status) => setFilters({ status, cursor: '' })}
+          />
         </form>
-        <Loaded data={jobs.data} error={jobs.error} reload={jobs.reload} what="site jobs">
-          {(page) =>
-            page.resources.length === 0 ? (
-              <Empty>No site job matches.</Empty>
-            ) : (
-              <>
-                <div class="table-wrap">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Job</th>
-                        <th scope="col">Workflow</th>
-                        <th scope="col">Status</th>
-                        <th scope="col">Claims</th>
-                        <th scope="col">Created</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {page.resources.map((j) => (
-                        <tr key={j.id} data-job={j.id}>
-                          <td>
-                            <Link href={`/site-jobs/${j.id}`} class="mono">
-                              {j.id}
-                            </Link>
-                          </td>
-                          <td>{j.workflow.name}</td>
-                          <td>
-                            <Status value={j.status} />
-                          </td>
-                          <td>{j.claims.length}</td>
-                          <td>{time(j.created_at)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-                <nav class="pager" aria-label="Pages of site jobs">
-                  {filters.cursor ? (
-                    <button type="button" onClick={() => setFilters({ cursor: '' })}>
-                      First page
-                    </button>
-                  ) : null}
-                  {page.next_page_token ? (
-                    <button type="button" onClick={() => setFilters({ cursor: page.next_page_token ?? '' })}>
-                      Next page
-                    </button>
-                  ) : null}
-                </nav>
-              </>
-            )
-          }
-        </Loaded>
+        <ListLoaded
+          data={jobs.data}
+          error={jobs.error}
+          reload={jobs.reload}
+          what="site jobs"
+          empty="No site job matches."
+        >
+          {(page) => (
+            <>
+              <DataTable columns={['Job', 'Workflow', 'Status', 'Claims', 'Created']}>
+                <tbody>
+                  {page.resources.map((j) => (
+                    <tr key={j.id} data-job={j.id}>
+                      <td>
+                        <Link href={`/site-jobs/${j.id}`} class="mono">
+                          {j.id}
+                        </Link>
+                      </td>
+                      <td>{j.workflow.name}</td>
+                      <td>
+                        <Status value={j.status} />
+                      </td>
+                      <td>{j.claims.length}</td>
+                      <td>{time(j.created_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </DataTable>
+              <Pager
+                label="Pages of site jobs"
+                cursor={filters.cursor}
+                next={page.next_page_token}
+                go={(cursor) => setFilters({ cursor })}
+                firstText="First page"
+                nextText="Next page"
+              />
+            </>
+          )}
+        </ListLoaded>
       </section>
     </>
   );
@@ -225,26 +208,23 @@ export function SiteJobPage({ id }: { id: string }) {
           {j.claims.length === 0 ? (
             <Empty>No site has claimed this job yet.</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Operation</th>
-                    <th scope="col">Site</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Claimed</th>
-                    <th scope="col">Lease expires</th>
-                    <th scope="col">Last heartbeat</th>
-                    <th scope="col">Result or error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {j.claims.map((c) => (
-                    <ClaimRow key={c.op_id} claim={c} now={now} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              columns={[
+                'Operation',
+                'Site',
+                'State',
+                'Claimed',
+                'Lease expires',
+                'Last heartbeat',
+                'Result or error',
+              ]}
+            >
+              <tbody>
+                {j.claims.map((c) => (
+                  <ClaimRow key={c.op_id} claim={c} now={now} />
+                ))}
+              </tbody>
+            </DataTable>
           )}
         </>
       )}
