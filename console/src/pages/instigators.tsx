@@ -9,6 +9,17 @@ import { useFilters, useLoad, useNow } from '../hooks';
 
 type Kind = 'sensors' | 'schedules';
 
+/** What sensors and schedules have in common, which is all the shared views below need. */
+interface Instigator {
+  name: string;
+  description?: string;
+  status: string;
+  lastTickStart?: string;
+  lastTicks: Tick[];
+}
+
+const NOUN: Record<Kind, string> = { sensors: 'Sensor', schedules: 'Schedule' };
+
 function Toggle({
   kind,
   name,
@@ -60,9 +71,7 @@ function LastTick({ ticks }: { ticks: Tick[] }) {
 }
 
 /** One half of the instigators page: the sensors or the schedules, each row with its start/stop toggle. */
-function InstigatorList<
-  T extends { name: string; status: string; lastTickStart?: string; lastTicks: Tick[] },
->({
+function InstigatorList<T extends Instigator>({
   kind,
   title,
   columns,
@@ -81,7 +90,7 @@ function InstigatorList<
     pollKey,
     3000,
   );
-  const noun = kind === 'sensors' ? 'sensor' : 'schedule';
+  const noun = NOUN[kind];
   return (
     <section aria-labelledby={`${kind}-title`}>
       <h2 id={`${kind}-title`}>{title}</h2>
@@ -93,10 +102,10 @@ function InstigatorList<
         empty={`No ${kind} are defined.`}
       >
         {(data) => (
-          <DataTable columns={[title.slice(0, -1), 'Status', ...columns, 'Last tick', 'Result', 'Action']}>
+          <DataTable columns={[noun, 'Status', ...columns, 'Last tick', 'Result', 'Action']}>
             <tbody>
               {data.resources.map((s) => (
-                <tr key={s.name} {...{ [`data-${noun}`]: s.name }} data-status={s.status}>
+                <tr key={s.name} {...{ [`data-${noun.toLowerCase()}`]: s.name }} data-status={s.status}>
                   <td>
                     <Link href={`/${kind}/${s.name}`}>{s.name}</Link>
                   </td>
@@ -245,19 +254,28 @@ function Ticks({ kind, name }: { kind: Kind; name: string }) {
   );
 }
 
-export function SensorDetail({ name }: { name: string }) {
+/** A sensor's or a schedule's page: its facts, a start/stop toggle and its tick history. */
+function InstigatorDetail<T extends Instigator>({
+  kind,
+  name,
+  facts,
+}: {
+  kind: Kind;
+  name: string;
+  facts: (item: T) => ComponentChildren;
+}) {
   const now = useNow();
-  const sensor = useLoad(
-    (signal) => api<Sensor>(`/orchestrator/sensors/${encodeURIComponent(name)}`, { signal }),
+  const item = useLoad(
+    (signal) => api<T>(`/orchestrator/${kind}/${encodeURIComponent(name)}`, { signal }),
     name,
     2000,
   );
   return (
-    <Loaded data={sensor.data} error={sensor.error} reload={sensor.reload} what="the sensor">
+    <Loaded data={item.data} error={item.error} reload={item.reload} what={`the ${NOUN[kind].toLowerCase()}`}>
       {(s) => (
         <>
-          <PageTitle title={`Sensor ${s.name}`}>
-            <Toggle kind="sensors" name={s.name} status={s.status} onDone={sensor.reload} />
+          <PageTitle title={`${NOUN[kind]} ${s.name}`}>
+            <Toggle kind={kind} name={s.name} status={s.status} onDone={item.reload} />
           </PageTitle>
           <p>{s.description}</p>
           <dl class="facts">
@@ -267,76 +285,69 @@ export function SensorDetail({ name }: { name: string }) {
                 <Status value={s.status} />
               </dd>
             </div>
-            <div>
-              <dt>Jobs</dt>
-              <dd>{s.jobNames.join(', ')}</dd>
-            </div>
-            <div>
-              <dt>Interval</dt>
-              <dd>every {duration(s.minimumIntervalSeconds * 1000)}</dd>
-            </div>
-            <div>
-              <dt>Cursor</dt>
-              <dd class="mono">{s.cursor ?? '—'}</dd>
-            </div>
+            {facts(s)}
             <div>
               <dt>Last tick</dt>
               <dd>{age(s.lastTickStart, now)}</dd>
             </div>
           </dl>
-          <Ticks kind="sensors" name={s.name} />
+          <Ticks kind={kind} name={s.name} />
         </>
       )}
     </Loaded>
   );
 }
 
-export function ScheduleDetail({ name }: { name: string }) {
-  const now = useNow();
-  const schedule = useLoad(
-    (signal) => api<Schedule>(`/orchestrator/schedules/${encodeURIComponent(name)}`, { signal }),
-    name,
-    2000,
-  );
+export function SensorDetail({ name }: { name: string }) {
   return (
-    <Loaded data={schedule.data} error={schedule.error} reload={schedule.reload} what="the schedule">
-      {(s) => (
+    <InstigatorDetail<Sensor>
+      kind="sensors"
+      name={name}
+      facts={(s) => (
         <>
-          <PageTitle title={`Schedule ${s.name}`}>
-            <Toggle kind="schedules" name={s.name} status={s.status} onDone={schedule.reload} />
-          </PageTitle>
-          <p>{s.description}</p>
-          <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <Status value={s.status} />
-              </dd>
-            </div>
-            <div>
-              <dt>Job</dt>
-              <dd>
-                <Link href={`/jobs/${s.jobName}`}>{s.jobName}</Link>
-              </dd>
-            </div>
-            <div>
-              <dt>Cron</dt>
-              <dd>
-                <code>{s.cron}</code> ({s.timezone})
-              </dd>
-            </div>
-            <div>
-              <dt>Next</dt>
-              <dd>{s.status === 'RUNNING' ? time(s.nextScheduledTime) : 'stopped'}</dd>
-            </div>
-            <div>
-              <dt>Last tick</dt>
-              <dd>{age(s.lastTickStart, now)}</dd>
-            </div>
-          </dl>
-          <Ticks kind="schedules" name={s.name} />
+          <div>
+            <dt>Jobs</dt>
+            <dd>{s.jobNames.join(', ')}</dd>
+          </div>
+          <div>
+            <dt>Interval</dt>
+            <dd>every {duration(s.minimumIntervalSeconds * 1000)}</dd>
+          </div>
+          <div>
+            <dt>Cursor</dt>
+            <dd class="mono">{s.cursor ?? '—'}</dd>
+          </div>
         </>
       )}
-    </Loaded>
+    />
+  );
+}
+
+export function ScheduleDetail({ name }: { name: string }) {
+  return (
+    <InstigatorDetail<Schedule>
+      kind="schedules"
+      name={name}
+      facts={(s) => (
+        <>
+          <div>
+            <dt>Job</dt>
+            <dd>
+              <Link href={`/jobs/${s.jobName}`}>{s.jobName}</Link>
+            </dd>
+          </div>
+          <div>
+            <dt>Cron</dt>
+            <dd>
+              <code>{s.cron}</code> ({s.timezone})
+            </dd>
+          </div>
+          <div>
+            <dt>Next</dt>
+            <dd>{s.status === 'RUNNING' ? time(s.nextScheduledTime) : 'stopped'}</dd>
+          </div>
+        </>
+      )}
+    />
   );
 }
