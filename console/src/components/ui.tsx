@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 
-import { ApiError } from '../api';
+import { ApiError, type Page } from '../api';
 
 const STATUS_TONE: Record<string, string> = {
   SUCCESS: 'ok',
@@ -242,5 +242,47 @@ export function FilterSelect({
         {children}
       </select>
     </label>
+  );
+}
+
+/** One page of a cursor-paged list: its loading, error and empty states, its table and its pager. */
+export function PagedTable<R>(props: {
+  list: { data: Page<R> | undefined; error: Error | undefined; reload: () => void };
+  what: string;
+  empty: ComponentChildren;
+  columns: string[];
+  class?: string;
+  label: string;
+  cursor: string;
+  go: (cursor: string) => void;
+  firstText: string;
+  nextText: string;
+  row: (item: R) => ComponentChildren;
+}) {
+  const { list } = props;
+  return (
+    <ListLoaded
+      data={list.data}
+      error={list.error}
+      reload={list.reload}
+      what={props.what}
+      empty={props.empty}
+    >
+      {(page) => (
+        <>
+          <DataTable class={props.class} columns={props.columns}>
+            <tbody>{page.resources.map(props.row)}</tbody>
+          </DataTable>
+          <Pager
+            label={props.label}
+            cursor={props.cursor}
+            next={page.next_page_token}
+            go={props.go}
+            firstText={props.firstText}
+            nextText={props.nextText}
+          />
+        </>
+      )}
+    </ListLoaded>
   );
 }

@@ -14,14 +14,12 @@ import {
 } from '../api';
 import { DocumentDiff } from '../components/diff';
 import {
-  DataTable,
   Empty,
   ErrorBox,
   FilterSelect,
-  ListLoaded,
   Loaded,
   PageTitle,
-  Pager,
+  PagedTable,
   Status,
   TableHead,
 } from '../components/ui';
@@ -190,46 +188,31 @@ export function ChangesheetsPage() {
             onChange={(status) => setFilters({ status, cursor: '' })}
           />
         </form>
-        <ListLoaded
-          data={list.data}
-          error={list.error}
-          reload={list.reload}
+        <PagedTable
+          list={list}
           what="changesheets"
           empty={`No changesheet has been submitted${filters.status ? ` with status ${filters.status}` : ''}.`}
-        >
-          {(page) => (
-            <>
-              <DataTable
-                columns={['Sheet', 'Status', 'Documents', 'Submitted by', 'Submitted', 'Applied / reverted']}
-              >
-                <tbody>
-                  {page.resources.map((s) => (
-                    <tr key={s.object_id} data-sheet={s.object_id} data-status={s.status}>
-                      <td>
-                        <Link href={`/changesheets/${s.object_id}`}>{s.name ?? s.object_id}</Link>
-                      </td>
-                      <td>
-                        <Status value={s.status} />
-                      </td>
-                      <td>{s.documents}</td>
-                      <td>{s.submitted_by}</td>
-                      <td>{time(s.submitted_at)}</td>
-                      <td>{time(s.reverted_at ?? s.applied_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </DataTable>
-              <Pager
-                label="Pages of changesheets"
-                cursor={filters.cursor}
-                next={page.next_page_token}
-                go={(cursor) => setFilters({ cursor })}
-                firstText="Newest"
-                nextText="Older"
-              />
-            </>
+          columns={['Sheet', 'Status', 'Documents', 'Submitted by', 'Submitted', 'Applied / reverted']}
+          label="Pages of changesheets"
+          cursor={filters.cursor}
+          go={(cursor) => setFilters({ cursor })}
+          firstText="Newest"
+          nextText="Older"
+          row={(s) => (
+            <tr key={s.object_id} data-sheet={s.object_id} data-status={s.status}>
+              <td>
+                <Link href={`/changesheets/${s.object_id}`}>{s.name ?? s.object_id}</Link>
+              </td>
+              <td>
+                <Status value={s.status} />
+              </td>
+              <td>{s.documents}</td>
+              <td>{s.submitted_by}</td>
+              <td>{time(s.submitted_at)}</td>
+              <td>{time(s.reverted_at ?? s.applied_at)}</td>
+            </tr>
           )}
-        </ListLoaded>
+        />
       </section>
     </>
   );

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 
 import { api, query, type Page, type Schedule, type Sensor, type Tick } from '../api';
-import { DataTable, ErrorBox, ListLoaded, Loaded, PageTitle, Pager, Status } from '../components/ui';
+import { DataTable, ErrorBox, ListLoaded, Loaded, PageTitle, PagedTable, Status } from '../components/ui';
 import { age, duration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 
@@ -183,73 +183,50 @@ function Ticks({ kind, name }: { kind: Kind; name: string }) {
   return (
     <section aria-labelledby="ticks-title">
       <h2 id="ticks-title">Tick history</h2>
-      <ListLoaded
-        data={ticks.data}
-        error={ticks.error}
-        reload={ticks.reload}
+      <PagedTable
+        list={ticks}
         what="ticks"
         empty="No ticks yet."
-      >
-        {(page) => (
-          <>
-            <DataTable
-              class="ticks"
-              columns={[
-                'Tick',
-                'Status',
-                'Started',
-                'Took',
-                'Cursor',
-                'Skip reason or error',
-                'Runs requested',
-              ]}
-            >
-              <tbody>
-                {page.resources.map((t) => (
-                  <tr key={t.id} data-tick={t.id} data-status={t.status}>
-                    <td>{t.id}</td>
-                    <td>
-                      <Status value={t.status} />
-                    </td>
-                    <td title={time(t.startedAt)}>{age(t.startedAt, now)}</td>
-                    <td>{t.endedAt ? duration(Date.parse(t.endedAt) - Date.parse(t.startedAt)) : '—'}</td>
-                    <td class="mono clip">
-                      {t.cursorAfter !== undefined && t.cursorAfter !== t.cursorBefore
-                        ? `${t.cursorBefore ?? '∅'} → ${t.cursorAfter}`
-                        : (t.cursorBefore ?? '—')}
-                    </td>
-                    <td>
-                      {t.skipReason ?? ''}
-                      {t.error ? (
-                        <span class="field-error">
-                          {typeof t.error.message === 'string' ? t.error.message : JSON.stringify(t.error)}
-                        </span>
-                      ) : null}
-                    </td>
-                    <td>
-                      {t.runIds.length === 0
-                        ? '—'
-                        : t.runIds.map((id) => (
-                            <Link key={id} href={`/runs/${id}`} class="mono run-link">
-                              {shortId(id)}
-                            </Link>
-                          ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </DataTable>
-            <Pager
-              label="Pages of ticks"
-              cursor={filters.ticks}
-              next={page.next_page_token}
-              go={(ticks) => setFilters({ ticks })}
-              firstText="Newest ticks"
-              nextText="Older ticks"
-            />
-          </>
+        columns={['Tick', 'Status', 'Started', 'Took', 'Cursor', 'Skip reason or error', 'Runs requested']}
+        class="ticks"
+        label="Pages of ticks"
+        cursor={filters.ticks}
+        go={(ticks) => setFilters({ ticks })}
+        firstText="Newest ticks"
+        nextText="Older ticks"
+        row={(t) => (
+          <tr key={t.id} data-tick={t.id} data-status={t.status}>
+            <td>{t.id}</td>
+            <td>
+              <Status value={t.status} />
+            </td>
+            <td title={time(t.startedAt)}>{age(t.startedAt, now)}</td>
+            <td>{t.endedAt ? duration(Date.parse(t.endedAt) - Date.parse(t.startedAt)) : '—'}</td>
+            <td class="mono clip">
+              {t.cursorAfter !== undefined && t.cursorAfter !== t.cursorBefore
+                ? `${t.cursorBefore ?? '∅'} → ${t.cursorAfter}`
+                : (t.cursorBefore ?? '—')}
+            </td>
+            <td>
+              {t.skipReason ?? ''}
+              {t.error ? (
+                <span class="field-error">
+                  {typeof t.error.message === 'string' ? t.error.message : JSON.stringify(t.error)}
+                </span>
+              ) : null}
+            </td>
+            <td>
+              {t.runIds.length === 0
+                ? '—'
+                : t.runIds.map((id) => (
+                    <Link key={id} href={`/runs/${id}`} class="mono run-link">
+                      {shortId(id)}
+                    </Link>
+                  ))}
+            </td>
+          </tr>
         )}
-      </ListLoaded>
+      />
     </section>
   );
 }

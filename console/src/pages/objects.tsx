@@ -2,16 +2,7 @@ import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 
 import { api, query, type DrsContents, type DrsObject, type Page } from '../api';
-import {
-  CopyButton,
-  DataTable,
-  Empty,
-  ErrorBox,
-  ListLoaded,
-  Loaded,
-  PageTitle,
-  Pager,
-} from '../components/ui';
+import { CopyButton, Empty, ErrorBox, Loaded, PageTitle, PagedTable } from '../components/ui';
 import { bytes, time } from '../format';
 import { useFilters, useLoad } from '../hooks';
 
@@ -57,44 +48,31 @@ export function ObjectsPage() {
         </label>
         <button type="submit">Search</button>
       </form>
-      <ListLoaded
-        data={list.data}
-        error={list.error}
-        reload={list.reload}
+      <PagedTable
+        list={list}
         what="objects"
         empty={filters.q ? `No object matches “${filters.q}”.` : 'The registry holds no objects yet.'}
-      >
-        {(page) => (
-          <>
-            <DataTable columns={['Object', 'Name', 'Kind', 'Size', 'Types', 'Created']}>
-              <tbody>
-                {page.resources.map((o) => (
-                  <tr key={o.id} data-object={o.id}>
-                    <td>
-                      <Link href={`/objects/${o.id}`} class="mono">
-                        {o.id}
-                      </Link>
-                    </td>
-                    <td>{o.name ?? '—'}</td>
-                    <td>{o.contents ? 'bundle' : 'blob'}</td>
-                    <td>{bytes(o.size)}</td>
-                    <td>{(o.types ?? []).join(', ')}</td>
-                    <td>{time(o.created_time)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </DataTable>
-            <Pager
-              label="Pages of objects"
-              cursor={filters.cursor}
-              next={page.next_page_token}
-              go={(cursor) => setFilters({ cursor })}
-              firstText="First page"
-              nextText="Next page"
-            />
-          </>
+        columns={['Object', 'Name', 'Kind', 'Size', 'Types', 'Created']}
+        label="Pages of objects"
+        cursor={filters.cursor}
+        go={(cursor) => setFilters({ cursor })}
+        firstText="First page"
+        nextText="Next page"
+        row={(o) => (
+          <tr key={o.id} data-object={o.id}>
+            <td>
+              <Link href={`/objects/${o.id}`} class="mono">
+                {o.id}
+              </Link>
+            </td>
+            <td>{o.name ?? '—'}</td>
+            <td>{o.contents ? 'bundle' : 'blob'}</td>
+            <td>{bytes(o.size)}</td>
+            <td>{(o.types ?? []).join(', ')}</td>
+            <td>{time(o.created_time)}</td>
+          </tr>
         )}
-      </ListLoaded>
+      />
     </>
   );
 }

@@ -6,10 +6,9 @@ import {
   Empty,
   FilterSelect,
   Json,
-  ListLoaded,
   Loaded,
   PageTitle,
-  Pager,
+  PagedTable,
   Status,
 } from '../components/ui';
 import { age, time } from '../format';
@@ -95,45 +94,32 @@ export function SiteJobsPage() {
             onChange={(status) => setFilters({ status, cursor: '' })}
           />
         </form>
-        <ListLoaded
-          data={jobs.data}
-          error={jobs.error}
-          reload={jobs.reload}
+        <PagedTable
+          list={jobs}
           what="site jobs"
           empty="No site job matches."
-        >
-          {(page) => (
-            <>
-              <DataTable columns={['Job', 'Workflow', 'Status', 'Claims', 'Created']}>
-                <tbody>
-                  {page.resources.map((j) => (
-                    <tr key={j.id} data-job={j.id}>
-                      <td>
-                        <Link href={`/site-jobs/${j.id}`} class="mono">
-                          {j.id}
-                        </Link>
-                      </td>
-                      <td>{j.workflow.name}</td>
-                      <td>
-                        <Status value={j.status} />
-                      </td>
-                      <td>{j.claims.length}</td>
-                      <td>{time(j.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </DataTable>
-              <Pager
-                label="Pages of site jobs"
-                cursor={filters.cursor}
-                next={page.next_page_token}
-                go={(cursor) => setFilters({ cursor })}
-                firstText="First page"
-                nextText="Next page"
-              />
-            </>
+          columns={['Job', 'Workflow', 'Status', 'Claims', 'Created']}
+          label="Pages of site jobs"
+          cursor={filters.cursor}
+          go={(cursor) => setFilters({ cursor })}
+          firstText="First page"
+          nextText="Next page"
+          row={(j) => (
+            <tr key={j.id} data-job={j.id}>
+              <td>
+                <Link href={`/site-jobs/${j.id}`} class="mono">
+                  {j.id}
+                </Link>
+              </td>
+              <td>{j.workflow.name}</td>
+              <td>
+                <Status value={j.status} />
+              </td>
+              <td>{j.claims.length}</td>
+              <td>{time(j.created_at)}</td>
+            </tr>
           )}
-        </ListLoaded>
+        />
       </section>
     </>
   );
