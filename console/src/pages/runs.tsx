@@ -116,6 +116,11 @@ function useRowWindow(count: number): {
     : { body, ...range, last: Math.min(range.last, count) };
 }
 
+const CREATED = [
+  ['Created after', 'after'],
+  ['Created before', 'before'],
+] as const;
+
 export function RunsPage() {
   const [, navigate] = useLocation();
   const [filters, setFilters] = useFilters(KEYS);
@@ -154,22 +159,16 @@ export function RunsPage() {
             onChange={(e) => setFilters({ tag: e.currentTarget.value.trim(), cursor: '' })}
           />
         </label>
-        <label>
-          Created after
-          <input
-            type="datetime-local"
-            value={filters.after}
-            onChange={(e) => setFilters({ after: e.currentTarget.value, cursor: '' })}
-          />
-        </label>
-        <label>
-          Created before
-          <input
-            type="datetime-local"
-            value={filters.before}
-            onChange={(e) => setFilters({ before: e.currentTarget.value, cursor: '' })}
-          />
-        </label>
+        {CREATED.map(([label, key]) => (
+          <label key={key}>
+            {label}
+            <input
+              type="datetime-local"
+              value={filters[key]}
+              onChange={(e) => setFilters({ [key]: e.currentTarget.value, cursor: '' })}
+            />
+          </label>
+        ))}
         <label>
           Per page
           <select
