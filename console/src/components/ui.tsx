@@ -286,3 +286,23 @@ export function PagedTable<R>(props: {
     </ListLoaded>
   );
 }
+
+/** One term and its value in a `dl.facts` list. */
+export function Fact({
+  term,
+  wide,
+  valueClass,
+  children,
+}: {
+  term: string;
+  wide?: boolean;
+  valueClass?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class={wide ? 'wide' : undefined}>
+      <dt>{term}</dt>
+      <dd class={valueClass}>{children}</dd>
+    </div>
+  );
+}

@@ -16,6 +16,7 @@ import { DocumentDiff } from '../components/diff';
 import {
   Empty,
   ErrorBox,
+  Fact,
   FilterSelect,
   Loaded,
   PageTitle,
@@ -298,59 +299,34 @@ export function ChangesheetPage({ id }: { id: string }) {
           </PageTitle>
           {error ? <ErrorBox error={error} /> : null}
           <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <Status value={s.status} />
-              </dd>
-            </div>
-            <div>
-              <dt>Object</dt>
-              <dd>
-                <Link href={`/objects/${s.object_id}`} class="mono">
-                  {s.object_id}
-                </Link>
-              </dd>
-            </div>
-            <div>
-              <dt>Submitted</dt>
-              <dd>
-                {time(s.submitted_at)} by {s.submitted_by}
-              </dd>
-            </div>
-            {s.applied_at ? (
-              <div>
-                <dt>Applied</dt>
-                <dd>{time(s.applied_at)}</dd>
-              </div>
-            ) : null}
-            {s.reverted_at ? (
-              <div>
-                <dt>Reverted</dt>
-                <dd>{time(s.reverted_at)}</dd>
-              </div>
-            ) : null}
+            <Fact term="Status">
+              <Status value={s.status} />
+            </Fact>
+            <Fact term="Object">
+              <Link href={`/objects/${s.object_id}`} class="mono">
+                {s.object_id}
+              </Link>
+            </Fact>
+            <Fact term="Submitted">
+              {time(s.submitted_at)} by {s.submitted_by}
+            </Fact>
+            {s.applied_at ? <Fact term="Applied">{time(s.applied_at)}</Fact> : null}
+            {s.reverted_at ? <Fact term="Reverted">{time(s.reverted_at)}</Fact> : null}
             {s.run ? (
-              <div>
-                <dt>Run</dt>
-                <dd>
-                  <Link href={`/runs/${s.run.run_id}`} class="mono">
-                    {shortId(s.run.run_id)}
-                  </Link>{' '}
-                  <Status value={s.run.status} />
-                </dd>
-              </div>
+              <Fact term="Run">
+                <Link href={`/runs/${s.run.run_id}`} class="mono">
+                  {shortId(s.run.run_id)}
+                </Link>{' '}
+                <Status value={s.run.status} />
+              </Fact>
             ) : null}
             {s.job ? (
-              <div>
-                <dt>Site job</dt>
-                <dd>
-                  <Link href={`/site-jobs/${s.job.id}`} class="mono">
-                    {s.job.id}
-                  </Link>{' '}
-                  <Status value={s.job.status} />
-                </dd>
-              </div>
+              <Fact term="Site job">
+                <Link href={`/site-jobs/${s.job.id}`} class="mono">
+                  {s.job.id}
+                </Link>{' '}
+                <Status value={s.job.status} />
+              </Fact>
             ) : null}
           </dl>
           {s.error ? (

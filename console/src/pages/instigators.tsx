@@ -3,7 +3,16 @@ import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 
 import { api, query, type Page, type Schedule, type Sensor, type Tick } from '../api';
-import { DataTable, ErrorBox, ListLoaded, Loaded, PageTitle, PagedTable, Status } from '../components/ui';
+import {
+  DataTable,
+  ErrorBox,
+  Fact,
+  ListLoaded,
+  Loaded,
+  PageTitle,
+  PagedTable,
+  Status,
+} from '../components/ui';
 import { age, duration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 
@@ -256,17 +265,11 @@ function InstigatorDetail<T extends Instigator>({
           </PageTitle>
           <p>{s.description}</p>
           <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <Status value={s.status} />
-              </dd>
-            </div>
+            <Fact term="Status">
+              <Status value={s.status} />
+            </Fact>
             {facts(s)}
-            <div>
-              <dt>Last tick</dt>
-              <dd>{age(s.lastTickStart, now)}</dd>
-            </div>
+            <Fact term="Last tick">{age(s.lastTickStart, now)}</Fact>
           </dl>
           <Ticks kind={kind} name={s.name} />
         </>
@@ -282,18 +285,11 @@ export function SensorDetail({ name }: { name: string }) {
       name={name}
       facts={(s) => (
         <>
-          <div>
-            <dt>Jobs</dt>
-            <dd>{s.jobNames.join(', ')}</dd>
-          </div>
-          <div>
-            <dt>Interval</dt>
-            <dd>every {duration(s.minimumIntervalSeconds * 1000)}</dd>
-          </div>
-          <div>
-            <dt>Cursor</dt>
-            <dd class="mono">{s.cursor ?? '—'}</dd>
-          </div>
+          <Fact term="Jobs">{s.jobNames.join(', ')}</Fact>
+          <Fact term="Interval">every {duration(s.minimumIntervalSeconds * 1000)}</Fact>
+          <Fact term="Cursor" valueClass="mono">
+            {s.cursor ?? '—'}
+          </Fact>
         </>
       )}
     />
@@ -307,22 +303,13 @@ export function ScheduleDetail({ name }: { name: string }) {
       name={name}
       facts={(s) => (
         <>
-          <div>
-            <dt>Job</dt>
-            <dd>
-              <Link href={`/jobs/${s.jobName}`}>{s.jobName}</Link>
-            </dd>
-          </div>
-          <div>
-            <dt>Cron</dt>
-            <dd>
-              <code>{s.cron}</code> ({s.timezone})
-            </dd>
-          </div>
-          <div>
-            <dt>Next</dt>
-            <dd>{s.status === 'RUNNING' ? time(s.nextScheduledTime) : 'stopped'}</dd>
-          </div>
+          <Fact term="Job">
+            <Link href={`/jobs/${s.jobName}`}>{s.jobName}</Link>
+          </Fact>
+          <Fact term="Cron">
+            <code>{s.cron}</code> ({s.timezone})
+          </Fact>
+          <Fact term="Next">{s.status === 'RUNNING' ? time(s.nextScheduledTime) : 'stopped'}</Fact>
         </>
       )}
     />

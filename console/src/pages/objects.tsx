@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 
 import { api, query, type DrsContents, type DrsObject, type Page } from '../api';
-import { CopyButton, Empty, ErrorBox, Loaded, PageTitle, PagedTable } from '../components/ui';
+import { CopyButton, Empty, ErrorBox, Fact, Loaded, PageTitle, PagedTable } from '../components/ui';
 import { bytes, time } from '../format';
 import { useFilters, useLoad } from '../hooks';
 
@@ -148,48 +148,24 @@ export function ObjectPage({ id }: { id: string }) {
             <Download object={o} />
           </PageTitle>
           <dl class="facts">
-            <div class="wide">
-              <dt>DRS URI</dt>
-              <dd class="mono">{o.self_uri}</dd>
-            </div>
-            <div>
-              <dt>Id</dt>
-              <dd class="mono">{o.id}</dd>
-            </div>
-            <div>
-              <dt>Kind</dt>
-              <dd>{o.contents ? 'bundle' : 'blob'}</dd>
-            </div>
-            <div>
-              <dt>Size</dt>
-              <dd>{bytes(o.size)}</dd>
-            </div>
-            <div>
-              <dt>Created</dt>
-              <dd>{time(o.created_time)}</dd>
-            </div>
-            {o.mime_type ? (
-              <div>
-                <dt>Media type</dt>
-                <dd>{o.mime_type}</dd>
-              </div>
-            ) : null}
-            {record.data?.types?.length ? (
-              <div>
-                <dt>Types</dt>
-                <dd>{record.data.types.join(', ')}</dd>
-              </div>
-            ) : null}
-            <div class="wide">
-              <dt>Checksums</dt>
-              <dd class="mono clip">
-                {o.checksums.map((c) => (
-                  <div key={c.type}>
-                    {c.type}: {c.checksum}
-                  </div>
-                ))}
-              </dd>
-            </div>
+            <Fact term="DRS URI" wide valueClass="mono">
+              {o.self_uri}
+            </Fact>
+            <Fact term="Id" valueClass="mono">
+              {o.id}
+            </Fact>
+            <Fact term="Kind">{o.contents ? 'bundle' : 'blob'}</Fact>
+            <Fact term="Size">{bytes(o.size)}</Fact>
+            <Fact term="Created">{time(o.created_time)}</Fact>
+            {o.mime_type ? <Fact term="Media type">{o.mime_type}</Fact> : null}
+            {record.data?.types?.length ? <Fact term="Types">{record.data.types.join(', ')}</Fact> : null}
+            <Fact term="Checksums" wide valueClass="mono clip">
+              {o.checksums.map((c) => (
+                <div key={c.type}>
+                  {c.type}: {c.checksum}
+                </div>
+              ))}
+            </Fact>
           </dl>
           {o.description ? <p>{o.description}</p> : null}
           {o.contents ? (

@@ -5,7 +5,7 @@ import { api, type Job, type Run, type RunEvent } from '../api';
 import { EventLog, type LogFilters } from '../components/event-log';
 import { Gantt } from '../components/gantt';
 import { JobGraph } from '../components/graph';
-import { ErrorBox, Json, Loaded, PageTitle, Status, Tags } from '../components/ui';
+import { ErrorBox, Fact, Json, Loaded, PageTitle, Status, Tags } from '../components/ui';
 import { duration, runDuration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 import { stepStates, timelineOf } from '../run-model';
@@ -110,75 +110,40 @@ function Actions({ run, onChange }: { run: Run; onChange: () => void }) {
 function Header({ run, now }: { run: Run; now: number }) {
   return (
     <dl class="facts">
-      <div>
-        <dt>Status</dt>
-        <dd>
-          <Status value={run.status} />
-          {run.failureReason ? <span class="muted"> ({run.failureReason})</span> : null}
-        </dd>
-      </div>
-      <div>
-        <dt>Job</dt>
-        <dd>
-          <Link href={`/jobs/${run.jobName}`}>{run.jobName}</Link>
-        </dd>
-      </div>
-      <div>
-        <dt>Created</dt>
-        <dd>{time(run.createdAt)}</dd>
-      </div>
-      <div>
-        <dt>Started</dt>
-        <dd>{time(run.startTime)}</dd>
-      </div>
-      <div>
-        <dt>Ended</dt>
-        <dd>{time(run.endTime)}</dd>
-      </div>
-      <div>
-        <dt>Duration</dt>
-        <dd>{duration(runDuration(run, now))}</dd>
-      </div>
-      <div>
-        <dt>Instigator</dt>
-        <dd>
-          {run.instigatorType}
-          {run.instigatorName ? `: ${run.instigatorName}` : ''}
-          {run.createdBy ? ` (${run.createdBy})` : ''}
-        </dd>
-      </div>
+      <Fact term="Status">
+        <Status value={run.status} />
+        {run.failureReason ? <span class="muted"> ({run.failureReason})</span> : null}
+      </Fact>
+      <Fact term="Job">
+        <Link href={`/jobs/${run.jobName}`}>{run.jobName}</Link>
+      </Fact>
+      <Fact term="Created">{time(run.createdAt)}</Fact>
+      <Fact term="Started">{time(run.startTime)}</Fact>
+      <Fact term="Ended">{time(run.endTime)}</Fact>
+      <Fact term="Duration">{duration(runDuration(run, now))}</Fact>
+      <Fact term="Instigator">
+        {run.instigatorType}
+        {run.instigatorName ? `: ${run.instigatorName}` : ''}
+        {run.createdBy ? ` (${run.createdBy})` : ''}
+      </Fact>
       {run.parentRunId ? (
-        <div>
-          <dt>Parent run</dt>
-          <dd>
-            <Link href={`/runs/${run.parentRunId}`} class="mono">
-              {shortId(run.parentRunId)}
-            </Link>
-          </dd>
-        </div>
+        <Fact term="Parent run">
+          <Link href={`/runs/${run.parentRunId}`} class="mono">
+            {shortId(run.parentRunId)}
+          </Link>
+        </Fact>
       ) : null}
       {run.rootRunId && run.rootRunId !== run.parentRunId ? (
-        <div>
-          <dt>Root run</dt>
-          <dd>
-            <Link href={`/runs/${run.rootRunId}`} class="mono">
-              {shortId(run.rootRunId)}
-            </Link>
-          </dd>
-        </div>
+        <Fact term="Root run">
+          <Link href={`/runs/${run.rootRunId}`} class="mono">
+            {shortId(run.rootRunId)}
+          </Link>
+        </Fact>
       ) : null}
-      {run.stepKeysToExecute ? (
-        <div>
-          <dt>Steps executed</dt>
-          <dd>{run.stepKeysToExecute.join(', ')}</dd>
-        </div>
-      ) : null}
-      <div class="wide">
-        <dt>Tags</dt>
-        <dd>
-          <Tags tags={run.tags} />
-        </dd>
-      </div>
+      {run.stepKeysToExecute ? <Fact term="Steps executed">{run.stepKeysToExecute.join(', ')}</Fact> : null}
+      <Fact term="Tags" wide>
+        <Tags tags={run.tags} />
+      </Fact>
     </dl>
   );
 }

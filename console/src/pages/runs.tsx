@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 
 import { api, query, type Job, type Page, type Run } from '../api';
-import { FilterSelect, ListLoaded, PageTitle, Pager, Status, Tags, TableHead } from '../components/ui';
+import { FilterSelect, ListLoaded, PageTitle, Pager, Status, TableHead, Tags } from '../components/ui';
 import { duration, runDuration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 

@@ -4,6 +4,7 @@ import { api, query, type Operation, type Page, type SiteJob, type Workflow } fr
 import {
   DataTable,
   Empty,
+  Fact,
   FilterSelect,
   Json,
   Loaded,
@@ -169,24 +170,15 @@ export function SiteJobPage({ id }: { id: string }) {
         <>
           <PageTitle title={`Site job ${j.id}`} />
           <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <Status value={j.status} />
-              </dd>
-            </div>
-            <div>
-              <dt>Workflow</dt>
-              <dd>
-                {j.workflow.name} <span class="mono muted">{j.workflow.id}</span>
-              </dd>
-            </div>
-            <div>
-              <dt>Created</dt>
-              <dd>
-                {time(j.created_at)} by {j.created_by}
-              </dd>
-            </div>
+            <Fact term="Status">
+              <Status value={j.status} />
+            </Fact>
+            <Fact term="Workflow">
+              {j.workflow.name} <span class="mono muted">{j.workflow.id}</span>
+            </Fact>
+            <Fact term="Created">
+              {time(j.created_at)} by {j.created_by}
+            </Fact>
           </dl>
           <h2>Config</h2>
           <Json value={j.config} label="Job config" />
