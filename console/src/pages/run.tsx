@@ -5,7 +5,7 @@ import { api, type Job, type Run, type RunEvent } from '../api';
 import { EventLog, type LogFilters } from '../components/event-log';
 import { Gantt } from '../components/gantt';
 import { JobGraph } from '../components/graph';
-import { ErrorBox, Fact, Json, Loaded, PageTitle, Status, Tags } from '../components/ui';
+import { ErrorBox, Fact, FilterSelect, Json, Loaded, PageTitle, Status, Tags } from '../components/ui';
 import { duration, runDuration, shortId, time } from '../format';
 import { useFilters, useLoad, useNow } from '../hooks';
 import { stepStates, timelineOf } from '../run-model';
@@ -218,33 +218,24 @@ function RunBody({ run, job, reload }: { run: Run; job: Job | undefined; reload:
           </span>
         </div>
         <form class="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
-          <label>
-            Level
-            <select value={filters.level} onChange={(e) => setFilters({ level: e.currentTarget.value })}>
-              <option value="">Any</option>
-              {LEVELS.map((l) => (
-                <option key={l}>{l}</option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Step
-            <select value={filters.step} onChange={(e) => setFilters({ step: e.currentTarget.value })}>
-              <option value="">Any</option>
-              {nodes.map((n) => (
-                <option key={n}>{n}</option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Type
-            <select value={filters.type} onChange={(e) => setFilters({ type: e.currentTarget.value })}>
-              <option value="">Any</option>
-              {types.map((t) => (
-                <option key={t}>{t}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Level"
+            value={filters.level}
+            options={LEVELS}
+            onChange={(level) => setFilters({ level })}
+          />
+          <FilterSelect
+            label="Step"
+            value={filters.step}
+            options={nodes}
+            onChange={(step) => setFilters({ step })}
+          />
+          <FilterSelect
+            label="Type"
+            value={filters.type}
+            options={types}
+            onChange={(type) => setFilters({ type })}
+          />
           <label>
             Search
             <input
