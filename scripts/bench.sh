@@ -5,7 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT_DIR"
 
-bash scripts/setup.sh
+SETUP_FOR_TESTS=1 bash scripts/setup.sh
 say "building"
 npm run --silent build
 

@@ -121,7 +121,12 @@ ensure_chromium() {
 }
 
 ensure_node_modules
-ensure_chromium
+# What only the tests and benchmarks use: Chromium for the console's browser tests, and a FerretDB
+# binary for the tests that start FerretDB instances of their own (even when one already serves 27017).
+if [ "${SETUP_FOR_TESTS:-0}" = "1" ]; then
+  ensure_chromium
+  ensure_ferretdb_binary
+fi
 load_dotenv
 MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/runtime_hub}"

@@ -10,7 +10,7 @@ set +e
 tree_state() { git status --porcelain 2>/dev/null || true; }
 tree_before=$(tree_state)
 
-EXTRA_DATABASES="runtime_hub_test" bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+SETUP_FOR_TESTS=1 EXTRA_DATABASES="runtime_hub_test" bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 gates_failed=0
 gate() {
