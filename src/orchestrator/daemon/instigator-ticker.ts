@@ -148,15 +148,18 @@ export class InstigatorTicker {
     });
   }
 
-  /**
-   * A schedule tick for `scheduledTime`: launches the scheduled times since the last one (at most
-   * ORCH_MAX_CATCHUP_RUNS, the latest ones), each at most once thanks to the unique scheduled time.
-   */
   /** The sensors that wake on `topic` (a stopped one answers `stopped` when ticked). */
   sensorsWakingOn(topic: string): string[] {
     return [...this.workspace.sensors.values()].filter((s) => s.wakeOn.includes(topic)).map((s) => s.name);
   }
 
+  /**
+   * A schedule tick for `scheduledTime`: launches the scheduled times since the last one (at most
+   * ORCH_MAX_CATCHUP_RUNS, the latest ones), each at most once thanks to the unique scheduled time.
+   * Ticks of one schedule never overlap: two at once (a scheduler's and a catch-up after Redis was
+   * rebuilt) would read the same last time, and the second to commit would fail its compare-and-set.
+   * A tick that finds another evaluating answers `in-progress`; the next one catches its times up.
+   */
   async tickSchedule(name: string, scheduledTime: Date): Promise<TickOutcome> {
     const definition = this.workspace.schedules.get(name);
     if (!definition) {
@@ -164,6 +167,7 @@ export class InstigatorTicker {
     }
     const maxRuns = this.config.orchestrator.maxCatchupRuns;
     const claim = await this.instigators.claimTick(name, 'schedule', {
+      unlessEvaluatingWithinMs: this.config.orchestrator.sensorTimeoutMs + 5000,
       due: (last) =>
         dueTimes(definition, last ?? new Date(scheduledTime.getTime() - 1), scheduledTime, maxRuns),
     });
