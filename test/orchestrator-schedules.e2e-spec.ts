@@ -170,8 +170,15 @@ describe('schedules fire through the daemon', () => {
     expectContiguous(after, 2000);
     expect(new Set(runs.map((r) => r.scheduledTime)).size).toBe(runs.length);
     const ticks = await ticksOf(api, 'every_minute');
+    // The missed times may be caught up by one tick or by several (the scheduler's delayed job and the
+    // catch-up tick after Redis state is rebuilt never overlap); what matters is each ran exactly once
+    // (above) and no tick failed.
     expect(ticks.filter((t) => t.status === 'FAILURE')).toEqual([]);
-    expect(ticks.some((t) => t.status === 'SUCCESS' && t.scheduledTimes.length >= 3)).toBe(true);
+    const caughtUp = ticks
+      .filter((t) => t.status === 'SUCCESS')
+      .flatMap((t) => t.scheduledTimes)
+      .filter((time) => Date.parse(time) > lastBefore && Date.parse(time) < downSince + 7000);
+    expect(caughtUp.length).toBeGreaterThanOrEqual(3);
     await api.inject({ method: 'POST', url: '/orchestrator/schedules/every_minute:stop' });
   }, 90_000);
 });
