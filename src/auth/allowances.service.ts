@@ -46,7 +46,7 @@ export class AllowancesService {
     ) {
       throw new UnprocessableError(
         `No user or site client named "${input.username}"; create the user (or the site's credentials) first`,
-        [{ path: 'username', message: 'unknown user or site client' }],
+        { errors: [{ path: 'username', message: 'unknown user or site client' }] },
       );
     }
     const doc: AllowanceDoc = { ...input, created_by: describePrincipal(grantedBy), created_at: new Date() };

@@ -65,10 +65,12 @@ export class TokenService {
   ): Promise<TokenResponseDto> {
     if (request.grant_type === 'password') {
       if (!request.username || !request.password) {
-        throw new BadRequestError('grant_type=password requires username and password', [
-          ...(request.username ? [] : [{ path: 'username', message: 'required for grant_type=password' }]),
-          ...(request.password ? [] : [{ path: 'password', message: 'required for grant_type=password' }]),
-        ]);
+        throw new BadRequestError('grant_type=password requires username and password', {
+          errors: [
+            ...(request.username ? [] : [{ path: 'username', message: 'required for grant_type=password' }]),
+            ...(request.password ? [] : [{ path: 'password', message: 'required for grant_type=password' }]),
+          ],
+        });
       }
       const user = await this.users.findByUsername(request.username);
       const valid = user
@@ -85,7 +87,7 @@ export class TokenService {
     if (!clientId || !secret) {
       throw new BadRequestError(
         'grant_type=client_credentials requires client_id and client_secret, as form fields or HTTP Basic credentials',
-        [{ path: 'client_secret', message: 'required for grant_type=client_credentials' }],
+        { errors: [{ path: 'client_secret', message: 'required for grant_type=client_credentials' }] },
       );
     }
     const client = await this.sites.findClient(clientId);

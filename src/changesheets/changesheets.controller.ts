@@ -57,8 +57,7 @@ async function sheetOf(request: FastifyRequest, maxBytes: number): Promise<Sheet
     if (!upload) {
       throw new BadRequestError(
         `Send the sheet as the file part "${FILE_FIELD}" (curl -F ${FILE_FIELD}=@sheet.tsv …)`,
-        [{ path: FILE_FIELD, message: 'missing' }],
-        'changesheet_missing',
+        { errors: [{ path: FILE_FIELD, message: 'missing' }], code: 'changesheet_missing' },
       );
     }
     return upload;
@@ -71,8 +70,7 @@ async function sheetOf(request: FastifyRequest, maxBytes: number): Promise<Sheet
   ) {
     throw new BadRequestError(
       `Send the sheet as multipart/form-data (file part "${FILE_FIELD}") or as a text/tab-separated-values or text/csv body; got ${type || 'no content type'}`,
-      [{ path: 'content-type', message: 'unsupported' }],
-      'changesheet_missing',
+      { errors: [{ path: 'content-type', message: 'unsupported' }], code: 'changesheet_missing' },
     );
   }
   return {

@@ -99,7 +99,7 @@ export class ChangesheetConflictError extends ConflictError {
     message: string,
     readonly ids: readonly string[],
   ) {
-    super(message, { ids: [...ids] }, 'changesheet_conflict');
+    super(message, { extra: { ids: [...ids] }, code: 'changesheet_conflict' });
   }
 }
 
@@ -175,8 +175,10 @@ export class ChangesheetsService {
       } else if (existing && existing.status !== 'pending') {
         throw new ConflictError(
           `This sheet was submitted before as object ${object.id}, which is ${existing.status}; change the sheet to submit it again`,
-          { object_id: object.id, status_url: this.statusUrl(object.id) },
-          'changesheet_already_submitted',
+          {
+            extra: { object_id: object.id, status_url: this.statusUrl(object.id) },
+            code: 'changesheet_already_submitted',
+          },
         );
       }
     }
@@ -193,8 +195,10 @@ export class ChangesheetsService {
     if (job?.status === 'claimed') {
       throw new ConflictError(
         `The failed attempt of ${failed._id} is still being reported; submit the sheet again in a few seconds`,
-        { object_id: failed._id, status_url: this.statusUrl(failed._id) },
-        'changesheet_busy',
+        {
+          extra: { object_id: failed._id, status_url: this.statusUrl(failed._id) },
+          code: 'changesheet_busy',
+        },
       );
     }
     const restarted = await this.sheets.resubmitFailed(record, {
@@ -327,8 +331,7 @@ export class ChangesheetsService {
     if (record.status !== 'applied' || !record.txn_id) {
       throw new ConflictError(
         `Only an applied changesheet can be reverted; ${objectId} is ${record.status}`,
-        { status: record.status },
-        'changesheet_not_applied',
+        { extra: { status: record.status }, code: 'changesheet_not_applied' },
       );
     }
     const log = await this.sheets.txnLog(record.txn_id);
@@ -403,9 +406,11 @@ export class ChangesheetsService {
     if (!parsed.readable) {
       throw new BadRequestError(
         `This is not a readable changesheet: ${parsed.problems.map((p) => p.message).join('; ')}`,
-        asProblems(parsed.problems).slice(0, MAX_LISTED_PROBLEMS),
-        'changesheet_unreadable',
-        { valid: false },
+        {
+          errors: asProblems(parsed.problems).slice(0, MAX_LISTED_PROBLEMS),
+          code: 'changesheet_unreadable',
+          extra: { valid: false },
+        },
       );
     }
     const documents = await this.currentDocuments([...new Set(parsed.commands.map((c) => c.id))]);
@@ -429,12 +434,10 @@ export class ChangesheetsService {
       });
     }
     if (problems.length > 0) {
-      throw unprocessable(
-        'The changesheet is not valid',
-        asProblems(problems),
-        { valid: false },
-        'changesheet_invalid',
-      );
+      throw unprocessable('The changesheet is not valid', asProblems(problems), {
+        extra: { valid: false },
+        code: 'changesheet_invalid',
+      });
     }
     return { changes: plan.changes, format: parsed.format };
   }
@@ -689,9 +692,11 @@ export class ChangesheetsService {
     if (upload.bytes.length > limit) {
       throw new BadRequestError(
         `The sheet is ${upload.bytes.length} bytes; at most ${limit} are accepted (CHANGESHEET_MAX_BYTES)`,
-        [{ path: 'sheet', message: 'too large' }],
-        'changesheet_too_large',
-        { valid: false },
+        {
+          errors: [{ path: 'sheet', message: 'too large' }],
+          code: 'changesheet_too_large',
+          extra: { valid: false },
+        },
       );
     }
     let text: string;
@@ -700,17 +705,21 @@ export class ChangesheetsService {
     } catch {
       throw new BadRequestError(
         'The sheet is not UTF-8 text; save it from your spreadsheet as UTF-8 TSV or CSV',
-        [{ path: 'sheet', message: 'not UTF-8' }],
-        'changesheet_unreadable',
-        { valid: false },
+        {
+          errors: [{ path: 'sheet', message: 'not UTF-8' }],
+          code: 'changesheet_unreadable',
+          extra: { valid: false },
+        },
       );
     }
     if (text.includes('\u0000')) {
       throw new BadRequestError(
         'The sheet contains NUL characters, so it is not a text file; send a TSV or CSV file',
-        [{ path: 'sheet', message: 'binary content' }],
-        'changesheet_unreadable',
-        { valid: false },
+        {
+          errors: [{ path: 'sheet', message: 'binary content' }],
+          code: 'changesheet_unreadable',
+          extra: { valid: false },
+        },
       );
     }
     return text;

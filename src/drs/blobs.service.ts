@@ -56,8 +56,10 @@ export class BlobsService {
     if (!(body instanceof Readable)) {
       throw new BadRequestError(
         'Send the bytes as the request body with Content-Type: application/octet-stream',
-        [{ path: 'content-type', message: 'must be application/octet-stream' }],
-        'not_octet_stream',
+        {
+          errors: [{ path: 'content-type', message: 'must be application/octet-stream' }],
+          code: 'not_octet_stream',
+        },
       );
     }
     const stored = await this.objects.storeBytes(body);

@@ -114,7 +114,7 @@ export function renderDrsObject(
 
 export class BundleExpansionError extends BadRequestError {
   constructor(message: string) {
-    super(message, undefined, 'bundle_not_expandable');
+    super(message, { code: 'bundle_not_expandable' });
   }
 }
 

@@ -39,9 +39,9 @@ function expandFrom(raw: string | undefined): boolean {
   }
   const expand = parseExpand(raw);
   if (expand === undefined) {
-    throw new BadRequestError(`expand must be true or false, not "${raw}"`, [
-      { path: 'expand', message: 'expected true, false, 1 or 0' },
-    ]);
+    throw new BadRequestError(`expand must be true or false, not "${raw}"`, {
+      errors: [{ path: 'expand', message: 'expected true, false, 1 or 0' }],
+    });
   }
   return expand;
 }

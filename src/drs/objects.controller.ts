@@ -112,8 +112,7 @@ export class ObjectsController {
     if (!request.isMultipart()) {
       throw new BadRequestError(
         'Send multipart/form-data with the bytes in a part named "file" (curl -F file=@path …)',
-        [{ path: 'file', message: 'missing' }],
-        'not_multipart',
+        { errors: [{ path: 'file', message: 'missing' }], code: 'not_multipart' },
       );
     }
     const doc = await this.objects.registerUpload(

@@ -407,7 +407,7 @@ export class ObjectsService {
       });
     }
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidObject(problems);
     }
     const checksums = this.normaliseChecksums(input.checksums ?? []);
     const accessMethods = toStoredAccessMethods(input.access_methods ?? [], this.allowLoopbackHttp);
@@ -457,7 +457,7 @@ export class ObjectsService {
         }
         if (part.name !== 'file' || stored) {
           part.stream.resume();
-          throw invalid(
+          throw invalidObject(
             [{ path: part.name, message: 'send exactly one file, in the part named "file"' }],
             `Unexpected file part "${part.name}": send exactly one file, in the part named "file"`,
           );
@@ -467,7 +467,9 @@ export class ObjectsService {
         file = { filename: part.filename, mimeType: part.mimeType };
       }
       if (!stored || !file) {
-        throw invalid([{ path: 'file', message: 'the form has no part named "file" holding the bytes' }]);
+        throw invalidObject([
+          { path: 'file', message: 'the form has no part named "file" holding the bytes' },
+        ]);
       }
       const description = await this.checkUploadFields(fields);
       const mimeType =
@@ -499,8 +501,7 @@ export class ObjectsService {
     if (error instanceof Error && !(error instanceof DomainError) && MALFORMED_UPLOAD.test(error.message)) {
       return new BadRequestError(
         `The upload ended before its bytes did (${error.message}); send a complete multipart/form-data body`,
-        undefined,
-        'incomplete_upload',
+        { code: 'incomplete_upload' },
       );
     }
     return error;
@@ -530,8 +531,7 @@ export class ObjectsService {
       if (error instanceof Error && MALFORMED_UPLOAD.test(error.message)) {
         throw new BadRequestError(
           `The upload ended before its bytes did (${error.message}); send a complete multipart/form-data body`,
-          undefined,
-          'incomplete_upload',
+          { code: 'incomplete_upload' },
         );
       }
       throw error;
@@ -603,7 +603,7 @@ export class ObjectsService {
     const byId = new Map(members.map((doc) => [doc.id, doc]));
     const missing = memberIds.filter((id) => !byId.has(id));
     if (missing.length > 0) {
-      throw invalid(
+      throw invalidObject(
         missing.map((id) => ({
           path: 'contents',
           message: `no object with id "${id}" is registered here`,
@@ -614,7 +614,7 @@ export class ObjectsService {
     }
     const depth = 1 + Math.max(...members.map((doc) => doc.depth));
     if (depth > MAX_BUNDLE_DEPTH) {
-      throw invalid([
+      throw invalidObject([
         {
           path: 'contents',
           message: `bundles may nest at most ${MAX_BUNDLE_DEPTH} levels; this one would nest ${depth}`,
@@ -626,7 +626,7 @@ export class ObjectsService {
     const checksums = bundleChecksums(entries.map((entry) => memberOf(entry.id).checksums));
     this.assertComputedValuesMatch(input, size, checksums);
     if (checksums.length === 0) {
-      throw invalid([
+      throw invalidObject([
         {
           path: 'contents',
           message: 'the members share no checksum algorithm the hub can compute (such as sha-256 or md5)',
@@ -686,7 +686,7 @@ export class ObjectsService {
     if (input.access_methods !== undefined) {
       const methods = toStoredAccessMethods(input.access_methods ?? [], this.allowLoopbackHttp);
       if (methods.length === 0 && !doc.is_bundle && !doc.blob) {
-        throw invalid([
+        throw invalidObject([
           {
             path: 'access_methods',
             message: 'a blob whose bytes are not stored here needs at least one access method',
@@ -708,7 +708,7 @@ export class ObjectsService {
 
   async setTypes(id: string, typeIds: unknown, principal: Principal): Promise<ObjectDoc> {
     if (!Array.isArray(typeIds) || typeIds.some((type) => typeof type !== 'string')) {
-      throw invalid([{ path: 'body', message: 'send a JSON array of object type ids, e.g. ["test"]' }]);
+      throw invalidObject([{ path: 'body', message: 'send a JSON array of object type ids, e.g. ["test"]' }]);
     }
     const types = [...new Set(typeIds as string[])];
     const doc = await this.requireFresh(id);
@@ -729,8 +729,7 @@ export class ObjectsService {
     if (containers.length > 0) {
       throw new ConflictError(
         `Object "${id}" is a member of bundle(s) ${containers.join(', ')}; delete those bundles first`,
-        { bundle_ids: containers },
-        'object_in_bundle',
+        { extra: { bundle_ids: containers }, code: 'object_in_bundle' },
       );
     }
     await this.removeRecord(doc);
@@ -770,8 +769,7 @@ export class ObjectsService {
       if (!claim.claimed) {
         throw new ConflictError(
           `An object with the same checksum (${claim.key}) is already registered: "${claim.holder}"`,
-          { existing_id: claim.holder, checksum: claim.key },
-          'duplicate_checksum',
+          { extra: { existing_id: claim.holder, checksum: claim.key }, code: 'duplicate_checksum' },
         );
       }
       if (await this.objects.insert(doc)) {
@@ -782,11 +780,10 @@ export class ObjectsService {
       }
       await this.objects.releaseChecksums(checksumKeys, doc.id);
       if (fixedId !== undefined) {
-        throw new ConflictError(
-          `Object ${fixedId} already exists: an upload URL stores its bytes once`,
-          { existing_id: fixedId },
-          'object_exists',
-        );
+        throw new ConflictError(`Object ${fixedId} already exists: an upload URL stores its bytes once`, {
+          extra: { existing_id: fixedId },
+          code: 'object_exists',
+        });
       }
     }
     throw new Error('Could not mint a unique object id after 5 attempts');
@@ -830,7 +827,7 @@ export class ObjectsService {
       }
     });
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidObject(problems);
     }
     return result;
   }
@@ -860,7 +857,7 @@ export class ObjectsService {
       }
     });
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidObject(problems);
     }
     return contents.map((entry) => ({
       name: entry.name,
@@ -896,7 +893,7 @@ export class ObjectsService {
       }
     });
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidObject(problems);
     }
   }
 
@@ -907,7 +904,7 @@ export class ObjectsService {
     const known = new Set((await this.objectTypes.findByIds([...new Set(types)])).map((t) => t.id));
     const unknown = [...new Set(types)].filter((type) => !known.has(type));
     if (unknown.length > 0) {
-      throw invalid(
+      throw invalidObject(
         unknown.map((type) => ({ path: 'types', message: `unknown object type "${type}"` })),
         `Unknown object type id(s): ${unknown.join(', ')}; GET /object_types lists the known ones`,
       );
@@ -924,8 +921,7 @@ export function assertObjectId(id: string): void {
   if (!DRS_ID_PATTERN.test(id)) {
     throw new BadRequestError(
       `"${id}" is not an object id: ids are 1-256 letters, digits, ".", "_", "~" or "-"`,
-      [{ path: 'object_id', message: 'invalid object id' }],
-      'invalid_object_id',
+      { errors: [{ path: 'object_id', message: 'invalid object id' }], code: 'invalid_object_id' },
     );
   }
 }
@@ -946,8 +942,8 @@ function withoutNulls(input: ObjectCreateDto): ObjectCreateDto {
   return kept;
 }
 
-function invalid(problems: FieldProblem[], message?: string): BadRequestError {
-  return invalidInput('The object is not valid', problems, 'invalid_object', message);
+function invalidObject(problems: FieldProblem[], message?: string): BadRequestError {
+  return invalidInput('The object is not valid', problems, { code: 'invalid_object', message });
 }
 
 function toStoredAccessMethods(
@@ -974,7 +970,7 @@ function toStoredAccessMethods(
     }
   });
   if (problems.length > 0) {
-    throw invalid(problems);
+    throw invalidObject(problems);
   }
   return methods.map((method) => ({
     type: method.type,

@@ -194,8 +194,7 @@ export class ExportsService {
     if (problems.length > 0) {
       throw new BadRequestError(
         `Object ${objectId} is not a metadata export this hub can load: ${problems.map((p) => p.message).join('; ')}`,
-        problems,
-        'not_a_metadata_export',
+        { errors: problems, code: 'not_a_metadata_export' },
       );
     }
     this.checkSources(sources);
@@ -230,8 +229,7 @@ export class ExportsService {
     if (problems.length > 0) {
       throw new BadRequestError(
         `The export cannot be imported: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-        problems,
-        'invalid_import_source',
+        { errors: problems, code: 'invalid_import_source' },
       );
     }
   }
@@ -310,8 +308,10 @@ export class ExportsService {
         ) {
           throw new BadRequestError(
             `${source.name} is not a complete gzip file (${error.message}); export it again`,
-            [{ path: source.name, message: 'corrupt or truncated gzip data' }],
-            'invalid_import_source',
+            {
+              errors: [{ path: source.name, message: 'corrupt or truncated gzip data' }],
+              code: 'invalid_import_source',
+            },
           );
         }
         throw error;

@@ -115,9 +115,9 @@ export class JobsService {
     }
     const workflow = await this.registry.findWorkflow(input.workflow.id);
     if (!workflow) {
-      throw new UnprocessableError(`No workflow with id "${input.workflow.id}"; GET /workflows lists them`, [
-        { path: 'workflow.id', message: 'unknown workflow' },
-      ]);
+      throw new UnprocessableError(`No workflow with id "${input.workflow.id}"; GET /workflows lists them`, {
+        errors: [{ path: 'workflow.id', message: 'unknown workflow' }],
+      });
     }
     const id = mintId('sys0');
     const job = this.newJob(
@@ -291,11 +291,10 @@ export class JobsService {
       case 'conflict':
         throw new ConflictError(
           `Job "${jobId}" is claimed by site "${decision.siteId}" (operation "${decision.opId}") until its lease ends`,
-          { operation_id: decision.opId },
-          'already_claimed',
+          { extra: { operation_id: decision.opId }, code: 'already_claimed' },
         );
       case 'completed':
-        throw new ConflictError(`Job "${jobId}" is done; it cannot be claimed again`, undefined, 'job_done');
+        throw new ConflictError(`Job "${jobId}" is done; it cannot be claimed again`, { code: 'job_done' });
       case 'claim': {
         const job = update.job;
         const entry = job.claims[opId]!;

@@ -39,8 +39,10 @@ export function parseFindFilter(raw: string | undefined): Record<string, unknown
     if (!attr) {
       throw new BadRequestError(
         `filter ${JSON.stringify(pair)} is not attribute:value; write filter=attribute:value[,attribute:value]*`,
-        [{ path: 'filter', message: `malformed pair ${JSON.stringify(pair)}` }],
-        'invalid_filter',
+        {
+          errors: [{ path: 'filter', message: `malformed pair ${JSON.stringify(pair)}` }],
+          code: 'invalid_filter',
+        },
       );
     }
     const spec = pair.slice(colon + 1).trim();
@@ -49,8 +51,10 @@ export function parseFindFilter(raw: string | undefined): Record<string, unknown
       if (problem) {
         throw new BadRequestError(
           `filter ${JSON.stringify(pair)}: ${JSON.stringify(spec)} is not a valid regular expression: ${problem}`,
-          [{ path: 'filter', message: `${attr}: not a valid regular expression (${problem})` }],
-          'invalid_filter',
+          {
+            errors: [{ path: 'filter', message: `${attr}: not a valid regular expression (${problem})` }],
+            code: 'invalid_filter',
+          },
         );
       }
       clauses.push({ [attr.slice(0, -SEARCH_SUFFIX.length)]: { $regex: spec } });
@@ -79,11 +83,10 @@ export function parseFindSort(raw: string | undefined): Array<[string, 1 | -1]> 
   return values(raw).map((part) => {
     const [attr = '', direction = 'asc', ...rest] = part.split(':').map((p) => p.trim());
     if (!attr || rest.length > 0 || !['asc', 'desc', ''].includes(direction)) {
-      throw new BadRequestError(
-        `sort ${JSON.stringify(part)} is not attribute[:asc|desc]`,
-        [{ path: 'sort', message: 'use attribute, attribute:asc or attribute:desc' }],
-        'invalid_sort',
-      );
+      throw new BadRequestError(`sort ${JSON.stringify(part)} is not attribute[:asc|desc]`, {
+        errors: [{ path: 'sort', message: 'use attribute, attribute:asc or attribute:desc' }],
+        code: 'invalid_sort',
+      });
     }
     return [attr, direction === 'desc' ? -1 : 1];
   });

@@ -27,21 +27,25 @@ export class FindService {
     if (request.search !== undefined || request.group_by !== undefined) {
       throw new BadRequestError(
         `${request.search !== undefined ? 'search' : 'group_by'} is not supported; filter with filter=<attribute>.search:<regex>`,
-        [{ path: request.search !== undefined ? 'search' : 'group_by', message: 'not supported' }],
+        {
+          errors: [{ path: request.search !== undefined ? 'search' : 'group_by', message: 'not supported' }],
+        },
       );
     }
     if (request.page !== undefined && request.cursor !== undefined) {
-      throw new BadRequestError('Use either page or cursor, not both', [
-        { path: 'cursor', message: 'cannot be combined with page' },
-      ]);
+      throw new BadRequestError('Use either page or cursor, not both', {
+        errors: [{ path: 'cursor', message: 'cannot be combined with page' }],
+      });
     }
     const filter = parseFindFilter(request.filter);
     const problems = checkFilter(filter, { fields: spec.fields });
     if (problems.length > 0) {
       throw new BadRequestError(
         `filter is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-        problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
-        'invalid_filter',
+        {
+          errors: problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
+          code: 'invalid_filter',
+        },
       );
     }
     const sort = parseFindSort(request.sort);
@@ -49,11 +53,10 @@ export class FindService {
       ([attr]) => !spec.fields.some((f) => attr === f || attr.startsWith(`${f}.`)),
     );
     if (unknownSort.length > 0) {
-      throw new BadRequestError(
-        `sort names unknown field(s) ${unknownSort.map(([a]) => a).join(', ')}`,
-        unknownSort.map(([attr]) => ({ path: 'sort', message: `unknown field ${attr}` })),
-        'invalid_sort',
-      );
+      throw new BadRequestError(`sort names unknown field(s) ${unknownSort.map(([a]) => a).join(', ')}`, {
+        errors: unknownSort.map(([attr]) => ({ path: 'sort', message: `unknown field ${attr}` })),
+        code: 'invalid_sort',
+      });
     }
     const fields = parseFields(request.fields);
     const projection = parseProjection(fields, spec.fields, 'id');
@@ -62,9 +65,9 @@ export class FindService {
 
     if (request.cursor !== undefined) {
       if (sort.length > 0) {
-        throw new BadRequestError('Cursor pages are ordered by id; drop sort, or page with page= instead', [
-          { path: 'sort', message: 'cannot be combined with cursor' },
-        ]);
+        throw new BadRequestError('Cursor pages are ordered by id; drop sort, or page with page= instead', {
+          errors: [{ path: 'sort', message: 'cannot be combined with cursor' }],
+        });
       }
       const page = await this.paginator.page(
         {
@@ -106,7 +109,7 @@ export class FindService {
     if (skip > MAX_SKIP) {
       throw new BadRequestError(
         `Page-number paging reaches the first ${MAX_SKIP} results only. Use cursor paging: set cursor=* for the first page and then cursor=<meta.next_cursor> until it is null.`,
-        [{ path: 'page', message: `page * per_page must stay within ${MAX_SKIP + perPage}` }],
+        { errors: [{ path: 'page', message: `page * per_page must stay within ${MAX_SKIP + perPage}` }] },
       );
     }
     // id breaks ties, so pages neither repeat nor skip documents with equal sort keys.

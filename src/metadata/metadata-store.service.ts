@@ -381,7 +381,7 @@ export class MetadataStore {
   ): Promise<{ batch: MetadataBatch; counts: Record<string, number> }> {
     const report = await this.inspectSubmission(payload, options);
     if (report.problems.length > 0) {
-      throw unprocessable('The metadata is not valid', report.problems, { valid: false });
+      throw unprocessable('The metadata is not valid', report.problems, { extra: { valid: false } });
     }
     return { batch: report.batch, counts: report.counts };
   }
@@ -481,8 +481,7 @@ export class MetadataStore {
         if (Date.now() >= deadline) {
           throw new ConflictError(
             `${error.held.length} document(s) of ${collection} stayed locked by another writer (a changesheet being applied?) for ${REPLACE_LOCK_WAIT_MS / 1000} s; nothing of this batch was written, retry later`,
-            { held: error.held.length },
-            'documents_locked',
+            { extra: { held: error.held.length }, code: 'documents_locked' },
           );
         }
         await sleep(Math.min(1_000, 50 * attempt) * (0.5 + Math.random()));

@@ -36,8 +36,7 @@ export class MetadataService {
       const known = this.store.schema.collections().map((c) => c.name);
       throw new BadRequestError(
         `${JSON.stringify(name)} is not a metadata collection; readable collections: ${known.join(', ')}`,
-        [{ path: 'collection', message: 'unknown collection' }],
-        'unknown_collection',
+        { errors: [{ path: 'collection', message: 'unknown collection' }], code: 'unknown_collection' },
       );
     }
     return spec;
@@ -81,8 +80,7 @@ export class MetadataService {
     if (!spec.hasId) {
       throw new BadRequestError(
         `${spec.name} holds documents without an id slot, so they cannot be fetched by id; list it with a filter`,
-        [{ path: 'collection', message: 'collection has no ids' }],
-        'unknown_collection',
+        { errors: [{ path: 'collection', message: 'collection has no ids' }], code: 'unknown_collection' },
       );
     }
     const fields = parseProjection(projection, spec.fields, 'id');

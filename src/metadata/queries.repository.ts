@@ -66,11 +66,10 @@ export async function asCallerQuery<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof MongoServerError && !SERVER_SIDE_CODES.has(Number(error.code))) {
-      throw new BadRequestError(
-        `The database refused the query: ${error.message}`,
-        [{ path: 'command', message: error.message }],
-        'invalid_query',
-      );
+      throw new BadRequestError(`The database refused the query: ${error.message}`, {
+        errors: [{ path: 'command', message: error.message }],
+        code: 'invalid_query',
+      });
     }
     throw error;
   }

@@ -70,8 +70,8 @@ function keyOf(id: unknown): string {
   return BSON.EJSON.stringify({ id });
 }
 
-function invalid(problems: FieldProblem[]): BadRequestError {
-  return invalidInput('The command is not allowed', problems, 'invalid_query');
+function invalidQuery(problems: FieldProblem[]): BadRequestError {
+  return invalidInput('The command is not allowed', problems, { code: 'invalid_query' });
 }
 
 /**
@@ -176,8 +176,10 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         given.length === 0
           ? `The body names no command; send exactly one of ${COMMANDS.join(', ')}`
           : `The body names ${given.length} commands (${given.join(', ')}); send exactly one`,
-        [{ path: 'command', message: `exactly one of ${COMMANDS.join(', ')}` }],
-        'invalid_query',
+        {
+          errors: [{ path: 'command', message: `exactly one of ${COMMANDS.join(', ')}` }],
+          code: 'invalid_query',
+        },
       );
     }
     const allowed = new Set<string>([name, ...COMMAND_FIELDS[name]]);
@@ -185,16 +187,16 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       (key) => command[key as keyof QueryCommandDto] !== undefined && !allowed.has(key),
     );
     if (stray.length > 0) {
-      throw invalid(stray.map((key) => ({ path: key, message: `does not go with a ${name} command` })));
+      throw invalidQuery(stray.map((key) => ({ path: key, message: `does not go with a ${name} command` })));
     }
     if (name === 'aggregate' && command.pipeline === undefined) {
-      throw invalid([{ path: 'pipeline', message: 'aggregate needs a pipeline (an array of stages)' }]);
+      throw invalidQuery([{ path: 'pipeline', message: 'aggregate needs a pipeline (an array of stages)' }]);
     }
     if (name === 'update' && command.updates === undefined) {
-      throw invalid([{ path: 'updates', message: 'update needs updates: [{q, u, multi?}]' }]);
+      throw invalidQuery([{ path: 'updates', message: 'update needs updates: [{q, u, multi?}]' }]);
     }
     if (name === 'delete' && command.deletes === undefined) {
-      throw invalid([{ path: 'deletes', message: 'delete needs deletes: [{q, limit}]' }]);
+      throw invalidQuery([{ path: 'deletes', message: 'delete needs deletes: [{q, limit}]' }]);
     }
     return name;
   }
@@ -232,7 +234,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       ...(command.sort ? checkSort(command.sort, '/sort') : []),
     ];
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidQuery(problems);
     }
     const projection = command.projection ?? {};
     const findSpec: FindSpec = {
@@ -256,7 +258,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       ...checkStoreEvaluable(command.query ?? {}, '/query'),
     ];
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidQuery(problems);
     }
     return { ok: 1, n: await this.queries.count(spec.name, command.query ?? {}) };
   }
@@ -271,7 +273,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       ),
     ];
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidQuery(problems);
     }
     for (const stage of pipeline) {
       const lookup = stage.$lookup as { from?: unknown } | undefined;
@@ -384,7 +386,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       MAX_IN_PROCESS_DOCUMENTS,
     );
     if (docs.length > MAX_IN_PROCESS_DOCUMENTS) {
-      throw invalid([
+      throw invalidQuery([
         {
           path: `/pipeline/${split}`,
           message: `this stage runs in the hub, over at most ${MAX_IN_PROCESS_DOCUMENTS} documents; narrow them with $match before it`,
@@ -457,7 +459,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         : []),
     ]);
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidQuery(problems);
     }
 
     const originals = new Map<string, Document>();
@@ -535,7 +537,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       checkFilter(statement.q, this.policyOf(spec)).map((p) => ({ ...p, path: `/deletes/${i}/q${p.path}` })),
     );
     if (problems.length > 0) {
-      throw invalid(problems);
+      throw invalidQuery(problems);
     }
     const ids: unknown[] = [];
     for (const statement of statements) {
@@ -555,8 +557,13 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       if (referrers.length > 0) {
         throw new UnprocessableError(
           `Deleting would leave ${referrers.length === 20 ? 'at least 20' : referrers.length} document(s) referring to deleted ones; delete or change them first, or pass allow_broken_refs=true`,
-          referrers.map((r) => ({ path: `${r.collection}/${r.id}`, message: `refers to ${r.refersTo}` })),
-          'broken_references',
+          {
+            errors: referrers.map((r) => ({
+              path: `${r.collection}/${r.id}`,
+              message: `refers to ${r.refersTo}`,
+            })),
+            code: 'broken_references',
+          },
         );
       }
     }
@@ -588,8 +595,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     const refuse = (held: readonly string[]) =>
       new ConflictError(
         `${held.length} of the documents are being changed by another writer (a changesheet being applied?); nothing was written, retry shortly`,
-        { held: held.length },
-        'documents_locked',
+        { extra: { held: held.length }, code: 'documents_locked' },
       );
     return this.locks.whileHolding(keys, owner, WRITE_LOCK_TTL_MS, refuse, async () => {
       const current = new Map(
@@ -604,8 +610,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       if (moved.length > 0) {
         throw new ConflictError(
           `${moved.length} of the documents changed while this command ran; nothing was written, run it again`,
-          { changed: moved.length },
-          'documents_changed',
+          { extra: { changed: moved.length }, code: 'documents_changed' },
         );
       }
       return write();

@@ -74,16 +74,15 @@ export class NmdcService {
       const known = [...new Set(classes.flatMap((c) => c.typecodes))].sort();
       throw new BadRequestError(
         `shoulder ${body.shoulder} names no typecode of the metadata schema; known typecodes: ${known.join(', ')}`,
-        [{ path: 'shoulder', message: 'unknown typecode' }],
-        'unknown_schema_class',
+        { errors: [{ path: 'shoulder', message: 'unknown typecode' }], code: 'unknown_schema_class' },
       );
     }
     const naa = body.naa ?? 'nmdc';
     const prefix = spec.idPrefix ?? this.store.schema.idPrefix;
     if (prefix && naa !== prefix) {
-      throw new BadRequestError(`naa ${naa} is not the prefix of this hub's ids; use "${prefix}"`, [
-        { path: 'naa', message: `must be "${prefix}"` },
-      ]);
+      throw new BadRequestError(`naa ${naa} is not the prefix of this hub's ids; use "${prefix}"`, {
+        errors: [{ path: 'naa', message: `must be "${prefix}"` }],
+      });
     }
     return this.pids.mint({ schema_class: { id: spec.uri }, how_many: body.number ?? 1 }, site);
   }
@@ -142,9 +141,9 @@ export class NmdcService {
    */
   async findPlannedProcesses(request: FindRequestDto): Promise<FindResponseDto> {
     if (request.cursor !== undefined || request.sort !== undefined) {
-      throw new BadRequestError('planned_processes pages by page and per_page only; drop cursor and sort', [
-        { path: request.cursor !== undefined ? 'cursor' : 'sort', message: 'not supported here' },
-      ]);
+      throw new BadRequestError('planned_processes pages by page and per_page only; drop cursor and sort', {
+        errors: [{ path: request.cursor !== undefined ? 'cursor' : 'sort', message: 'not supported here' }],
+      });
     }
     const specs = PLANNED_PROCESS_COLLECTIONS.map((name) => this.store.collectionSpec(name)).filter(
       (spec) => spec !== undefined,
@@ -155,8 +154,10 @@ export class NmdcService {
     if (problems.length > 0) {
       throw new BadRequestError(
         `filter is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-        problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
-        'invalid_filter',
+        {
+          errors: problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
+          code: 'invalid_filter',
+        },
       );
     }
     const started = Date.now();

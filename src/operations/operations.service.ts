@@ -121,7 +121,7 @@ export class OperationsService {
     if (operation.done) {
       throw new ConflictError(
         `Operation "${id}" is done and cannot change; claim the job again to run it again`,
-        { operation_id: id },
+        { extra: { operation_id: id } },
       );
     }
 
@@ -130,8 +130,7 @@ export class OperationsService {
       await this.expireOne(operation, now);
       throw new ConflictError(
         `The lease of operation "${id}" ended at ${operation.expire_time.toISOString()}; claim the job again`,
-        { operation_id: id },
-        'lease_expired',
+        { extra: { operation_id: id }, code: 'lease_expired' },
       );
     }
 
@@ -150,7 +149,9 @@ export class OperationsService {
         return finishClaim(job, id, outcome, at);
       });
       if (!update?.changed) {
-        throw new ConflictError(`Operation "${id}" was closed by another request`, { operation_id: id });
+        throw new ConflictError(`Operation "${id}" was closed by another request`, {
+          extra: { operation_id: id },
+        });
       }
       Object.assign(
         set,
@@ -167,7 +168,9 @@ export class OperationsService {
         return extendClaim(job, id, expireTime, at);
       });
       if (!update?.changed) {
-        throw new ConflictError(`The claim behind operation "${id}" is no longer open`, { operation_id: id });
+        throw new ConflictError(`The claim behind operation "${id}" is no longer open`, {
+          extra: { operation_id: id },
+        });
       }
       set.expire_time = expireTime;
     }
@@ -278,7 +281,7 @@ export class OperationsService {
     if (problems.length > 0) {
       throw new UnprocessableError(
         `The operation update is not valid: ${problems.map((p) => p.message).join('; ')}`,
-        problems,
+        { errors: problems },
       );
     }
   }

@@ -51,8 +51,7 @@ export class PidsService {
     if (!spec) {
       throw new BadRequestError(
         `schema_class ${input.schema_class.id} is not a class of the metadata schema; mintable classes: ${mintable.join(', ')}`,
-        [{ path: 'schema_class.id', message: 'unknown class' }],
-        'unknown_schema_class',
+        { errors: [{ path: 'schema_class.id', message: 'unknown class' }], code: 'unknown_schema_class' },
       );
     }
     const typecode = spec.typecodes[0];
@@ -60,8 +59,10 @@ export class PidsService {
     if (!typecode || !prefix) {
       throw new BadRequestError(
         `${spec.uri} has no typecode in the schema's id patterns, so no id can be minted for it; mintable classes: ${mintable.join(', ')}`,
-        [{ path: 'schema_class.id', message: 'class has no typecode' }],
-        'unknown_schema_class',
+        {
+          errors: [{ path: 'schema_class.id', message: 'class has no typecode' }],
+          code: 'unknown_schema_class',
+        },
       );
     }
     const now = new Date();
@@ -105,12 +106,12 @@ export class PidsService {
     if (record.id !== undefined && record.id !== doc.id) {
       throw new BadRequestError(
         `metadata_record.id is ${JSON.stringify(record.id)}, but the record is being bound to ${doc.id}`,
-        [{ path: 'metadata_record.id', message: `must be ${doc.id} or absent` }],
+        { errors: [{ path: 'metadata_record.id', message: `must be ${doc.id} or absent` }] },
       );
     }
     const bound = await this.pids.bindDraft(id, record);
     if (!bound) {
-      throw new ConflictError(`${id} stopped being a draft while it was being bound`, { id });
+      throw new ConflictError(`${id} stopped being a draft while it was being bound`, { extra: { id } });
     }
     return toIdentifier(bound);
   }
@@ -118,7 +119,7 @@ export class PidsService {
   async delete(id: string, site: SitePrincipal): Promise<void> {
     await this.requireOwnDraft(id, site);
     if (!(await this.pids.deleteDraft(id))) {
-      throw new ConflictError(`${id} stopped being a draft while it was being deleted`, { id });
+      throw new ConflictError(`${id} stopped being a draft while it was being deleted`, { extra: { id } });
     }
   }
 
@@ -127,8 +128,7 @@ export class PidsService {
     if (parsed.shoulder === this.shoulder && !bladeChecksOut(parsed.blade)) {
       throw new BadRequestError(
         `${id} fails its check digits (the last two digits of the blade); it was probably mistyped`,
-        [{ path: 'id', message: 'check digits do not match' }],
-        'invalid_id',
+        { errors: [{ path: 'id', message: 'check digits do not match' }], code: 'invalid_id' },
       );
     }
     const doc = await this.pids.findById(id);
@@ -145,8 +145,10 @@ export class PidsService {
     }
     if (doc.status !== 'draft') {
       throw new ConflictError(`${id} is ${doc.status}; only draft ids can be bound or deleted`, {
-        id,
-        status: doc.status,
+        extra: {
+          id,
+          status: doc.status,
+        },
       });
     }
     return doc;

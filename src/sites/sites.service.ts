@@ -75,7 +75,9 @@ export class SitesService {
       updated_at: now,
     };
     if (!(await this.sites.insert(site))) {
-      throw new ConflictError(`A site with id "${input.id}" already exists`, { site_id: input.id });
+      throw new ConflictError(`A site with id "${input.id}" already exists`, {
+        extra: { site_id: input.id },
+      });
     }
     await this.users.addSiteAdmin(principal.username, site.id);
     await this.cache.invalidate(cacheKeys.user(principal.username));
@@ -233,10 +235,12 @@ export class SitesService {
     if (internal.length > 0) {
       throw new ForbiddenError(
         `The capabilities ${internal.join(', ')} belong to the hub: only its own site "${this.hubSiteId}" may hold them`,
-        internal.map((capability) => ({
-          path: 'capability_ids',
-          message: `${capability} is hub-internal and cannot be requested or granted for site "${siteId}"`,
-        })),
+        {
+          errors: internal.map((capability) => ({
+            path: 'capability_ids',
+            message: `${capability} is hub-internal and cannot be requested or granted for site "${siteId}"`,
+          })),
+        },
       );
     }
   }

@@ -67,7 +67,9 @@ export class UsersService {
     };
     if (!(await this.users.insert(user))) {
       throw new ConflictError(`A user named "${input.username}" already exists`, {
-        username: input.username,
+        extra: {
+          username: input.username,
+        },
       });
     }
     return toUserDto(user);

@@ -50,7 +50,7 @@ class ProbeController {
 
   @Get('probe/conflict')
   conflict(): never {
-    throw new ConflictError('The thing already exists', { existing_id: 'abc' });
+    throw new ConflictError('The thing already exists', { extra: { existing_id: 'abc' } });
   }
 }
 

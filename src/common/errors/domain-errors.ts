@@ -10,18 +10,31 @@ export interface FieldProblem {
   readonly id?: string;
 }
 
+/** What an error carries besides its message; every domain error takes it second. */
+export interface DomainErrorOptions {
+  /** The problems one by one, answered as `errors`. */
+  readonly errors?: readonly FieldProblem[];
+  /** Members added to the answer, such as the id of the object a conflict is with. */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** The options of the errors whose `code` the thrower names (their class gives only a default). */
+export interface CodedErrorOptions extends DomainErrorOptions {
+  readonly code?: string;
+}
+
 export abstract class DomainError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
   abstract readonly title: string;
+  readonly errors?: readonly FieldProblem[];
+  readonly extra?: Readonly<Record<string, unknown>>;
 
-  constructor(
-    message: string,
-    readonly errors?: readonly FieldProblem[],
-    readonly extra?: Readonly<Record<string, unknown>>,
-  ) {
+  constructor(message: string, options: DomainErrorOptions = {}) {
     super(message);
     this.name = new.target.name;
+    this.errors = options.errors;
+    this.extra = options.extra;
   }
 }
 
@@ -29,14 +42,9 @@ export class BadRequestError extends DomainError {
   readonly status = 400;
   readonly code: string;
   readonly title = 'Bad Request';
-  constructor(
-    message: string,
-    errors?: readonly FieldProblem[],
-    code = 'bad_request',
-    extra?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message, errors, extra);
-    this.code = code;
+  constructor(message: string, options: CodedErrorOptions = {}) {
+    super(message, options);
+    this.code = options.code ?? 'bad_request';
   }
 }
 
@@ -50,14 +58,9 @@ export class UnprocessableError extends DomainError {
   readonly status = 422;
   readonly code: string;
   readonly title = 'Unprocessable Content';
-  constructor(
-    message: string,
-    errors?: readonly FieldProblem[],
-    code = 'unprocessable',
-    extra?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message, errors, extra);
-    this.code = code;
+  constructor(message: string, options: CodedErrorOptions = {}) {
+    super(message, options);
+    this.code = options.code ?? 'unprocessable';
   }
 }
 
@@ -91,9 +94,9 @@ export class ConflictError extends DomainError {
   readonly status = 409;
   readonly code: string;
   readonly title = 'Conflict';
-  constructor(message: string, extra?: Readonly<Record<string, unknown>>, code = 'conflict') {
-    super(message, undefined, extra);
-    this.code = code;
+  constructor(message: string, options: CodedErrorOptions = {}) {
+    super(message, options);
+    this.code = options.code ?? 'conflict';
   }
 }
 
@@ -144,7 +147,7 @@ export class DependencyUnavailableError extends DomainError {
     readonly dependency: 'PostgreSQL' | 'MongoDB' | 'Redis',
     cause?: unknown,
   ) {
-    super(`${dependency} is unavailable right now; retry shortly.`, undefined, { dependency });
+    super(`${dependency} is unavailable right now; retry shortly.`, { extra: { dependency } });
     this.cause = cause;
   }
 }

@@ -1,4 +1,9 @@
-import { BadRequestError, UnprocessableError, type FieldProblem } from './domain-errors.js';
+import {
+  BadRequestError,
+  UnprocessableError,
+  type CodedErrorOptions,
+  type FieldProblem,
+} from './domain-errors.js';
 
 /** How many problems one answer lists; a bad 10k-document payload would otherwise answer megabytes. */
 export const MAX_LISTED_PROBLEMS = 1000;
@@ -7,13 +12,11 @@ export const MAX_LISTED_PROBLEMS = 1000;
 export function invalidInput(
   summary: string,
   problems: readonly FieldProblem[],
-  code: string,
-  message?: string,
+  options: { readonly code: string; readonly message?: string },
 ): BadRequestError {
   return new BadRequestError(
-    message ?? `${summary}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    problems,
-    code,
+    options.message ?? `${summary}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    { errors: problems, code: options.code },
   );
 }
 
@@ -21,10 +24,13 @@ export function invalidInput(
 export function unprocessable(
   summary: string,
   problems: readonly FieldProblem[],
-  extra?: Readonly<Record<string, unknown>>,
-  code = 'schema_invalid',
+  options: Omit<CodedErrorOptions, 'errors'> = {},
 ): UnprocessableError {
   const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
   const more = problems.length > listed.length ? ` (the first ${listed.length} are listed)` : '';
-  return new UnprocessableError(`${summary}: ${problems.length} problem(s)${more}`, listed, code, extra);
+  return new UnprocessableError(`${summary}: ${problems.length} problem(s)${more}`, {
+    errors: listed,
+    code: options.code ?? 'schema_invalid',
+    extra: options.extra,
+  });
 }

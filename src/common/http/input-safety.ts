@@ -53,12 +53,11 @@ export function jsonDepthExceeds(text: Buffer | string, limit: number): boolean 
 
 export class JsonTooDeepError extends BadRequestError {
   constructor(limit: number) {
-    super(
-      `The JSON body is nested deeper than the ${limit} levels the hub accepts; flatten it`,
-      [{ path: '', message: `nested deeper than ${limit} levels` }],
-      'json_too_deep',
-      { max_depth: limit },
-    );
+    super(`The JSON body is nested deeper than the ${limit} levels the hub accepts; flatten it`, {
+      errors: [{ path: '', message: `nested deeper than ${limit} levels` }],
+      code: 'json_too_deep',
+      extra: { max_depth: limit },
+    });
   }
 }
 

@@ -38,7 +38,7 @@ export function createValidationPipe(): ValidationPipe {
       const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
       return new ValidationFailedError(
         `The request has ${problems.length} invalid field(s): ${shown.join('; ')}${more}`,
-        problems,
+        { errors: problems },
       );
     },
   });

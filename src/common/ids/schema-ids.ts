@@ -43,8 +43,7 @@ export function requireSchemaId(id: string): SchemaId {
   if (!parsed) {
     throw new BadRequestError(
       `${JSON.stringify(id)} is not a schema id; expected ${SCHEMA_ID_SYNTAX}, e.g. nmdc:bsm-11-0pyv7738`,
-      [{ path: 'id', message: 'malformed id' }],
-      'invalid_id',
+      { errors: [{ path: 'id', message: 'malformed id' }], code: 'invalid_id' },
     );
   }
   return parsed;

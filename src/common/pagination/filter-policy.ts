@@ -299,18 +299,19 @@ export function parseFilter(raw: string | undefined, policy: FilterPolicy): Reco
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    throw new BadRequestError(
-      `filter is not valid JSON: ${(error as Error).message}`,
-      [{ path: 'filter', message: 'invalid JSON' }],
-      'invalid_filter',
-    );
+    throw new BadRequestError(`filter is not valid JSON: ${(error as Error).message}`, {
+      errors: [{ path: 'filter', message: 'invalid JSON' }],
+      code: 'invalid_filter',
+    });
   }
   const problems = checkFilter(parsed, policy);
   if (problems.length > 0) {
     throw new BadRequestError(
       `filter is not allowed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
-      'invalid_filter',
+      {
+        errors: problems.map((p) => ({ path: `filter${p.path}`, message: p.message })),
+        code: 'invalid_filter',
+      },
     );
   }
   return parsed as Record<string, unknown>;
@@ -331,8 +332,10 @@ export function parseProjection(
   if (unknown.length > 0) {
     throw new BadRequestError(
       `projection names unknown field(s) ${unknown.join(', ')}; available: ${listSome(allowed)}`,
-      unknown.map((f) => ({ path: 'projection', message: `unknown field ${f}` })),
-      'invalid_projection',
+      {
+        errors: unknown.map((f) => ({ path: 'projection', message: `unknown field ${f}` })),
+        code: 'invalid_projection',
+      },
     );
   }
   return fields.includes(idField) ? fields : [idField, ...fields];

@@ -59,27 +59,27 @@ export class PageTokenCodec {
   decodeWithExtras(token: string, scope: string, fingerprint: string): DecodedPageToken {
     const [body, signature] = token.split('.');
     if (!body || !signature || !this.verify(body, signature)) {
-      throw new BadRequestError(
-        'page_token is not a token this hub issued',
-        [{ path: 'page_token', message: 'invalid token' }],
-        'invalid_page_token',
-      );
+      throw new BadRequestError('page_token is not a token this hub issued', {
+        errors: [{ path: 'page_token', message: 'invalid token' }],
+        code: 'invalid_page_token',
+      });
     }
     let parsed: TokenBody;
     try {
       parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenBody;
     } catch {
-      throw new BadRequestError(
-        'page_token is malformed',
-        [{ path: 'page_token', message: 'invalid token' }],
-        'invalid_page_token',
-      );
+      throw new BadRequestError('page_token is malformed', {
+        errors: [{ path: 'page_token', message: 'invalid token' }],
+        code: 'invalid_page_token',
+      });
     }
     if (parsed.s !== scope || parsed.f !== fingerprint) {
       throw new BadRequestError(
         'page_token belongs to another list or query; repeat the filter and projection of the request that returned it',
-        [{ path: 'page_token', message: 'token does not match this query' }],
-        'invalid_page_token',
+        {
+          errors: [{ path: 'page_token', message: 'token does not match this query' }],
+          code: 'invalid_page_token',
+        },
       );
     }
     return {

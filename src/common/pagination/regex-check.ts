@@ -33,8 +33,7 @@ export async function refusingBadRegex<T>(query: () => Promise<T>): Promise<T> {
     if (isDatabaseRegexError(error)) {
       throw new BadRequestError(
         `filter holds a regular expression the database cannot compile: ${(error as Error).message}`,
-        [{ path: 'filter', message: 'not a usable regular expression' }],
-        'invalid_filter',
+        { errors: [{ path: 'filter', message: 'not a usable regular expression' }], code: 'invalid_filter' },
       );
     }
     throw error;

@@ -48,8 +48,10 @@ export function checkRunConfig(job: JobDefinition, runConfig: unknown, prefix = 
   if (problems.length > 0) {
     throw new BadRequestError(
       `The run config does not fit job "${job.name}": ${problems.map((p) => `${prefix}.${p.path} ${p.message}`).join('; ')}`,
-      problems.map((p) => ({ path: `${prefix}.${p.path}`, message: p.message })),
-      'invalid_run_config',
+      {
+        errors: problems.map((p) => ({ path: `${prefix}.${p.path}`, message: p.message })),
+        code: 'invalid_run_config',
+      },
     );
   }
 }
@@ -97,13 +99,13 @@ export class RunService {
     if (reserved.length > 0) {
       throw new BadRequestError(
         `Tags under "${SYSTEM_TAG_PREFIX}" are set by the orchestrator (only ${PRIORITY_TAG} may be given): ${reserved.join(', ')}`,
-        reserved.map((k) => ({ path: `tags.${k}`, message: 'is reserved' })),
+        { errors: reserved.map((k) => ({ path: `tags.${k}`, message: 'is reserved' })) },
       );
     }
     if (tags[PRIORITY_TAG] !== undefined && !/^-?\d{1,9}$/.test(tags[PRIORITY_TAG])) {
-      throw new BadRequestError(`${PRIORITY_TAG} must be an integer`, [
-        { path: `tags.${PRIORITY_TAG}`, message: 'must be an integer' },
-      ]);
+      throw new BadRequestError(`${PRIORITY_TAG} must be an integer`, {
+        errors: [{ path: `tags.${PRIORITY_TAG}`, message: 'must be an integer' }],
+      });
     }
     checkRunConfig(job, request.runConfig ?? {});
     const run = await this.runs.insertRun({
@@ -189,8 +191,7 @@ export class RunService {
       if (isTerminal(run.status)) {
         throw new ConflictError(
           `Run ${runId} has already finished with status ${run.status}; there is nothing to cancel.`,
-          { status: run.status },
-          'run_finished',
+          { extra: { status: run.status }, code: 'run_finished' },
         );
       }
       if (run.status === 'CANCELING') {
@@ -233,19 +234,16 @@ export class RunService {
   async reexecute(runId: string, fromFailure: boolean, createdBy?: string): Promise<RunRecord> {
     const parent = await this.get(runId);
     if (!isTerminal(parent.status)) {
-      throw new ConflictError(
-        `Run ${runId} is ${parent.status}; only finished runs can be re-executed.`,
-        { status: parent.status },
-        'run_not_finished',
-      );
+      throw new ConflictError(`Run ${runId} is ${parent.status}; only finished runs can be re-executed.`, {
+        extra: { status: parent.status },
+        code: 'run_not_finished',
+      });
     }
     const job = this.workspace.jobs.get(parent.jobName);
     if (!job) {
-      throw new ConflictError(
-        `Job "${parent.jobName}" of run ${runId} is no longer defined.`,
-        {},
-        'job_missing',
-      );
+      throw new ConflictError(`Job "${parent.jobName}" of run ${runId} is no longer defined.`, {
+        code: 'job_missing',
+      });
     }
     let reused: string[] = [];
     let toExecute: string[] | undefined;
@@ -253,8 +251,7 @@ export class RunService {
       if (parent.status === 'SUCCESS') {
         throw new ConflictError(
           `Run ${runId} succeeded, so nothing failed; re-execute it from scratch (fromFailure: false).`,
-          { status: parent.status },
-          'nothing_failed',
+          { extra: { status: parent.status }, code: 'nothing_failed' },
         );
       }
       const completed = new Set(await this.runs.completedSteps(runId));
