@@ -25,7 +25,8 @@ import { ConflictError } from './common/errors/domain-errors.js';
 import { CommonModule } from './common/common.module.js';
 import { selfUri } from './drs/drs-render.js';
 import { ObjectsCoreModule } from './drs/objects-core.module.js';
-import { ObjectsService, portableName } from './drs/objects.service.js';
+import { portableName } from './drs/object-input.js';
+import { ObjectRegistrationService } from './drs/object-registration.service.js';
 import { HealthService } from './health/health.service.js';
 import { UserCreateDto } from './users/users.dto.js';
 import { UsersService } from './users/users.service.js';
@@ -149,7 +150,7 @@ export function buildProgram(config: () => AppConfig): Command {
           loaded,
           { imports: [CommonModule, AuthCoreModule, ObjectsCoreModule] },
           async (context) => {
-            const service = context.get(ObjectsService);
+            const service = context.get(ObjectRegistrationService);
             const source = createReadStream(path);
             let input: Readable = source;
             if (info.size >= LARGE_FILE_BYTES) {

@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ObjectsService } from '../src/drs/objects.service.js';
+import { ObjectReadsService } from '../src/drs/object-reads.service.js';
 import { ExportsService } from '../src/exports/exports.service.js';
 import { MongoService } from '../src/infra/mongo/mongo.service.js';
 import { startTestHub, type TestHub } from './support/harness.js';
@@ -64,7 +64,7 @@ describe('exporting a 100k-document collection', () => {
     expect((peak - baseline) / MIB).toBeLessThan(100);
     expect((heapPeak - heapBaseline) / MIB).toBeLessThan(100);
 
-    const objects = hub.app.get(ObjectsService);
+    const objects = hub.app.get(ObjectReadsService);
     let lines = 0;
     for await (const chunk of objects
       .readBlob(await objects.describeBlob(file.object_id))

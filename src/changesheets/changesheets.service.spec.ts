@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 import type { AppConfig } from '../config/app-config.js';
 import type { AuthService } from '../auth/auth.service.js';
-import type { ObjectsService } from '../drs/objects.service.js';
+import type { ObjectReadsService } from '../drs/object-reads.service.js';
+import type { ObjectRegistrationService } from '../drs/object-registration.service.js';
 import type { HubSiteService } from '../jobs/hub-site.service.js';
 import { DocumentLocksRepository } from '../metadata/document-locks.repository.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
@@ -116,7 +117,7 @@ function serviceFailingAtWrite(failingWrite: number) {
     describeBlob: () => Promise.resolve({ mimeType: 'text/tab-separated-values' }),
     readBlob: () => Readable.from([Buffer.from(SHEET)]),
     load: () => Promise.resolve({ types: ['metadata-changesheet'], mime_type: 'text/tab-separated-values' }),
-  } as unknown as ObjectsService;
+  } as unknown as ObjectReadsService;
   const hubSite = {
     describeFailure: (e: Error) => ({ code: 'internal', message: e.message }),
   } as unknown as HubSiteService;
@@ -130,6 +131,7 @@ function serviceFailingAtWrite(failingWrite: number) {
     logger,
     store,
     objects,
+    {} as ObjectRegistrationService,
     repo,
     documentLocks,
     hubSite,

@@ -18,7 +18,8 @@ import {
 import { mintId } from '../common/ids/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ObjectsService } from '../drs/objects.service.js';
+import { ObjectReadsService } from '../drs/object-reads.service.js';
+import { ObjectRegistrationService } from '../drs/object-registration.service.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { HubSiteService } from '../jobs/hub-site.service.js';
 import type { OperationDto } from '../operations/operations.dto.js';
@@ -117,7 +118,8 @@ export class ChangesheetsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly store: MetadataStore,
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectReadsService,
+    private readonly registration: ObjectRegistrationService,
     private readonly sheets: ChangesheetsRepository,
     private readonly locks: DocumentLocksRepository,
     private readonly hubSite: HubSiteService,
@@ -154,7 +156,7 @@ export class ChangesheetsService {
     const text = this.decode(upload);
     const { changes, format } = await this.plan(text, upload.format ?? this.formatOf(upload.filename));
     const rows = new Set(changes.flatMap((c) => c.rows)).size;
-    const object = await this.objects.registerBlobFromStream(
+    const object = await this.registration.registerBlobFromStream(
       Readable.from([upload.bytes]),
       {
         name: `changesheet-${new Date().toISOString().replace(/[:.]/g, '-')}.${format}`,
@@ -162,7 +164,7 @@ export class ChangesheetsService {
         mime_type: MIME_TYPES[format],
         types: [CHANGESHEET_TYPE],
       },
-      this.objects.registrantFor(principal),
+      this.registration.registrantFor(principal),
       // The same bytes sent again lead back to the same object, so a retried submit is harmless.
       'reuse',
     );

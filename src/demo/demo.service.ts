@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { selfUri } from '../drs/drs-render.js';
-import { ObjectsService } from '../drs/objects.service.js';
+import { ObjectRegistrationService } from '../drs/object-registration.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { MetadataStore } from '../metadata/metadata-store.service.js';
 import { loadRegistrySeed } from '../workflows/registry-seed.js';
@@ -40,7 +40,7 @@ export class DemoService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: RegistryService,
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectRegistrationService,
     private readonly metadata: MetadataStore,
     private readonly jobs: JobsService,
   ) {}

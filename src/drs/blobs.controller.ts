@@ -18,7 +18,7 @@ import { parseByteRange } from '../common/http/byte-range.js';
 import { RangeNotSatisfiableError } from '../common/errors/domain-errors.js';
 import { BlobsService } from './blobs.service.js';
 import { ObjectRecordDto } from './objects.dto.js';
-import { ObjectsService } from './objects.service.js';
+import { ObjectReadsService } from './object-reads.service.js';
 
 @ApiTags('Objects')
 @Public()
@@ -26,7 +26,7 @@ import { ObjectsService } from './objects.service.js';
 export class BlobsController {
   constructor(
     private readonly blobs: BlobsService,
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectReadsService,
   ) {}
 
   @Put(':object_id')

@@ -6,14 +6,16 @@ import { BadRequestError, ForbiddenError } from '../common/errors/domain-errors.
 import type { ByteRange } from '../infra/blob/blob-store.js';
 import { HUB_ACCESS_ID } from './object.model.js';
 import type { ObjectDoc } from './object.model.js';
-import { ObjectsService, type StoredBlobInfo } from './objects.service.js';
+import { ObjectReadsService, type StoredBlobInfo } from './object-reads.service.js';
+import { ObjectRegistrationService } from './object-registration.service.js';
 import { BlobUrlSigner, type BlobUpload } from './signed-urls.js';
 
 /** Serves blob bytes to holders of a signed URL: the signature is the only credential. */
 @Injectable()
 export class BlobsService {
   constructor(
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectReadsService,
+    private readonly registration: ObjectRegistrationService,
     private readonly signer: BlobUrlSigner,
   ) {}
 
@@ -62,8 +64,8 @@ export class BlobsService {
         },
       );
     }
-    const stored = await this.objects.storeBytes(body);
-    return this.objects.registerStoredBytes(
+    const stored = await this.registration.storeBytes(body);
+    return this.registration.registerStoredBytes(
       stored,
       {
         ...(upload.name !== undefined ? { name: upload.name } : {}),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BundleExpansionError, renderContents, renderDrsObject, type RenderContext } from './drs-render.js';
 import { parseExpand } from './drs.dto.js';
 import type { ObjectDoc } from './object.model.js';
-import { portableName } from './objects.service.js';
+import { portableName } from './object-input.js';
 
 const V15: RenderContext = {
   specVersion: '1.5',

@@ -18,7 +18,8 @@ import type {
 } from './drs.dto.js';
 import { ObjectAccessPolicy } from './object-access.policy.js';
 import { HUB_ACCESS_ID, MAX_BUNDLE_DEPTH, MAX_EXPANDED_ENTRIES, type ObjectDoc } from './object.model.js';
-import { assertObjectId, ObjectsService } from './objects.service.js';
+import { assertObjectId } from './object-input.js';
+import { ObjectReadsService } from './object-reads.service.js';
 import { BlobUrlSigner } from './signed-urls.js';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; status: number };
@@ -68,7 +69,7 @@ export class DrsService {
   private readonly maxBulk: number;
 
   constructor(
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectReadsService,
     private readonly policy: ObjectAccessPolicy,
     private readonly signer: BlobUrlSigner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

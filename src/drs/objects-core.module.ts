@@ -7,12 +7,15 @@ import { ObjectCache } from './object-cache.js';
 import { ObjectTypesBootstrap } from './object-types.bootstrap.js';
 import { ObjectTypesRepository } from './object-types.repository.js';
 import { ObjectsRepository } from './objects.repository.js';
-import { ObjectsService } from './objects.service.js';
+import { ObjectChangesService } from './object-changes.service.js';
+import { ObjectReadsService } from './object-reads.service.js';
+import { ObjectRecords } from './object-records.js';
+import { ObjectRegistrationService } from './object-registration.service.js';
 import { BlobUrlSigner } from './signed-urls.js';
 
 /**
  * The object registry for every role: the API serves it, and jobs (exports, changesheets) register and
- * read blobs through {@link ObjectsService} in process.
+ * read blobs in process through {@link ObjectRegistrationService} and {@link ObjectReadsService}.
  */
 @Global()
 @Module({
@@ -21,7 +24,10 @@ import { BlobUrlSigner } from './signed-urls.js';
     ObjectTypesRepository,
     ObjectCache,
     ObjectAccessPolicy,
-    ObjectsService,
+    ObjectReadsService,
+    ObjectRecords,
+    ObjectRegistrationService,
+    ObjectChangesService,
     ObjectTypesBootstrap,
     {
       provide: BlobUrlSigner,
@@ -34,6 +40,14 @@ import { BlobUrlSigner } from './signed-urls.js';
       inject: [APP_CONFIG],
     },
   ],
-  exports: [ObjectsService, ObjectsRepository, ObjectTypesRepository, ObjectAccessPolicy, BlobUrlSigner],
+  exports: [
+    ObjectReadsService,
+    ObjectRegistrationService,
+    ObjectChangesService,
+    ObjectsRepository,
+    ObjectTypesRepository,
+    ObjectAccessPolicy,
+    BlobUrlSigner,
+  ],
 })
 export class ObjectsCoreModule {}

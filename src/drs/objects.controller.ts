@@ -33,7 +33,9 @@ import {
   ObjectTypeDto,
   ObjectUpdateDto,
 } from './objects.dto.js';
-import { ObjectsService, type UploadPart } from './objects.service.js';
+import { ObjectChangesService } from './object-changes.service.js';
+import { ObjectReadsService } from './object-reads.service.js';
+import { ObjectRegistrationService, type UploadPart } from './object-registration.service.js';
 
 /** Limits of one upload form besides the file size (UPLOAD_LIMIT_BYTES, set where multipart is registered). */
 const UPLOAD_FORM_LIMITS = { files: 1, fields: 20, fieldSize: 64 * 1024, parts: 21 } as const;
@@ -57,7 +59,11 @@ async function* uploadParts(request: FastifyRequest): AsyncGenerator<UploadPart>
 @ApiTags('Objects')
 @Controller()
 export class ObjectsController {
-  constructor(private readonly objects: ObjectsService) {}
+  constructor(
+    private readonly reads: ObjectReadsService,
+    private readonly registration: ObjectRegistrationService,
+    private readonly changes: ObjectChangesService,
+  ) {}
 
   @Post('objects')
   @Authenticated()
@@ -74,7 +80,9 @@ export class ObjectsController {
     @Body() body: ObjectCreateDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ObjectRecordDto> {
-    return this.objects.toRecord(await this.objects.register(body, this.objects.registrantFor(principal)));
+    return this.reads.toRecord(
+      await this.registration.register(body, this.registration.registrantFor(principal)),
+    );
   }
 
   @Post('objects::upload')
@@ -115,11 +123,11 @@ export class ObjectsController {
         { errors: [{ path: 'file', message: 'missing' }], code: 'not_multipart' },
       );
     }
-    const doc = await this.objects.registerUpload(
+    const doc = await this.registration.registerUpload(
       uploadParts(request),
-      this.objects.registrantFor(principal),
+      this.registration.registrantFor(principal),
     );
-    return this.objects.toRecord(doc);
+    return this.reads.toRecord(doc);
   }
 
   @Get('objects')
@@ -133,7 +141,7 @@ export class ObjectsController {
     @Query() query: ListRequestDto,
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<Page<Partial<ObjectRecordDto>>> {
-    return this.objects.list(query, principal);
+    return this.reads.list(query, principal);
   }
 
   @Get('object_types')
@@ -141,7 +149,7 @@ export class ObjectsController {
   @ApiOperation({ operationId: 'listObjectTypes', summary: 'The object types objects can be labelled with' })
   @ApiOkResponse({ type: [ObjectTypeDto] })
   listObjectTypes(@Query() query: FilterQueryDto): Promise<ObjectTypeDto[]> {
-    return this.objects.listTypes(query.filter);
+    return this.reads.listTypes(query.filter);
   }
 
   @Get('objects/:object_id')
@@ -153,7 +161,7 @@ export class ObjectsController {
     @Param('object_id') objectId: string,
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<ObjectRecordDto> {
-    return this.objects.toRecord(await this.objects.getReadable(objectId, principal));
+    return this.reads.toRecord(await this.reads.getReadable(objectId, principal));
   }
 
   @Patch('objects/:object_id')
@@ -170,7 +178,7 @@ export class ObjectsController {
     @Body() body: ObjectUpdateDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ObjectRecordDto> {
-    return this.objects.toRecord(await this.objects.update(objectId, body, principal));
+    return this.reads.toRecord(await this.changes.update(objectId, body, principal));
   }
 
   @Delete('objects/:object_id')
@@ -185,7 +193,7 @@ export class ObjectsController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiConflictResponse({ description: 'A bundle contains the object; bundle_ids names them' })
   async deleteObject(@Param('object_id') objectId: string): Promise<void> {
-    await this.objects.delete(objectId);
+    await this.changes.delete(objectId);
   }
 
   @Get('objects/:object_id/types')
@@ -196,7 +204,7 @@ export class ObjectsController {
     @Param('object_id') objectId: string,
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<ObjectTypeDto[]> {
-    return this.objects.getTypes(objectId, principal);
+    return this.reads.getTypes(objectId, principal);
   }
 
   @Put('objects/:object_id/types')
@@ -212,6 +220,6 @@ export class ObjectsController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ObjectRecordDto> {
-    return this.objects.toRecord(await this.objects.setTypes(objectId, body, principal));
+    return this.reads.toRecord(await this.changes.setTypes(objectId, body, principal));
   }
 }

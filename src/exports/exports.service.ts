@@ -9,7 +9,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { ObjectDoc } from '../drs/object.model.js';
 import type { ObjectRecordDto } from '../drs/objects.dto.js';
-import { ObjectsService } from '../drs/objects.service.js';
+import { ObjectReadsService } from '../drs/object-reads.service.js';
+import { ObjectRegistrationService } from '../drs/object-registration.service.js';
 import { MetadataStore } from '../metadata/metadata-store.service.js';
 import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import type {
@@ -65,7 +66,8 @@ export class ExportsService {
 
   constructor(
     private readonly store: MetadataStore,
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectReadsService,
+    private readonly registration: ObjectRegistrationService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.publicBaseUrl = config.http.publicBaseUrl;
@@ -91,8 +93,8 @@ export class ExportsService {
     signal?.addEventListener('abort', abort, { once: true });
     let doc: ObjectDoc;
     try {
-      const stored = await this.objects.storeBytes(stream);
-      doc = await this.objects.registerStoredBytes(
+      const stored = await this.registration.storeBytes(stream);
+      doc = await this.registration.registerStoredBytes(
         stored,
         {
           name,
@@ -100,7 +102,7 @@ export class ExportsService {
           types: [EXPORT_OBJECT_TYPE],
           description: exportDescription(collection, documents(), exportedAt),
         },
-        this.objects.systemRegistrant('export_metadata'),
+        this.registration.systemRegistrant('export_metadata'),
         'reuse',
       );
     } finally {
@@ -121,14 +123,14 @@ export class ExportsService {
   async registerBundle(files: readonly ExportedFile[], exportedAt: Date): Promise<ExportBundle> {
     const name = exportBundleName(exportedAt);
     const total = files.reduce((sum, file) => sum + file.documents, 0);
-    const bundle = await this.objects.registerBundle(
+    const bundle = await this.registration.registerBundle(
       {
         name,
         description: `Export of ${files.length} metadata collection(s) at ${exportedAt.toISOString()}: ${total} document(s)`,
         types: [EXPORT_OBJECT_TYPE],
         contents: files.map((file) => ({ name: file.name, id: file.object_id })),
       },
-      this.objects.systemRegistrant('export_metadata'),
+      this.registration.systemRegistrant('export_metadata'),
     );
     return { bundle_id: bundle.id, name, exported_at: exportedAt.toISOString(), files: [...files] };
   }

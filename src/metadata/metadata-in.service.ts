@@ -10,7 +10,8 @@ import {
   ServiceUnavailableError,
   UnprocessableError,
 } from '../common/errors/domain-errors.js';
-import { ObjectsService } from '../drs/objects.service.js';
+import { ObjectReadsService } from '../drs/object-reads.service.js';
+import { ObjectRegistrationService } from '../drs/object-registration.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { HubSiteService } from '../jobs/hub-site.service.js';
 import { METADATA_IN_WORKFLOW, type MetadataInResult } from '../site/metadata-in.js';
@@ -29,7 +30,8 @@ export const METADATA_IN_TYPE = 'metadata-in';
 export class MetadataInService {
   constructor(
     private readonly store: MetadataStore,
-    private readonly objects: ObjectsService,
+    private readonly objects: ObjectReadsService,
+    private readonly registration: ObjectRegistrationService,
     private readonly jobs: JobsService,
     private readonly hubSite: HubSiteService,
     private readonly auth: AuthService,
@@ -40,7 +42,7 @@ export class MetadataInService {
     const summary = Object.entries(counts)
       .map(([collection, n]) => `${n} ${collection}`)
       .join(', ');
-    const object = await this.objects.registerBlobFromStream(
+    const object = await this.registration.registerBlobFromStream(
       Readable.from([Buffer.from(JSON.stringify(payload), 'utf8')]),
       {
         name: `metadata-in-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
@@ -48,7 +50,7 @@ export class MetadataInService {
         mime_type: 'application/json',
         types: [METADATA_IN_TYPE],
       },
-      this.objects.registrantFor(principal),
+      this.registration.registrantFor(principal),
       // The same bytes submitted again (before being applied) lead back to the same object and job.
       'reuse',
     );

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import { ObjectsService } from '../../src/drs/objects.service.js';
+import { ObjectRegistrationService } from '../../src/drs/object-registration.service.js';
 import { bearer } from './auth.js';
 import type { TestHub } from './harness.js';
 
@@ -69,7 +69,7 @@ export async function registerBundle(
 
 /** Stores bytes in the hub's blob store through the in-process API other features use. */
 export async function storeBytes(hub: TestHub, bytes: Buffer, name = 'stored.bin'): Promise<string> {
-  const objects = hub.app.get(ObjectsService);
+  const objects = hub.app.get(ObjectRegistrationService);
   const doc = await objects.registerBlobFromStream(
     Readable.from([bytes]),
     { name, mime_type: 'application/octet-stream' },
