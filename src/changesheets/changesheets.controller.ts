@@ -25,7 +25,9 @@ import {
   ChangesheetValidDto,
   ListChangesheetsQueryDto,
 } from './changesheets.dto.js';
-import { ChangesheetsService, type SheetUpload } from './changesheets.service.js';
+import { ChangesheetIntake, type SheetUpload } from './changesheet-intake.service.js';
+import { ChangesheetStatusView } from './changesheet-status.service.js';
+import { ChangesheetWriter } from './changesheet-writer.service.js';
 
 /** The multipart field a sheet is sent in, as the reference runtime names it. */
 const FILE_FIELD = 'uploaded_file';
@@ -83,7 +85,11 @@ async function sheetOf(request: FastifyRequest, maxBytes: number): Promise<Sheet
 @ApiTags('Changesheets')
 @Controller('metadata')
 export class ChangesheetsController {
-  constructor(private readonly changesheets: ChangesheetsService) {}
+  constructor(
+    private readonly intake: ChangesheetIntake,
+    private readonly statusView: ChangesheetStatusView,
+    private readonly writer: ChangesheetWriter,
+  ) {}
 
   @Post('changesheets::validate')
   @Authenticated()
@@ -106,7 +112,7 @@ export class ChangesheetsController {
       'Invalid rows: problem+json with `valid: false` and `errors` [{row, id, path, message}] listing every problem (unknown action or slot, a value of the wrong type, an unknown id, a result the schema refuses)',
   })
   async validateChangesheet(@Req() request: FastifyRequest): Promise<ChangesheetValidDto> {
-    return this.changesheets.validate(await sheetOf(request, this.changesheets.maxBytes));
+    return this.intake.validate(await sheetOf(request, this.intake.maxBytes));
   }
 
   @Post('changesheets::submit')
@@ -132,7 +138,7 @@ export class ChangesheetsController {
     @Req() request: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ChangesheetSubmittedDto> {
-    return this.changesheets.submit(await sheetOf(request, this.changesheets.maxBytes), principal);
+    return this.intake.submit(await sheetOf(request, this.intake.maxBytes), principal);
   }
 
   @Get('changesheets')
@@ -146,7 +152,7 @@ export class ChangesheetsController {
     description: 'An unknown status, a bad page size or a page token of another query',
   })
   listChangesheets(@Query() query: ListChangesheetsQueryDto): Promise<ChangesheetPageDto> {
-    return this.changesheets.list(query);
+    return this.statusView.list(query);
   }
 
   @Get('changesheets/:object_id')
@@ -160,7 +166,7 @@ export class ChangesheetsController {
   @ApiOkResponse({ type: ChangesheetStatusDto })
   @ApiNotFoundResponse({ description: 'No changesheet has this object id' })
   getChangesheetStatus(@Param('object_id') objectId: string): Promise<ChangesheetStatusDto> {
-    return this.changesheets.status(objectId);
+    return this.statusView.status(objectId);
   }
 
   @Post(`changesheets/${customMethodPath('object_id', 'revert')}`)
@@ -180,6 +186,6 @@ export class ChangesheetsController {
     @Param('object_id') objectId: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ChangesheetStatusDto> {
-    return this.changesheets.revert(objectId, principal);
+    return this.writer.revert(objectId, principal);
   }
 }

@@ -3,7 +3,9 @@ import { Module } from '@nestjs/common';
 import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
 import { ChangesheetsController } from './changesheets.controller.js';
 import { ChangesheetsRepository } from './changesheets.repository.js';
-import { ChangesheetsService } from './changesheets.service.js';
+import { ChangesheetIntake } from './changesheet-intake.service.js';
+import { ChangesheetStatusView } from './changesheet-status.service.js';
+import { ChangesheetWriter } from './changesheet-writer.service.js';
 
 /**
  * Changesheets for every role: the API validates, submits, reports and reverts; the worker's
@@ -11,8 +13,8 @@ import { ChangesheetsService } from './changesheets.service.js';
  */
 @Module({
   imports: [OrchestratorCoreModule],
-  providers: [ChangesheetsRepository, ChangesheetsService],
-  exports: [ChangesheetsService],
+  providers: [ChangesheetsRepository, ChangesheetIntake, ChangesheetStatusView, ChangesheetWriter],
+  exports: [ChangesheetIntake, ChangesheetStatusView, ChangesheetWriter],
 })
 export class ChangesheetsCoreModule {}
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Collection } from 'mongodb';
+import { BSON, type Collection } from 'mongodb';
 
 import { isDuplicateKeyError, retryTransient } from '../infra/mongo/mongo-errors.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
@@ -44,6 +44,14 @@ export class DocumentLocksRepository {
 
   static key(collection: string, id: string): string {
     return `${collection}/${id}`;
+  }
+
+  /** The lock key of a document by its stored `_id`: the id itself when it is a string (as it is for ids). */
+  static keyOfStored(collection: string, storedId: unknown): string {
+    return DocumentLocksRepository.key(
+      collection,
+      typeof storedId === 'string' ? storedId : BSON.EJSON.stringify({ id: storedId }),
+    );
   }
 
   /** Takes every lock for `owner`, or none: answers the keys others hold (then `owner` holds nothing). */

@@ -7,6 +7,7 @@ import { LOGGER } from '../infra/logging/logging.module.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 import { PidsRepository } from '../pids/pids.repository.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
+import { GuardedWriter } from './guarded-writer.service.js';
 import { MetadataInService } from './metadata-in.service.js';
 import { MetadataRepository } from './metadata.repository.js';
 import { MetadataStore } from './metadata-store.service.js';
@@ -45,9 +46,10 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
     MetadataStore,
     MetadataInService,
     DocumentLocksRepository,
+    GuardedWriter,
   ],
   exports: [
-    DocumentLocksRepository,
+    GuardedWriter,
     MetadataSchema,
     OpenCursors,
     PidsRepository,

@@ -65,7 +65,7 @@ function projectionOf(fields: readonly string[] | undefined, keepMongoId: boolea
 /**
  * All storage of schema collections. Documents with an `id` are stored with `_id` equal to it: every
  * lookup by id is then a primary-key lookup (on FerretDB the only filter pushed down to SQLite), and
- * the id is unique twice over. Reads never return `_id`.
+ * the id is unique twice over. Reads never return `_id`, but for {@link findByStoredIds}.
  */
 @Injectable()
 export class MetadataRepository {
@@ -167,6 +167,16 @@ export class MetadataRepository {
     }
     return this.coll(collection)
       .find({ _id: { $in: [...ids] } }, { projection: { _id: 0 } })
+      .toArray();
+  }
+
+  /** Documents as stored, `_id` included, by their `_id`: for writers that address documents by it. */
+  findByStoredIds(collection: string, storedIds: readonly unknown[]): Promise<Document[]> {
+    if (storedIds.length === 0) {
+      return Promise.resolve([]);
+    }
+    return this.coll(collection)
+      .find({ _id: { $in: [...storedIds] } } as Document)
       .toArray();
   }
 

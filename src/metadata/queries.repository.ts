@@ -233,16 +233,6 @@ export class QueriesRepository {
     });
   }
 
-  findByMongoIds(collection: string, ids: readonly unknown[]): Promise<Document[]> {
-    if (ids.length === 0) {
-      return Promise.resolve([]);
-    }
-    return this.mongo
-      .collection(collection)
-      .find({ _id: { $in: [...ids] } } as Document)
-      .toArray();
-  }
-
   /** A private collection to try updates in; the caller must {@link dropScratch} it. */
   createScratchName(): string {
     return `${SCRATCH_PREFIX}${Date.now()}_${randomBytes(6).toString('hex')}`;

@@ -21,9 +21,10 @@ import { checkFilter, type FilterPolicy } from '../common/pagination/filter-poli
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
-import { DocumentLocksRepository } from './document-locks.repository.js';
+import { GuardedWriter } from './guarded-writer.service.js';
 import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
 import { canonicalJson } from './json-document.js';
+import { MetadataRepository } from './metadata.repository.js';
 import { MetadataService } from './metadata.service.js';
 import { MetadataStore } from './metadata-store.service.js';
 import type {
@@ -120,7 +121,8 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     private readonly metadata: MetadataService,
     private readonly queries: QueriesRepository,
     private readonly auth: AuthService,
-    private readonly locks: DocumentLocksRepository,
+    private readonly writer: GuardedWriter,
+    private readonly documents: MetadataRepository,
     private readonly store: MetadataStore,
   ) {
     this.cursorTtlMs = config.metadata.queryCursorTtlSeconds * 1000;
@@ -474,7 +476,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
           { $and: [statement.q, notYetCopied] },
           !multi,
         );
-        const docs = await this.queries.findByMongoIds(spec.name, fresh);
+        const docs = await this.documents.findByStoredIds(spec.name, fresh);
         docs.forEach((doc) => originals.set(keyOf(doc._id), doc));
         await this.queries.copyToScratch(scratch, docs);
         const targets = await this.queries.matchingIds(scratch, statement.q, !multi);
@@ -505,7 +507,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
       }
       const at = new Date();
       const by = describePrincipal(principal);
-      await this.whileLocked(
+      await this.writeIfUnchanged(
         spec.name,
         changed.map((doc) => originals.get(keyOf(doc._id)) ?? doc),
         async () => {
@@ -550,7 +552,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         )),
       );
     }
-    const docs = await this.queries.findByMongoIds(spec.name, ids);
+    const docs = await this.documents.findByStoredIds(spec.name, ids);
     if (!options.allowBrokenRefs) {
       const deleted = docs.map((doc): unknown => doc.id).filter((id): id is string => typeof id === 'string');
       const referrers = await this.store.referrersOf(deleted, new Set(deleted));
@@ -569,7 +571,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     }
     const at = new Date();
     const by = describePrincipal(principal);
-    const n = await this.whileLocked(spec.name, docs, async () => {
+    const n = await this.writeIfUnchanged(spec.name, docs, async () => {
       await this.queries.backUp(
         docs.map((doc): Backup => ({ collection: spec.name, op: 'delete', doc, by, at })),
       );
@@ -579,41 +581,31 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Runs a write of documents read earlier while holding their locks, after checking they are still as
-   * read: a changesheet or another query writing them meanwhile gets a 409 instead of a lost update.
+   * Runs a write of documents read earlier, if they are still as read: a changesheet or another query
+   * writing them meanwhile gets a 409 instead of a lost update.
    */
-  private async whileLocked<T>(
+  private writeIfUnchanged<T>(
     collection: string,
     read: readonly Document[],
     write: () => Promise<T>,
   ): Promise<T> {
-    const owner = `query:${randomUUID()}`;
-    // Documents stored by id have it as `_id`, which is what changesheets lock too.
-    const keys = read.map((doc) =>
-      DocumentLocksRepository.key(collection, typeof doc._id === 'string' ? doc._id : keyOf(doc._id)),
+    return this.writer.writeIfUnchanged(
+      read.map((doc) => ({ collection, storedId: doc._id as unknown, doc })),
+      {
+        owner: `query:${randomUUID()}`,
+        lockTtlMs: WRITE_LOCK_TTL_MS,
+        busy: (held) =>
+          new ConflictError(
+            `${held.length} of the documents are being changed by another writer (a changesheet being applied?); nothing was written, retry shortly`,
+            { extra: { held: held.length }, code: 'documents_locked' },
+          ),
+        changed: (moved) =>
+          new ConflictError(
+            `${moved.length} of the documents changed while this command ran; nothing was written, run it again`,
+            { extra: { changed: moved.length }, code: 'documents_changed' },
+          ),
+      },
+      write,
     );
-    const refuse = (held: readonly string[]) =>
-      new ConflictError(
-        `${held.length} of the documents are being changed by another writer (a changesheet being applied?); nothing was written, retry shortly`,
-        { extra: { held: held.length }, code: 'documents_locked' },
-      );
-    return this.locks.whileHolding(keys, owner, WRITE_LOCK_TTL_MS, refuse, async () => {
-      const current = new Map(
-        (
-          await this.queries.findByMongoIds(
-            collection,
-            read.map((doc): unknown => doc._id),
-          )
-        ).map((doc) => [keyOf(doc._id), canonicalJson(doc)]),
-      );
-      const moved = read.filter((doc) => current.get(keyOf(doc._id)) !== canonicalJson(doc));
-      if (moved.length > 0) {
-        throw new ConflictError(
-          `${moved.length} of the documents changed while this command ran; nothing was written, run it again`,
-          { extra: { changed: moved.length }, code: 'documents_changed' },
-        );
-      }
-      return write();
-    });
   }
 }

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 
-import { ChangesheetsService } from '../changesheets/changesheets.service.js';
+import { ChangesheetWriter } from '../changesheets/changesheet-writer.service.js';
 import { RevocationsRepository } from '../auth/revocations.repository.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -78,7 +78,7 @@ export function buildHostValues(
     check: (objectId) => submissions().check(objectId),
     apply: (objectId) => submissions().apply(objectId),
   };
-  const changesheets = lazy(ChangesheetsService);
+  const changesheets = lazy(ChangesheetWriter);
   const changesheetsPort: Changesheets = {
     ...claimedWork(APPLY_CHANGESHEET_WORKFLOW),
     load: (objectId) => changesheets().load(objectId),

@@ -8,18 +8,19 @@ import type { ObjectReadsService } from '../drs/object-reads.service.js';
 import type { ObjectRegistrationService } from '../drs/object-registration.service.js';
 import type { HubSiteService } from '../jobs/hub-site.service.js';
 import { DocumentLocksRepository } from '../metadata/document-locks.repository.js';
-import type { MetadataDoc } from '../metadata/metadata.repository.js';
+import { GuardedWriter } from '../metadata/guarded-writer.service.js';
+import type { MetadataDoc, MetadataRepository } from '../metadata/metadata.repository.js';
 import type { MetadataStore } from '../metadata/metadata-store.service.js';
 import { MetadataSchemaRepository } from '../metadata/schema/metadata-schema.repository.js';
-import type { OperationsService } from '../operations/operations.service.js';
-import type { RunRepository } from '../orchestrator/storage/run.repository.js';
 import type {
   ChangesheetsRepository,
   SubmissionRecord,
   TxnLogEntry,
   TxnRecord,
 } from './changesheets.repository.js';
-import { ChangesheetsService } from './changesheets.service.js';
+import { ChangesheetIntake } from './changesheet-intake.service.js';
+import type { ChangesheetStatusView } from './changesheet-status.service.js';
+import { ChangesheetWriter } from './changesheet-writer.service.js';
 
 const schema = new MetadataSchemaRepository().load();
 const S1 = 'nmdc:sty-11-00000001';
@@ -39,7 +40,7 @@ const SHEET = [
 ].join('\n');
 
 /**
- * The service over in-memory stores, whose document writes fail on the write-th call: what a
+ * The writer over in-memory stores, whose document writes fail on the write-th call: what a
  * connection lost midway does to a changesheet.
  */
 function serviceFailingAtWrite(failingWrite: number) {
@@ -126,23 +127,36 @@ function serviceFailingAtWrite(failingWrite: number) {
     secrets: { urlSigningKey: 'unit-test-signing-key' },
   } as unknown as AppConfig;
   const logger = { warn: () => undefined } as never;
-  const service = new ChangesheetsService(
+  const stored = {
+    findByStoredIds: (_collection: string, ids: readonly unknown[]) =>
+      Promise.resolve(
+        ids.flatMap((id) =>
+          documents.has(String(id)) ? [{ ...structuredClone(documents.get(String(id))!), _id: id }] : [],
+        ),
+      ),
+  } as unknown as MetadataRepository;
+  const intake = new ChangesheetIntake(
     config,
-    logger,
     store,
     objects,
     {} as ObjectRegistrationService,
     repo,
-    documentLocks,
     hubSite,
-    {} as OperationsService,
-    {} as RunRepository,
     { registrantHolds: () => Promise.resolve(true) } as unknown as AuthService,
+  );
+  const service = new ChangesheetWriter(
+    logger,
+    intake,
+    {} as ChangesheetStatusView,
+    store,
+    repo,
+    new GuardedWriter(documentLocks, stored),
+    hubSite,
   );
   return { service, documents, txns, log, locks, submissions };
 }
 
-describe('ChangesheetsService.apply', () => {
+describe('ChangesheetWriter.apply', () => {
   it('restores from the txn log every document written before a write failed midway', async () => {
     const { service, documents, txns, locks, submissions, log } = serviceFailingAtWrite(1);
     await expect(service.apply('sheet1', 'op1')).rejects.toThrow(/connection reset/);
