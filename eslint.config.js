@@ -61,8 +61,10 @@ const DRIVER_EXCEPTIONS = [
   // Each cache holds its own Redis subscriber (from RedisService) for cross-process invalidation.
   'src/auth/auth-cache.ts',
   'src/drs/object-cache.ts',
-  // Cursor ids are the driver's EJSON text of the query; BSON here serialises, it does no I/O.
+  // queries:run handles documents in the driver's shapes (its Document type; the EJSON text of an `_id`
+  // as a key); BSON there serialises, it does no I/O.
   'src/metadata/queries.service.ts',
+  'src/metadata/query-writes.service.ts',
 ];
 
 const layering = [

@@ -1,51 +1,30 @@
-import { randomUUID } from 'node:crypto';
-
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Aggregator } from 'mingo';
-import { BSON, type Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import type { Logger } from 'pino';
 
 import { AuthService } from '../auth/auth.service.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
-import {
-  BadRequestError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnprocessableError,
-  type FieldProblem,
-} from '../common/errors/domain-errors.js';
-import { invalidInput, unprocessable } from '../common/errors/problems.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors.js';
 import { mintId } from '../common/ids/ids.js';
-import { checkFilter, type FilterPolicy } from '../common/pagination/filter-policy.js';
+import { checkFilter } from '../common/pagination/filter-policy.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
-import { GuardedWriter } from './guarded-writer.service.js';
-import { withoutMongoId } from '../infra/mongo/mongo-errors.js';
-import { canonicalJson } from './json-document.js';
-import { MetadataRepository } from './metadata.repository.js';
 import { MetadataService } from './metadata.service.js';
-import { MetadataStore } from './metadata-store.service.js';
-import type {
-  CountResponseDto,
-  CursorResponseDto,
-  DeleteStatementDto,
-  QueryCommandDto,
-  QueryResponse,
-  UpdateStatementDto,
-  WriteResponseDto,
-} from './queries.dto.js';
-import { QueriesRepository, type AggregateSpec, type Backup, type FindSpec } from './queries.repository.js';
+import type { CountResponseDto, CursorResponseDto, QueryCommandDto, QueryResponse } from './queries.dto.js';
+import { QueriesRepository, type AggregateSpec, type FindSpec } from './queries.repository.js';
 import {
   checkPipeline,
   checkProjection,
   checkSort,
   checkStoreEvaluable,
-  checkUpdate,
+  filterPolicyOf,
   firstInProcessStage,
+  invalidQuery,
 } from './query-policy.js';
-import { MetadataSchema, type CollectionSpec } from './schema/metadata-schema.js';
+import { QueryWritesService } from './query-writes.service.js';
+import type { CollectionSpec } from './schema/metadata-schema.js';
 
 const COMMANDS = ['find', 'count', 'aggregate', 'getMore', 'update', 'delete'] as const;
 type CommandName = (typeof COMMANDS)[number];
@@ -64,21 +43,7 @@ const DEFAULT_FIND_BATCH = 101;
 const DEFAULT_AGGREGATE_BATCH = 25;
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 const SCRATCH_MAX_AGE_MS = 60 * 60_000;
-/** A query's write locks outlive a process that died mid-write by this long. */
-const WRITE_LOCK_TTL_MS = 60_000;
 
-function keyOf(id: unknown): string {
-  return BSON.EJSON.stringify({ id });
-}
-
-function invalidQuery(problems: FieldProblem[]): BadRequestError {
-  return invalidInput('The command is not allowed', problems, { code: 'invalid_query' });
-}
-
-/**
- * `POST /queries:run`: MongoDB-style find, count, aggregate and getMore over schema collections only,
- * and update and delete that validate every affected document before anything is written.
- */
 /** Documents a pipeline may hand to the hub's part of it (see aggregateInProcess). */
 const MAX_IN_PROCESS_DOCUMENTS = 20_000;
 /** Values per `$in` read when joining. */
@@ -109,6 +74,10 @@ function valuesAt(doc: unknown, path: string): unknown[] {
 /** Collection names NMDC's clients still use, and the collection that replaced each. */
 const LEGACY_COLLECTIONS: Readonly<Record<string, string>> = { omics_processing_set: 'data_generation_set' };
 
+/**
+ * `POST /queries:run`: MongoDB-style find, count, aggregate and getMore over schema collections only;
+ * update and delete are {@link QueryWritesService}'s.
+ */
 @Injectable()
 export class QueriesService implements OnModuleInit, OnModuleDestroy {
   private readonly cursorTtlMs: number;
@@ -117,13 +86,10 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly log: Logger,
-    private readonly schema: MetadataSchema,
     private readonly metadata: MetadataService,
     private readonly queries: QueriesRepository,
     private readonly auth: AuthService,
-    private readonly writer: GuardedWriter,
-    private readonly documents: MetadataRepository,
-    private readonly store: MetadataStore,
+    private readonly writes: QueryWritesService,
   ) {
     this.cursorTtlMs = config.metadata.queryCursorTtlSeconds * 1000;
   }
@@ -163,10 +129,10 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         return this.getMore(command, principal);
       case 'update':
         await this.requireWriter(principal, 'update');
-        return this.update(this.collection(command.update), command.updates ?? [], principal);
+        return this.writes.update(this.collection(command.update), command.updates ?? [], principal);
       case 'delete':
         await this.requireWriter(principal, 'delete');
-        return this.delete(this.collection(command.delete), command.deletes ?? [], principal, options);
+        return this.writes.delete(this.collection(command.delete), command.deletes ?? [], principal, options);
     }
   }
 
@@ -212,10 +178,6 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     return this.metadata.requireCollection(name ?? '');
   }
 
-  private policyOf(spec: CollectionSpec): FilterPolicy {
-    return { fields: [...spec.fields, '_id'] };
-  }
-
   private async requireWriter(principal: Principal, command: string): Promise<void> {
     if (!(await this.auth.holdsAllowance(principal, 'queries:write'))) {
       throw new ForbiddenError(
@@ -227,7 +189,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   private async find(command: QueryCommandDto, principal: Principal): Promise<CursorResponseDto> {
     const spec = this.collection(command.find);
     const problems = [
-      ...checkFilter(command.filter ?? {}, this.policyOf(spec)).map((p) => ({
+      ...checkFilter(command.filter ?? {}, filterPolicyOf(spec)).map((p) => ({
         ...p,
         path: `/filter${p.path}`,
       })),
@@ -253,7 +215,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
   private async count(command: QueryCommandDto): Promise<CountResponseDto> {
     const spec = this.collection(command.count);
     const problems = [
-      ...checkFilter(command.query ?? {}, this.policyOf(spec)).map((p) => ({
+      ...checkFilter(command.query ?? {}, filterPolicyOf(spec)).map((p) => ({
         ...p,
         path: `/query${p.path}`,
       })),
@@ -269,7 +231,7 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
     const spec = this.collection(command.aggregate);
     const pipeline = (command.pipeline ?? []) as Document[];
     const problems = [
-      ...checkPipeline(pipeline, this.policyOf(spec)),
+      ...checkPipeline(pipeline, filterPolicyOf(spec)),
       ...pipeline.flatMap((stage, i) =>
         '$match' in stage ? checkStoreEvaluable(stage.$match, `/pipeline/${i}/$match`) : [],
       ),
@@ -433,179 +395,5 @@ export class QueriesService implements OnModuleInit, OnModuleDestroy {
         ),
       };
     });
-  }
-
-  /**
-   * Tries the statements in a scratch copy of the matched documents, validates every changed document,
-   * backs up the originals and only then writes the results. Two writers racing on one document
-   * resolve as last-writer-wins: FerretDB has no transactions to do better.
-   */
-  private async update(
-    spec: CollectionSpec,
-    statements: readonly UpdateStatementDto[],
-    principal: Principal,
-  ): Promise<WriteResponseDto> {
-    const problems = statements.flatMap((statement, i) => [
-      ...checkFilter(statement.q, this.policyOf(spec)).map((p) => ({
-        ...p,
-        path: `/updates/${i}/q${p.path}`,
-      })),
-      ...checkUpdate(statement.u, `/updates/${i}/u`),
-      ...(statement.upsert
-        ? [
-            {
-              path: `/updates/${i}/upsert`,
-              message: 'upserts are not supported; add documents with json:submit',
-            },
-          ]
-        : []),
-    ]);
-    if (problems.length > 0) {
-      throw invalidQuery(problems);
-    }
-
-    const originals = new Map<string, Document>();
-    const matched = new Set<string>();
-    const scratch = this.queries.createScratchName();
-    try {
-      for (const statement of statements) {
-        const multi = statement.multi ?? false;
-        const notYetCopied = { _id: { $nin: [...originals.values()].map((doc) => doc._id as unknown) } };
-        const fresh = await this.queries.matchingIds(
-          spec.name,
-          { $and: [statement.q, notYetCopied] },
-          !multi,
-        );
-        const docs = await this.documents.findByStoredIds(spec.name, fresh);
-        docs.forEach((doc) => originals.set(keyOf(doc._id), doc));
-        await this.queries.copyToScratch(scratch, docs);
-        const targets = await this.queries.matchingIds(scratch, statement.q, !multi);
-        targets.forEach((id) => matched.add(keyOf(id)));
-        if (targets.length > 0) {
-          await this.queries.updateInScratch(
-            scratch,
-            multi ? statement.q : { _id: targets[0] },
-            statement.u,
-            multi,
-          );
-        }
-      }
-      const changed = (await this.queries.readScratch(scratch)).filter(
-        (doc) => canonicalJson(doc) !== canonicalJson(originals.get(keyOf(doc._id))),
-      );
-      const invalidDocs = changed.flatMap((doc) =>
-        this.schema.validateDocument(spec.name, withoutMongoId(doc)).map((p) => ({
-          ...p,
-          id: typeof doc.id === 'string' ? doc.id : keyOf(doc._id),
-        })),
-      );
-      if (invalidDocs.length > 0) {
-        throw unprocessable(
-          `The update would leave ${new Set(invalidDocs.map((p) => p.id)).size} document(s) invalid; nothing was written`,
-          invalidDocs,
-        );
-      }
-      const at = new Date();
-      const by = describePrincipal(principal);
-      await this.writeIfUnchanged(
-        spec.name,
-        changed.map((doc) => originals.get(keyOf(doc._id)) ?? doc),
-        async () => {
-          await this.queries.backUp(
-            changed.map((doc): Backup => ({
-              collection: spec.name,
-              op: 'update',
-              doc: originals.get(keyOf(doc._id)) ?? {},
-              by,
-              at,
-            })),
-          );
-          await this.queries.replaceAll(spec.name, changed);
-        },
-      );
-      return { ok: 1, n: matched.size, nModified: changed.length, backedUp: changed.length };
-    } finally {
-      await this.queries.dropScratch(scratch);
-    }
-  }
-
-  private async delete(
-    spec: CollectionSpec,
-    statements: readonly DeleteStatementDto[],
-    principal: Principal,
-    options: { allowBrokenRefs: boolean },
-  ): Promise<WriteResponseDto> {
-    const problems = statements.flatMap((statement, i) =>
-      checkFilter(statement.q, this.policyOf(spec)).map((p) => ({ ...p, path: `/deletes/${i}/q${p.path}` })),
-    );
-    if (problems.length > 0) {
-      throw invalidQuery(problems);
-    }
-    const ids: unknown[] = [];
-    for (const statement of statements) {
-      const notYetChosen = { _id: { $nin: [...ids] } };
-      ids.push(
-        ...(await this.queries.matchingIds(
-          spec.name,
-          { $and: [statement.q, notYetChosen] },
-          statement.limit === 1,
-        )),
-      );
-    }
-    const docs = await this.documents.findByStoredIds(spec.name, ids);
-    if (!options.allowBrokenRefs) {
-      const deleted = docs.map((doc): unknown => doc.id).filter((id): id is string => typeof id === 'string');
-      const referrers = await this.store.referrersOf(deleted, new Set(deleted));
-      if (referrers.length > 0) {
-        throw new UnprocessableError(
-          `Deleting would leave ${referrers.length === 20 ? 'at least 20' : referrers.length} document(s) referring to deleted ones; delete or change them first, or pass allow_broken_refs=true`,
-          {
-            errors: referrers.map((r) => ({
-              path: `${r.collection}/${r.id}`,
-              message: `refers to ${r.refersTo}`,
-            })),
-            code: 'broken_references',
-          },
-        );
-      }
-    }
-    const at = new Date();
-    const by = describePrincipal(principal);
-    const n = await this.writeIfUnchanged(spec.name, docs, async () => {
-      await this.queries.backUp(
-        docs.map((doc): Backup => ({ collection: spec.name, op: 'delete', doc, by, at })),
-      );
-      return this.queries.deleteByMongoIds(spec.name, ids);
-    });
-    return { ok: 1, n, backedUp: docs.length };
-  }
-
-  /**
-   * Runs a write of documents read earlier, if they are still as read: a changesheet or another query
-   * writing them meanwhile gets a 409 instead of a lost update.
-   */
-  private writeIfUnchanged<T>(
-    collection: string,
-    read: readonly Document[],
-    write: () => Promise<T>,
-  ): Promise<T> {
-    return this.writer.writeIfUnchanged(
-      read.map((doc) => ({ collection, storedId: doc._id as unknown, doc })),
-      {
-        owner: `query:${randomUUID()}`,
-        lockTtlMs: WRITE_LOCK_TTL_MS,
-        busy: (held) =>
-          new ConflictError(
-            `${held.length} of the documents are being changed by another writer (a changesheet being applied?); nothing was written, retry shortly`,
-            { extra: { held: held.length }, code: 'documents_locked' },
-          ),
-        changed: (moved) =>
-          new ConflictError(
-            `${moved.length} of the documents changed while this command ran; nothing was written, run it again`,
-            { extra: { changed: moved.length }, code: 'documents_changed' },
-          ),
-      },
-      write,
-    );
   }
 }

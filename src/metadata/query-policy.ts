@@ -1,5 +1,17 @@
-import type { FieldProblem } from '../common/errors/domain-errors.js';
+import type { BadRequestError, FieldProblem } from '../common/errors/domain-errors.js';
+import { invalidInput } from '../common/errors/problems.js';
 import { checkFilter, type FilterPolicy } from '../common/pagination/filter-policy.js';
+import type { CollectionSpec } from './schema/metadata-schema.js';
+
+/** The 400 of a `queries:run` command that names its problems. */
+export function invalidQuery(problems: FieldProblem[]): BadRequestError {
+  return invalidInput('The command is not allowed', problems, { code: 'invalid_query' });
+}
+
+/** The fields a command's filters may name in a collection: its slots, and `_id`. */
+export function filterPolicyOf(spec: CollectionSpec): FilterPolicy {
+  return { fields: [...spec.fields, '_id'] };
+}
 
 /** Aggregation stages `queries:run` runs: the read-only ones FerretDB v1 implements. */
 export const ALLOWED_STAGES = [
