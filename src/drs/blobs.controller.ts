@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 import { Controller, Get, Headers, Param, Put, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiConflictResponse,
@@ -106,14 +108,16 @@ export class BlobsController {
         blob.size,
       );
     }
-    if (range?.kind === 'partial') {
-      void reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${blob.size}`);
-      return new StreamableFile(this.blobs.read(blob, range), {
-        type: blob.mimeType,
-        disposition,
-        length: range.end - range.start + 1,
-      });
+    const partial = range?.kind === 'partial' ? range : undefined;
+    const length = partial ? partial.end - partial.start + 1 : blob.size;
+    if (partial) {
+      void reply.status(206).header('content-range', `bytes ${partial.start}-${partial.end}/${blob.size}`);
     }
-    return new StreamableFile(this.blobs.read(blob), { type: blob.mimeType, disposition, length: blob.size });
+    // HEAD answers from the store's metadata; GET asks the store once and streams its answer.
+    const stream =
+      reply.request.method === 'HEAD'
+        ? await this.blobs.assertStored(blob).then(() => Readable.from([]))
+        : await this.blobs.open(blob, partial);
+    return new StreamableFile(stream, { type: blob.mimeType, disposition, length });
   }
 }

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
-import { BadRequestError, ForbiddenError } from '../common/errors/domain-errors.js';
-import type { ByteRange } from '../infra/blob/blob-store.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors.js';
+import { BLOB_STORE, type BlobStore, type ByteRange } from '../infra/blob/blob-store.js';
 import { HUB_ACCESS_ID } from './object.model.js';
 import type { ObjectDoc } from './object.model.js';
 import { ObjectReadsService, type StoredBlobInfo } from './object-reads.service.js';
@@ -17,8 +17,14 @@ export class BlobsService {
     private readonly objects: ObjectReadsService,
     private readonly registration: ObjectRegistrationService,
     private readonly signer: BlobUrlSigner,
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
   ) {}
 
+  /**
+   * The object a signed download URL names, described from its record alone: the store is asked only
+   * once, by {@link open} (or {@link assertStored}), so a download costs one request to it. A blob's
+   * size is part of its content address and recorded with the object.
+   */
   async openSigned(
     objectId: string,
     exp: string | undefined,
@@ -33,7 +39,36 @@ export class BlobsService {
       case 'invalid':
         throw new ForbiddenError(`This download URL is not one this hub signed, or it was altered; ${renew}`);
       case 'valid':
-        return this.objects.describeBlob(objectId);
+        break;
+    }
+    const doc = await this.objects.resolve(objectId);
+    const key = doc.blob?.key;
+    if (!key) {
+      throw this.noBytes(objectId);
+    }
+    return {
+      objectId: doc.id,
+      key,
+      size: doc.size,
+      sha256: key,
+      mimeType: doc.mime_type ?? 'application/octet-stream',
+      ...(doc.name !== undefined ? { name: doc.name } : {}),
+    };
+  }
+
+  /** The blob's bytes (or a range of them) once the store has answered; 404 when they are gone. */
+  async open(blob: StoredBlobInfo, range?: ByteRange): Promise<Readable> {
+    const stream = await this.store.open(blob.key, range);
+    if (!stream) {
+      throw this.noBytes(blob.objectId);
+    }
+    return stream;
+  }
+
+  /** For HEAD: that the bytes are there, without reading them. */
+  async assertStored(blob: StoredBlobInfo): Promise<void> {
+    if (!(await this.store.stat(blob.key))) {
+      throw this.noBytes(blob.objectId);
     }
   }
 
@@ -77,7 +112,7 @@ export class BlobsService {
     );
   }
 
-  read(blob: StoredBlobInfo, range?: ByteRange): Readable {
-    return this.objects.readBlob(blob, range);
+  private noBytes(objectId: string): NotFoundError {
+    return new NotFoundError(`Object "${objectId}" has no bytes stored on this hub`);
   }
 }

@@ -125,6 +125,14 @@ describe.each(Object.keys(implementations))('blob store: %s', (kind) => {
     expect((await buffer(store.read(stored.key, { start: 2, end: 5 }))).toString()).toBe('2345');
   });
 
+  it('opens a blob or a range of it once the store has answered, and a missing one as undefined', async () => {
+    const stored = await store.put(Readable.from([Buffer.from('0123456789')]));
+    expect((await buffer((await store.open(stored.key))!)).toString()).toBe('0123456789');
+    expect((await buffer((await store.open(stored.key, { start: 7, end: 9 }))!)).toString()).toBe('789');
+    expect(await store.open(createHash('sha256').update('never stored').digest('hex'))).toBeUndefined();
+    expect(await store.open('../secret')).toBeUndefined();
+  });
+
   it('refuses content over the limit and leaves nothing behind', async () => {
     await expect(store.put(Readable.from([randomBytes(2048)]), { maxBytes: 1024 })).rejects.toBeInstanceOf(
       BlobTooLargeError,

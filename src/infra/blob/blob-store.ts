@@ -46,6 +46,11 @@ export interface BlobStore {
   /** Size in bytes, or undefined when no blob has this key. */
   stat(key: string): Promise<{ size: number } | undefined>;
   read(key: string, range?: ByteRange): Readable;
+  /**
+   * The bytes (or `range` of them) once the store has answered, in one request; undefined when no blob
+   * has this key. For serving: a missing blob is known before any response is begun.
+   */
+  open(key: string, range?: ByteRange): Promise<Readable | undefined>;
   delete(key: string): Promise<void>;
   /** Every key stored, in no particular order. */
   keys(): AsyncIterable<string>;

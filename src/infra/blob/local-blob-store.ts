@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -83,6 +83,19 @@ export class LocalBlobStore implements BlobStore {
       throw new Error(`Not a blob key: ${key}`);
     }
     return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async open(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    if (!BLOB_KEY_PATTERN.test(key)) {
+      return undefined;
+    }
+    let file: FileHandle;
+    try {
+      file = await open(this.pathOf(key), 'r');
+    } catch {
+      return undefined;
+    }
+    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async delete(key: string): Promise<void> {

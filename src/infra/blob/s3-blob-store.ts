@@ -200,6 +200,29 @@ export class S3BlobStore implements BlobStore {
     return out;
   }
 
+  async open(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    if (!BLOB_KEY_PATTERN.test(key)) {
+      return undefined;
+    }
+    try {
+      // The response body itself, without a stream in between: it is the socket's own backpressure
+      // that paces the store, and destroying it (a client hanging up) ends the request to the store.
+      const response = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      );
+      return response.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     if (BLOB_KEY_PATTERN.test(key)) {
       await this.deleteRaw(this.objectKey(key));
