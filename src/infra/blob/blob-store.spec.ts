@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
@@ -175,6 +176,68 @@ describe.each(Object.keys(implementations))('blob store: %s', (kind) => {
 
 describe('blob store: s3 only', () => {
   beforeAll(() => ensureTestS3(), S3_START_TIMEOUT_MS);
+
+  const PART = 5 * 1024 * 1024;
+
+  /** The S3 commands `store` sends from now on, by name. */
+  function recordCommands(store: S3BlobStore): string[] {
+    const sent: string[] = [];
+    const { client } = store as unknown as { client: S3Client };
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    return sent;
+  }
+
+  it('puts content of up to one part straight to its content address; larger content via a copy', async () => {
+    const prefix = testS3Prefix();
+    const store = testS3Store(prefix, { partSizeBytes: PART });
+    const sent = recordCommands(store);
+    try {
+      const small = randomBytes(PART);
+      const stored = await store.put(Readable.from([small.subarray(0, 1000), small.subarray(1000)]));
+      expect(stored).toMatchObject({ size: PART, created: true });
+      expect(stored.md5).toBe(createHash('md5').update(small).digest('hex'));
+      expect(sent.filter((name) => name !== 'HeadBucketCommand')).toEqual([
+        'HeadObjectCommand',
+        'PutObjectCommand',
+      ]);
+      expect(Buffer.compare(await buffer(store.read(stored.key)), small)).toBe(0);
+      expect((await store.put(Readable.from([small]))).created).toBe(false);
+
+      sent.length = 0;
+      const large = randomBytes(PART + 1);
+      const streamed = await store.put(Readable.from([large]));
+      expect(streamed.sha256).toBe(createHash('sha256').update(large).digest('hex'));
+      expect(sent).toContain('CopyObjectCommand');
+      expect(Buffer.compare(await buffer(store.read(streamed.key)), large)).toBe(0);
+      expect((await listS3Prefix(prefix)).sort()).toEqual(
+        [`sha256/${stored.key}`, `sha256/${streamed.key}`].sort(),
+      );
+    } finally {
+      await emptyS3Prefix(prefix);
+      store.close();
+    }
+  });
+
+  it('gives up a streamed upload cleanly when the source fails after the first part', async () => {
+    const prefix = testS3Prefix();
+    const store = testS3Store(prefix, { partSizeBytes: PART });
+    try {
+      const source = new Readable({ read() {} });
+      source.push(randomBytes(PART + 1024 * 1024));
+      setTimeout(() => source.destroy(new Error('connection reset')), 50);
+      await expect(store.put(source)).rejects.toThrow('connection reset');
+      expect(await listS3Prefix(prefix)).toEqual([]);
+    } finally {
+      await emptyS3Prefix(prefix);
+      store.close();
+    }
+  });
 
   it('moves objects above the single-copy limit into place with a multipart copy', async () => {
     const prefix = testS3Prefix();

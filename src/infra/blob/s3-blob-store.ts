@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
@@ -13,6 +13,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   UploadPartCopyCommand,
   type CompletedPart,
@@ -48,6 +49,8 @@ export interface S3BlobStoreOptions {
   readonly partsInFlight?: number;
   /** Objects larger than this are moved into place with a multipart copy (S3 copies at most 5 GiB at once). */
   readonly singleCopyLimitBytes?: number;
+  /** Content up to this size is held in memory and PUT straight to its content address (default: one part). */
+  readonly singlePutLimitBytes?: number;
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -61,10 +64,11 @@ function isNotFound(error: unknown): boolean {
 }
 
 /**
- * Stores blobs in an S3-compatible bucket under `<prefix>sha256/<sha-256>`. The bytes are streamed in
- * as a multipart upload to a temporary key while both digests are computed on the way, so memory stays
- * at a few parts whatever the size; once the digest is known the object is copied to its content
- * address (server-side) and the temporary key removed. Readers therefore never see a partial blob, and
+ * Stores blobs in an S3-compatible bucket under `<prefix>sha256/<sha-256>`. Content of up to one part is
+ * hashed in memory and PUT straight to its content address. Larger content is streamed in as a
+ * multipart upload to a temporary key while both digests are computed on the way, so memory stays at a
+ * few parts whatever the size; once the digest is known the object is copied to its content address
+ * (server-side) and the temporary key removed. Either way readers never see a partial blob, and
  * identical content is stored once.
  */
 export class S3BlobStore implements BlobStore {
@@ -76,6 +80,7 @@ export class S3BlobStore implements BlobStore {
   private readonly partSize: number;
   private readonly partsInFlight: number;
   private readonly singleCopyLimit: number;
+  private readonly singlePutLimit: number;
   private bucketReady: Promise<void> | undefined;
 
   constructor(options: S3BlobStoreOptions) {
@@ -110,6 +115,7 @@ export class S3BlobStore implements BlobStore {
     this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
     this.partsInFlight = options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
     this.singleCopyLimit = options.singleCopyLimitBytes ?? S3_SINGLE_COPY_LIMIT;
+    this.singlePutLimit = options.singlePutLimitBytes ?? this.partSize;
   }
 
   async put(source: Readable, options: PutOptions = {}): Promise<StoredBlob> {
@@ -128,21 +134,96 @@ export class S3BlobStore implements BlobStore {
     if (earlyError) {
       throw earlyError;
     }
-    const tmpKey = `${this.prefix}tmp/${randomUUID()}`;
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: tmpKey, Body: counter },
-      partSize: this.partSize,
-      queueSize: this.partsInFlight,
-      leavePartsOnError: false,
-    });
+    const piping = pipeline(source, counter);
+    // Observed by whichever path below ends up waiting on it (or failing before it could).
+    piping.catch(() => undefined);
+    const chunks = counter[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    let ended = false;
     try {
-      await Promise.all([pipeline(source, counter), upload.done()]);
+      while (headBytes <= this.singlePutLimit) {
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+      if (ended) {
+        await piping;
+      }
     } catch (error) {
       counter.discard();
       if (!counter.destroyed) {
         counter.destroy();
       }
+      throw error;
+    }
+    return ended
+      ? this.putWhole(Buffer.concat(head, headBytes), counter)
+      : this.putStreamed(head, chunks, piping, counter);
+  }
+
+  /**
+   * Content that fits in one part is held whole, so once hashed it goes straight to its content address
+   * in one PUT: atomic, so a crash leaves nothing half-written there, and no temporary key or copy.
+   */
+  private async putWhole(bytes: Buffer, counter: HashingCounter): Promise<StoredBlob> {
+    const { sha256, md5 } = await counter.digests();
+    const target = this.objectKey(sha256);
+    const stored = { key: sha256, size: bytes.length, sha256, md5 };
+    if ((await this.head(target)) !== undefined) {
+      return { ...stored, created: false };
+    }
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: target,
+        Body: bytes,
+        ContentLength: bytes.length,
+        // The store checks the bytes it received against the digest the hub computed.
+        ContentMD5: Buffer.from(md5, 'hex').toString('base64'),
+      }),
+    );
+    return { ...stored, created: true };
+  }
+
+  /**
+   * Larger content is streamed as a multipart upload to a temporary key while it is hashed (memory stays
+   * at a few parts whatever the size), then copied server-side to its content address.
+   */
+  private async putStreamed(
+    head: Buffer[],
+    rest: AsyncIterator<Buffer>,
+    piping: Promise<void>,
+    counter: HashingCounter,
+  ): Promise<StoredBlob> {
+    const tmpKey = `${this.prefix}tmp/${randomUUID()}`;
+    const body = Readable.from(
+      (async function* () {
+        yield* head;
+        for (let next = await rest.next(); !next.done; next = await rest.next()) {
+          yield next.value;
+        }
+      })(),
+    );
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: tmpKey, Body: body },
+      partSize: this.partSize,
+      queueSize: this.partsInFlight,
+      leavePartsOnError: false,
+    });
+    try {
+      await Promise.all([piping, upload.done()]);
+    } catch (error) {
+      counter.discard();
+      if (!counter.destroyed) {
+        counter.destroy();
+      }
+      body.destroy();
       await upload.abort().catch(() => undefined);
       await this.deleteRaw(tmpKey).catch(() => undefined);
       throw error;
