@@ -73,6 +73,58 @@ describe('the local scripts', () => {
     expect(failed.stderr).toMatch(/breaking failed after \d+s/);
   });
 
+  describe("set-up's choice of FerretDB storage", () => {
+    const storage = (env: Record<string, string> = {}) =>
+      bash('source scripts/setup.sh && ferretdb_storage_args', {
+        env: { RUNTIME_HUB_DATA_DIR: dir, ...env },
+      });
+
+    it('is SQLite under the data directory unless FERRETDB_HANDLER says otherwise', async () => {
+      const result = await storage();
+      expect(result.stderr).toBe('');
+      expect(result.stdout.split('\n')).toEqual([
+        '--handler=sqlite',
+        `--sqlite-url=file:${dir}/ferretdb/sqlite/`,
+        '',
+      ]);
+    });
+
+    it('sizes the PostgreSQL pool above what the hub processes can hold, when the URL does not', async () => {
+      const defaults = await storage({ FERRETDB_HANDLER: 'postgresql' });
+      expect(defaults.stderr).toBe('');
+      // 4 processes × (MONGO_POOL_MAX 50 + METADATA_OPEN_CURSORS_MAX 64) + 1
+      expect(defaults.stdout.split('\n')).toEqual([
+        '--handler=postgresql',
+        '--postgresql-url=postgres://postgres@127.0.0.1:5433/ferretdb?pool_max_conns=457',
+        '',
+      ]);
+
+      const sized = await storage({
+        FERRETDB_HANDLER: 'postgresql',
+        FERRETDB_POSTGRESQL_URL: 'postgres://postgres@127.0.0.1:31300/docs?sslmode=disable',
+        FERRETDB_CLIENT_PROCESSES: '2',
+        MONGO_POOL_MAX: '8',
+        METADATA_OPEN_CURSORS_MAX: '0',
+      });
+      expect(sized.stdout).toContain(
+        '--postgresql-url=postgres://postgres@127.0.0.1:31300/docs?sslmode=disable&pool_max_conns=17\n',
+      );
+    });
+
+    it('refuses a pool one hub process could take whole, and an unknown handler', async () => {
+      const small = await storage({
+        FERRETDB_HANDLER: 'postgresql',
+        FERRETDB_POSTGRESQL_URL: 'postgres://postgres@127.0.0.1:5433/ferretdb?pool_max_conns=50',
+      });
+      expect(small.code).not.toBe(0);
+      expect(small.stderr).toContain('pool_max_conns=50, but one hub process can hold 114 connections');
+
+      const unknown = await storage({ FERRETDB_HANDLER: 'mysql' });
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr).toContain("FERRETDB_HANDLER must be sqlite or postgresql, not 'mysql'");
+    });
+  });
+
   describe('.ci/run', () => {
     let repo: string;
     const fakeNpm = (body: string) =>
