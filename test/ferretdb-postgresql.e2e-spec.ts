@@ -4,8 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { loadConfig } from '../src/config/app-config.js';
+import { MongoService } from '../src/infra/mongo/mongo.service.js';
+import { OpenCursors } from '../src/infra/mongo/open-cursors.js';
+import { MetadataRepository } from '../src/metadata/metadata.repository.js';
+import { MetadataSchemaRepository } from '../src/metadata/schema/metadata-schema.repository.js';
+import { isolatedEnv } from './support/harness.js';
 import { exited, freePort, ROOT } from './support/process.js';
 
 const WRITERS = 64;
@@ -119,6 +126,23 @@ describe("set-up's PostgreSQL-backed FerretDB", () => {
   it('answers every update of a process whose connections and open cursors all are busy', async () => {
     expect(await updatesUnderOpenCursors(mongoUrl, 60_000)).toBe(WRITERS * ROUNDS);
   }, 90_000);
+
+  it('counts the documents of a metadata collection, which its table statistics do not yet', async () => {
+    const config = loadConfig({ ...isolatedEnv(), MONGO_URL: mongoUrl });
+    const mongo = new MongoService(config, pino({ level: 'silent' }));
+    try {
+      const metadata = new MetadataRepository(
+        mongo,
+        new MetadataSchemaRepository().load(),
+        new OpenCursors(config),
+      );
+      await mongo.collection('study_set').insertMany([{ id: 'nmdc:sty-11-1' }, { id: 'nmdc:sty-11-2' }]);
+      expect(await metadata.count('study_set')).toBe(2);
+    } finally {
+      await mongo.db.dropDatabase();
+      await mongo.onApplicationShutdown();
+    }
+  });
 
   it('(control) stops answering once open cursors leave an update one connection', async () => {
     await stopSizedFerretDb();

@@ -92,6 +92,10 @@ export class MetadataRepository {
       const [stats] = await this.coll(collection)
         .aggregate<{ count?: number }>([{ $collStats: { count: {} } }])
         .toArray();
+      // FerretDB's PostgreSQL storage answers -1 until PostgreSQL has analysed the table.
+      if (stats?.count !== undefined && stats.count < 0) {
+        return await this.coll(collection).countDocuments({});
+      }
       return stats?.count ?? 0;
     } catch (error) {
       if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) {
