@@ -123,4 +123,24 @@ describe('RunRepository', () => {
     expect((await runs.get(ids[1] as string))?.status).toBe('STARTED');
     expect(await eventTypes(ids[2] as string)).toEqual(['RUN_ENQUEUED', 'STEP_SUCCESS', 'RUN_SUCCESS']);
   });
+
+  it('starts queued runs without limits in one statement, by priority then age, leaving other runs alone', async () => {
+    await postgres.query(`UPDATE orch_runs SET status = 'CANCELED' WHERE status = 'QUEUED'`);
+    const [low, high, later] = (await runsIn('QUEUED', 3, [0, 5, 0])) as [string, string, string];
+    const [started] = (await runsIn('STARTED', 1)) as [string];
+    const statements = vi.spyOn(postgres, 'query');
+    const messages = await runs.dequeueUnlimited(2);
+    expect(statements).toHaveBeenCalledTimes(1);
+    statements.mockRestore();
+    expect(messages.map((m) => m.payload)).toEqual([
+      { runId: high, attempt: 0 },
+      { runId: low, attempt: 0 },
+    ]);
+    expect(messages.every((m) => m.kind === 'execute-run')).toBe(true);
+    expect((await runs.get(high))?.status).toBe('STARTING');
+    expect(await eventTypes(high)).toEqual(['RUN_ENQUEUED', 'RUN_STARTING']);
+    expect((await runs.get(later))?.status).toBe('QUEUED');
+    expect((await runs.get(started))?.status).toBe('STARTED');
+    expect((await runs.dequeueUnlimited(10)).map((m) => m.payload.runId)).toEqual([later]);
+  });
 });

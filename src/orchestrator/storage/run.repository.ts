@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { OrchestratorEvent, RunStatus } from '../core/index.js';
 import { MicroBatcher } from './micro-batcher.js';
+import type { OutboxMessage } from './outbox.repository.js';
 import { isDataError, MAX_MESSAGE_CHARS, pgSafeText } from './pg-safe.js';
 import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
 import {
@@ -354,13 +355,13 @@ export class RunRepository {
   /**
    * One coordinator pass under a transaction-scoped advisory lock: `choose` sees the in-progress counts
    * and the queue and returns the runs to start; they move QUEUED → STARTING with their RUN_STARTING
-   * events and `execute-run` outbox rows. Returns the outbox ids to relay.
+   * events and `execute-run` outbox rows. Returns those outbox messages, to relay once committed.
    */
   async dequeue(
     limitedTagKeys: readonly string[],
     candidates: number,
     choose: (snapshot: CoordinatorSnapshot) => readonly string[],
-  ): Promise<number[]> {
+  ): Promise<OutboxMessage[]> {
     return this.postgres.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         lockKey(this.postgres.schema, 'coordinator'),
@@ -382,7 +383,7 @@ export class RunRepository {
       if (chosen.length === 0) {
         return [];
       }
-      const { rows } = await client.query<{ id: string }>(
+      const { rows } = await client.query<{ id: string; run_id: string; attempt: number }>(
         `WITH started AS (
            UPDATE orch_runs SET status = 'STARTING', updated_at = now()
            WHERE run_id = ANY($1::uuid[]) AND status = 'QUEUED'
@@ -393,11 +394,47 @@ export class RunRepository {
          )
          INSERT INTO orch_outbox (kind, payload)
          SELECT 'execute-run', jsonb_build_object('runId', run_id, 'attempt', resume_attempts) FROM started
-         RETURNING id`,
+         RETURNING id, payload->>'runId' AS run_id, (payload->>'attempt')::integer AS attempt`,
         [chosen],
       );
-      return rows.map((r) => Number(r.id));
+      return rows.map((r) => ({
+        id: Number(r.id),
+        kind: 'execute-run' as const,
+        payload: { runId: r.run_id, attempt: r.attempt },
+      }));
     });
+  }
+
+  /**
+   * A coordinator pass without limits, in one statement: the first `limit` QUEUED runs by priority move
+   * to STARTING like {@link dequeue}'s. Nothing to count means nothing to serialise, so no advisory lock:
+   * the compare-and-set moves each run once, and a concurrent pass skips the rows this one holds.
+   */
+  async dequeueUnlimited(limit: number): Promise<OutboxMessage[]> {
+    const { rows } = await this.postgres.query<{ id: string; run_id: string; attempt: number }>(
+      `WITH chosen AS (
+         SELECT run_id FROM orch_runs WHERE status = 'QUEUED' ORDER BY priority DESC, id LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), started AS (
+         UPDATE orch_runs r SET status = 'STARTING', updated_at = now()
+         FROM chosen WHERE r.run_id = chosen.run_id AND r.status = 'QUEUED'
+         RETURNING r.id, r.priority, r.run_id, r.job_name, r.resume_attempts
+       ), logged AS (
+         INSERT INTO orch_event_logs (run_id, event_type, level, message)
+         SELECT run_id, 'RUN_STARTING', 'info', 'Launching run for "' || job_name || '".' FROM started
+         ORDER BY priority DESC, id
+       )
+       INSERT INTO orch_outbox (kind, payload)
+       SELECT 'execute-run', jsonb_build_object('runId', run_id, 'attempt', resume_attempts) FROM started
+       ORDER BY priority DESC, id
+       RETURNING id, payload->>'runId' AS run_id, (payload->>'attempt')::integer AS attempt`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      kind: 'execute-run' as const,
+      payload: { runId: r.run_id, attempt: r.attempt },
+    }));
   }
 
   /** Runs in `status` whose last change is older than `olderThanMs`. */
