@@ -76,7 +76,7 @@ async function requests(count: number, send: () => Promise<Response>): Promise<v
  * 1,000 no-op jobs added by 50 concurrent producers and consumed with concurrency 50, both in one
  * process pinned like the hub (which also enqueues and executes its runs on its own CPU).
  */
-async function rawBullmq(redisUrl: string): Promise<number> {
+async function rawBullmq(redisUrl: string): Promise<{ seconds: number; cpuSeconds?: number }> {
   const prefix = `bench:raw:${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const worker = await startNodeServer({
@@ -95,6 +95,7 @@ async function rawBullmq(redisUrl: string): Promise<number> {
   });
   const queue = new Queue('raw', { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix });
   try {
+    const cpuBefore = await worker.cpuSeconds();
     const started = performance.now();
     const produced = await fetch(`${worker.url}/produce?count=${RUNS}&inFlight=${IN_FLIGHT}`, {
       method: 'POST',
@@ -103,12 +104,25 @@ async function rawBullmq(redisUrl: string): Promise<number> {
       throw new Error(`the raw producer failed: ${await produced.text()}`);
     }
     await until('the raw jobs', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= RUNS);
-    return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, ...cpuUsed(cpuBefore, await worker.cpuSeconds()) };
   } finally {
     await worker.stop();
     await queue.obliterate({ force: true });
     await queue.close();
   }
+}
+
+/** CPU time a process used between two readings, when both could be taken. */
+function cpuUsed(before: number | undefined, after: number | undefined): { cpuSeconds?: number } {
+  return before !== undefined && after !== undefined ? { cpuSeconds: after - before } : {};
+}
+
+/** Milliseconds of CPU per run or job, as text for the report. */
+function cpuPerItem(cpuSeconds: number | undefined): string {
+  return cpuSeconds === undefined
+    ? 'CPU time not available'
+    : `${((cpuSeconds * 1000) / RUNS).toFixed(2)} ms CPU each`;
 }
 
 async function main(): Promise<void> {
@@ -129,7 +143,8 @@ async function main(): Promise<void> {
   const running: ServerProcess[] = [];
   const db = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? stores.postgres.url, max: 2 });
   try {
-    const rawSeconds = await rawBullmq(redisUrl);
+    const raw = await rawBullmq(redisUrl);
+    const rawSeconds = raw.seconds;
 
     const hub = await startHub({
       role: 'all',
@@ -167,11 +182,13 @@ async function main(): Promise<void> {
     const launch = (): Promise<Response> => fetch(launchUrl, { method: 'POST', headers, body: '{}' });
     await requests(100, launch);
     await until('the warm-up runs', async () => (await finished()) >= 100);
+    const hubCpuBefore = await hub.cpuSeconds();
     const started = performance.now();
     await requests(RUNS, launch);
     const launchSeconds = (performance.now() - started) / 1000;
     await until('the runs to finish', async () => (await finished()) >= RUNS + 100);
     const apiSeconds = (performance.now() - started) / 1000;
+    const hubCpu = cpuUsed(hubCpuBefore, await hub.cpuSeconds());
     const failedRuns =
       (
         await db.query<{ n: number }>(
@@ -223,8 +240,9 @@ async function main(): Promise<void> {
       inFlight: IN_FLIGHT,
       cpus,
       hubEntry: hub.entry,
-      rawBullmq: { seconds: rawSeconds, perSecond: rawPerSecond },
+      rawBullmq: { ...raw, perSecond: rawPerSecond },
       apiPath: {
+        ...hubCpu,
         seconds: apiSeconds,
         perSecond: apiPerSecond,
         launchesPerSecond: RUNS / launchSeconds,
@@ -255,6 +273,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  API path, ${RUNS} runs of a 1-op no-op job     ${f(apiPerSecond)} runs/s (${f(apiSeconds, 2)} s; launches ${f(results.apiPath.launchesPerSecond)}/s)`,
+    );
+    console.log(
+      `  CPU per item: API path ${cpuPerItem(hubCpu.cpuSeconds)}, raw BullMQ ${cpuPerItem(raw.cpuSeconds)}`,
     );
     console.log(`  authenticated HTTP floor (GET, no I/O)      ${f(authFloor)} requests/s`);
     console.log(
