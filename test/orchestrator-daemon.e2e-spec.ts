@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PostgresService } from '../src/infra/postgres/postgres.service.js';
+import { CONTROL_QUEUE, OrchestratorQueues } from '../src/orchestrator/daemon/orchestrator-queues.js';
 import { lockKey } from '../src/orchestrator/storage/sql.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 import {
@@ -126,6 +127,18 @@ describe('orchestrator coordinator, run monitor and housekeeping', () => {
     expect((await eventsOf(api, oldRun)).map((e) => e.type)).toEqual(['ASSET_MATERIALIZATION']);
     const logs = (await eventsOf(api, runId)).filter((e) => e.type === 'LOGS').map((e) => e.message);
     expect(logs).toContain('dropped 1 skipped tick(s)');
+  });
+
+  it('starts a run launched on a process running the coordinator without a message through the control queue', async () => {
+    const control = hub.app.get(OrchestratorQueues).queue(CONTROL_QUEUE);
+    // Paused, the control queue delivers neither wake-up messages nor the periodic pass.
+    await control.pause();
+    try {
+      const runId = await launch('noop_job');
+      expect((await waitForStatus(api, runId, ['SUCCESS', 'FAILURE'], 5000)).status).toBe('SUCCESS');
+    } finally {
+      await control.resume();
+    }
   });
 
   it('starts queued runs one at a time under ORCH_MAX_CONCURRENT_RUNS=1, by priority then age', async () => {

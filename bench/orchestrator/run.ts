@@ -1,10 +1,10 @@
 /**
  * Orchestrator benchmarks (`npm run bench:orchestrator`), against the local PostgreSQL and Redis. The hub
- * (role `all`) and the baseline's BullMQ worker each run as their own process pinned to one CPU; this
- * process generates the load (50 requests or jobs in flight).
+ * (role `all`) and the baseline (a BullMQ producer and worker) each run as their own process pinned to
+ * one CPU, so each enqueues and processes on that CPU; this process sends the hub's requests.
  *  1. 1,000 runs of a one-op no-op job through the API path (HTTP launch → PostgreSQL → coordinator →
- *     BullMQ → run worker → events) against 1,000 raw BullMQ no-op jobs on the same Redis, both with 50
- *     in flight. Target: ≥ 0.5× the baseline's throughput.
+ *     BullMQ → run worker → events) against 1,000 raw BullMQ no-op jobs on the same Redis (enqueue,
+ *     process, complete), both with 50 in flight. Target: ≥ 0.5× the baseline's throughput.
  *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
  *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
@@ -72,8 +72,11 @@ async function requests(count: number, send: () => Promise<Response>): Promise<v
   );
 }
 
-/** 1,000 no-op jobs added by 50 concurrent producers, consumed by a worker process with concurrency 50. */
-async function rawBullmq(redisUrl: string): Promise<number> {
+/**
+ * 1,000 no-op jobs added by 50 concurrent producers and consumed with concurrency 50, both in one
+ * process pinned like the hub (which also enqueues and executes its runs on its own CPU).
+ */
+async function rawBullmq(redisUrl: string): Promise<{ seconds: number; cpuSeconds?: number }> {
   const prefix = `bench:raw:${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const worker = await startNodeServer({
@@ -92,23 +95,34 @@ async function rawBullmq(redisUrl: string): Promise<number> {
   });
   const queue = new Queue('raw', { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix });
   try {
+    const cpuBefore = await worker.cpuSeconds();
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < RUNS) {
-          next++;
-          await queue.add('noop', {});
-        }
-      }),
-    );
+    const produced = await fetch(`${worker.url}/produce?count=${RUNS}&inFlight=${IN_FLIGHT}`, {
+      method: 'POST',
+    });
+    if (produced.status !== 200) {
+      throw new Error(`the raw producer failed: ${await produced.text()}`);
+    }
     await until('the raw jobs', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= RUNS);
-    return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, ...cpuUsed(cpuBefore, await worker.cpuSeconds()) };
   } finally {
     await worker.stop();
     await queue.obliterate({ force: true });
     await queue.close();
   }
+}
+
+/** CPU time a process used between two readings, when both could be taken. */
+function cpuUsed(before: number | undefined, after: number | undefined): { cpuSeconds?: number } {
+  return before !== undefined && after !== undefined ? { cpuSeconds: after - before } : {};
+}
+
+/** Milliseconds of CPU per run or job, as text for the report. */
+function cpuPerItem(cpuSeconds: number | undefined): string {
+  return cpuSeconds === undefined
+    ? 'CPU time not available'
+    : `${((cpuSeconds * 1000) / RUNS).toFixed(2)} ms CPU each`;
 }
 
 async function main(): Promise<void> {
@@ -129,7 +143,8 @@ async function main(): Promise<void> {
   const running: ServerProcess[] = [];
   const db = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? stores.postgres.url, max: 2 });
   try {
-    const rawSeconds = await rawBullmq(redisUrl);
+    const raw = await rawBullmq(redisUrl);
+    const rawSeconds = raw.seconds;
 
     const hub = await startHub({
       role: 'all',
@@ -167,11 +182,13 @@ async function main(): Promise<void> {
     const launch = (): Promise<Response> => fetch(launchUrl, { method: 'POST', headers, body: '{}' });
     await requests(100, launch);
     await until('the warm-up runs', async () => (await finished()) >= 100);
+    const hubCpuBefore = await hub.cpuSeconds();
     const started = performance.now();
     await requests(RUNS, launch);
     const launchSeconds = (performance.now() - started) / 1000;
     await until('the runs to finish', async () => (await finished()) >= RUNS + 100);
     const apiSeconds = (performance.now() - started) / 1000;
+    const hubCpu = cpuUsed(hubCpuBefore, await hub.cpuSeconds());
     const failedRuns =
       (
         await db.query<{ n: number }>(
@@ -223,8 +240,9 @@ async function main(): Promise<void> {
       inFlight: IN_FLIGHT,
       cpus,
       hubEntry: hub.entry,
-      rawBullmq: { seconds: rawSeconds, perSecond: rawPerSecond },
+      rawBullmq: { ...raw, perSecond: rawPerSecond },
       apiPath: {
+        ...hubCpu,
         seconds: apiSeconds,
         perSecond: apiPerSecond,
         launchesPerSecond: RUNS / launchSeconds,
@@ -255,6 +273,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  API path, ${RUNS} runs of a 1-op no-op job     ${f(apiPerSecond)} runs/s (${f(apiSeconds, 2)} s; launches ${f(results.apiPath.launchesPerSecond)}/s)`,
+    );
+    console.log(
+      `  CPU per item: API path ${cpuPerItem(hubCpu.cpuSeconds)}, raw BullMQ ${cpuPerItem(raw.cpuSeconds)}`,
     );
     console.log(`  authenticated HTTP floor (GET, no I/O)      ${f(authFloor)} requests/s`);
     console.log(

@@ -50,10 +50,26 @@ export class PostgresService implements OnApplicationShutdown {
     }
   }
 
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * A client of the pool for a transaction or a session. The pool stops listening for a client's errors
+   * while it is checked out, so a connection lost between two of its queries would be an uncaught
+   * exception that ends the process; the loss still fails the client's next query.
+   */
+  async connect(): Promise<pg.PoolClient> {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw unavailable(error);
     });
+    if (!this.guarded.has(client)) {
+      this.guarded.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
+  }
+
+  private readonly guarded = new WeakSet<pg.PoolClient>();
+
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
     try {
       await client.query('BEGIN');
       const result = await work(client);

@@ -48,6 +48,9 @@ export class OrchestratorQueues implements OnApplicationShutdown {
   private connection: Redis | undefined;
   private readonly queues = new Map<string, Queue>();
   private pendingWake: Promise<void> | undefined;
+  private localPass: (() => Promise<boolean>) | undefined;
+  private localPasses: Promise<void> | undefined;
+  private localPassAgain = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -153,11 +156,16 @@ export class OrchestratorQueues implements OnApplicationShutdown {
   }
 
   /**
-   * Asks for a coordinator pass. Requests within a few milliseconds share one message, sent after all of
-   * them (so after their callers' commits); BullMQ de-duplication then keeps at most one pass waiting
-   * behind the active one.
+   * Asks for a coordinator pass. In a process that runs the coordinator (see {@link useLocalCoordinator})
+   * the pass runs here, without waiting for it. Elsewhere, requests within a few milliseconds share one
+   * message, sent after all of them (so after their callers' commits); BullMQ de-duplication then keeps
+   * at most one pass waiting behind the active one.
    */
   wakeCoordinator(): Promise<void> {
+    if (this.localPass) {
+      this.wakeLocalCoordinator(this.localPass);
+      return Promise.resolve();
+    }
     this.pendingWake ??= new Promise<void>((resolve) => setTimeout(resolve, WAKE_COALESCE_MS)).then(
       async () => {
         this.pendingWake = undefined;
@@ -169,6 +177,43 @@ export class OrchestratorQueues implements OnApplicationShutdown {
       },
     );
     return this.pendingWake;
+  }
+
+  /**
+   * Makes wake-ups in this process run `pass` here rather than send a message through Redis for some
+   * daemon to take: one pass at a time, a wake-up during a pass asking for one more after it, and
+   * another while `pass` reports more runs waiting. `pass` handles its own errors. Passes of several
+   * processes at once are safe (each run moves by compare-and-set; limited passes take a lock), and
+   * the periodic pass on the control queue still runs. Returns a function that stops it and waits for
+   * the pass in progress.
+   */
+  useLocalCoordinator(pass: () => Promise<boolean>): () => Promise<void> {
+    this.localPass = pass;
+    return async () => {
+      if (this.localPass === pass) {
+        this.localPass = undefined;
+      }
+      await this.localPasses;
+    };
+  }
+
+  private wakeLocalCoordinator(pass: () => Promise<boolean>): void {
+    if (this.localPasses) {
+      this.localPassAgain = true;
+      return;
+    }
+    const passes = async (): Promise<void> => {
+      // Launches arrive in bursts: a moment's wait lets one pass take them all.
+      await new Promise((resolve) => setTimeout(resolve, WAKE_COALESCE_MS));
+      let more = true;
+      while ((more || this.localPassAgain) && this.localPass === pass) {
+        this.localPassAgain = false;
+        more = await pass();
+      }
+    };
+    this.localPasses = passes().finally(() => {
+      this.localPasses = undefined;
+    });
   }
 
   /**

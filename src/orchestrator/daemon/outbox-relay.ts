@@ -29,6 +29,24 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Like {@link relay}, for messages the caller has in hand from the statement that wrote them, which
+   * saves reading them back. Failures are left to the sweep.
+   */
+  async relayCommitted(messages: readonly OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) {
+      return;
+    }
+    try {
+      await this.dispatch(messages);
+    } catch (error) {
+      this.log.warn(
+        { err: error, ids: messages.map((m) => m.id) },
+        'outbox relay failed; the run monitor will relay again',
+      );
+    }
+  }
+
   /** Relays what nobody confirmed (the committing process died, or Redis was down). */
   async relayPending(): Promise<number> {
     const pending = await this.outbox.pending(this.config.orchestrator.outboxRetryMs);

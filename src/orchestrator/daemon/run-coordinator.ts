@@ -78,16 +78,21 @@ export class RunCoordinator {
     if (maxConcurrentRuns === 0) {
       return { launched: 0, full: false };
     }
+    if (maxConcurrentRuns < 0 && tagConcurrencyLimits.length === 0) {
+      const launched = await this.runs.dequeueUnlimited(BATCH);
+      await this.relay.relayCommitted(launched);
+      return { launched: launched.length, full: launched.length >= BATCH };
+    }
     const candidates =
       tagConcurrencyLimits.length > 0 || maxConcurrentRuns < 0
         ? BATCH * 2
         : Math.min(maxConcurrentRuns, BATCH);
-    const outboxIds = await this.runs.dequeue(
+    const messages = await this.runs.dequeue(
       [...new Set(tagConcurrencyLimits.map((l) => l.key))],
       candidates,
       (snapshot) => chooseRuns(snapshot, maxConcurrentRuns, tagConcurrencyLimits).slice(0, BATCH),
     );
-    await this.relay.relay(outboxIds);
-    return { launched: outboxIds.length, full: outboxIds.length >= BATCH };
+    await this.relay.relayCommitted(messages);
+    return { launched: messages.length, full: messages.length >= BATCH };
   }
 }

@@ -20,7 +20,7 @@ export class LockRepository {
 
   private async lock<T>(name: string, wait: boolean, work: () => Promise<T>): Promise<T | undefined> {
     const key = lockKey(this.postgres.schema, name);
-    const client = await this.postgres.pool.connect();
+    const client = await this.postgres.connect();
     try {
       if (wait) {
         await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);

@@ -3,13 +3,18 @@ import { Injectable } from '@nestjs/common';
 import { PostgresService } from '../../infra/postgres/postgres.service.js';
 import type { OrchestratorEvent, RunStatus } from '../core/index.js';
 import { MicroBatcher } from './micro-batcher.js';
-import { MAX_MESSAGE_CHARS, pgSafeText } from './pg-safe.js';
+import type { OutboxMessage } from './outbox.repository.js';
+import { isDataError, MAX_MESSAGE_CHARS, pgSafeText } from './pg-safe.js';
 import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
 import {
+  eventsJson,
   eventsParam,
+  insertBatchEvents,
   insertEvents,
   lockKey,
+  outputsJson,
   outputsParam,
+  storeBatchOutputs,
   storeOutputs,
   type Queryable,
   type StepOutputRow,
@@ -44,6 +49,14 @@ export interface TransitionOptions {
   readonly workerId?: string;
 }
 
+interface TransitionRequest {
+  readonly runId: string;
+  readonly options: TransitionOptions;
+}
+
+type SettledTransition =
+  { readonly run: (RunRecord & { readonly outboxId?: number }) | undefined } | { readonly error: unknown };
+
 /** A QUEUED run as the coordinator sees it. */
 export interface QueuedRun {
   readonly runId: string;
@@ -57,11 +70,20 @@ export interface CoordinatorSnapshot {
   readonly queued: readonly QueuedRun[];
 }
 
+/** Two statements locked the same rows in opposite orders and PostgreSQL aborted this one. */
+function isDeadlock(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '40P01';
+}
+
 const TERMINAL = `('SUCCESS', 'FAILURE', 'CANCELED')`;
 
 /** Runs, their tags and run-level events. Every status change is a compare-and-set with its event. */
 @Injectable()
 export class RunRepository {
+  private readonly transitions = new MicroBatcher<TransitionRequest, SettledTransition>((requests) =>
+    this.transitionEach(requests),
+  );
+
   private readonly launches = new MicroBatcher<NewRun, RunRecord | undefined>(async (runs) => {
     const created = new Map((await this.insertRuns(runs)).map((run) => [run.runId, run]));
     return runs.map((run) => created.get(run.runId));
@@ -174,51 +196,105 @@ export class RunRepository {
   }
 
   /**
-   * Compare-and-set of a run's status with the run-level event that explains it, in one statement.
-   * Returns the updated run, or undefined when the run was not in an expected status (or the fence moved).
+   * Compare-and-set of a run's status with the run-level event that explains it, in one statement
+   * shared with the transitions other runs make at the same moment (each run worker claims and finishes
+   * its run on its own, so with many short runs in flight these arrive together). Returns the updated
+   * run, or undefined when the run was not in an expected status (or the fence moved).
    */
   async transition(
     runId: string,
     options: TransitionOptions,
-    db: Queryable = this.postgres,
   ): Promise<(RunRecord & { readonly outboxId?: number }) | undefined> {
-    const { rows } = await db.query<Row>(
-      `WITH updated AS (
-         UPDATE orch_runs SET
-           status = $2,
-           updated_at = now(),
-           start_time = CASE WHEN $2 = 'STARTED' THEN coalesce(start_time, now()) ELSE start_time END,
-           end_time = CASE WHEN $2 IN ${TERMINAL} THEN now() ELSE end_time END,
-           failure_reason = coalesce($5, failure_reason),
-           worker_id = coalesce($6, worker_id),
-           heartbeat_at = CASE WHEN $6::text IS NOT NULL THEN now() ELSE heartbeat_at END
-         WHERE run_id = $1 AND status = ANY($3::text[]) AND ($4::integer IS NULL OR resume_attempts = $4)
-         RETURNING *
-       ), logged AS (
-         ${insertEvents(7, 'updated.run_id', 'updated')}
-       ), ${storeOutputs(9, 'updated.run_id', 'updated')}, queued AS (
-         INSERT INTO orch_outbox (kind, payload)
-         SELECT 'cancel-run', jsonb_build_object('runId', run_id) FROM updated WHERE $8
-         RETURNING id
-       )
-       SELECT updated.*, (SELECT id FROM queued) AS outbox_id FROM updated`,
-      [
-        runId,
-        options.to,
-        options.from,
-        options.fence ?? null,
-        options.failureReason === undefined ? null : pgSafeText(options.failureReason, MAX_MESSAGE_CHARS),
-        options.workerId ?? null,
-        eventsParam(options.events),
-        options.broadcastCancel ?? false,
-        outputsParam(options.outputs ?? []),
-      ],
-    );
-    const row = rows[0];
-    if (!row) {
-      return undefined;
+    const settled = await this.transitions.submit({ runId, options });
+    if ('error' in settled) {
+      throw settled.error;
     }
-    return { ...toRun(row), ...(row.outbox_id !== null ? { outboxId: Number(row.outbox_id) } : {}) };
+    return settled.run;
+  }
+
+  /**
+   * Applies the transitions in one statement. When PostgreSQL refuses the data of one of them (an
+   * output it cannot store), each is applied on its own, so only that run sees the error; so are they
+   * after a deadlock with another batch that listed some of the same runs in another order.
+   */
+  private async transitionEach(requests: readonly TransitionRequest[]): Promise<SettledTransition[]> {
+    try {
+      return (await this.transitionMany(requests)).map((run) => ({ run }));
+    } catch (error) {
+      if (requests.length === 1 || !(isDataError(error) || isDeadlock(error))) {
+        throw error;
+      }
+      return Promise.all(
+        requests.map((request) =>
+          this.transitionMany([request]).then(
+            ([run]) => ({ run }),
+            (alone: unknown) => ({ error: alone }),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async transitionMany(
+    requests: readonly TransitionRequest[],
+  ): Promise<((RunRecord & { readonly outboxId?: number }) | undefined)[]> {
+    const input = JSON.stringify(
+      requests.map(({ runId, options }, i) => ({
+        i,
+        run_id: runId,
+        to_status: options.to,
+        from_statuses: options.from,
+        fence: options.fence ?? null,
+        failure_reason:
+          options.failureReason === undefined ? null : pgSafeText(options.failureReason, MAX_MESSAGE_CHARS),
+        worker_id: options.workerId ?? null,
+        broadcast: options.broadcastCancel ?? false,
+        events: eventsJson(options.events),
+        outputs: outputsJson(options.outputs ?? []),
+      })),
+    );
+    // A run listed twice is updated once (the other request lost the race); events are numbered by
+    // request and position so they keep the order each caller gave them.
+    const { rows } = await this.postgres.query<Row>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id uuid, to_status text,
+           from_statuses text[], fence integer, failure_reason text, worker_id text, broadcast boolean,
+           events jsonb, outputs jsonb)
+       ), updated AS (
+         UPDATE orch_runs r SET
+           status = x.to_status,
+           updated_at = now(),
+           start_time = CASE WHEN x.to_status = 'STARTED' THEN coalesce(r.start_time, now()) ELSE r.start_time END,
+           end_time = CASE WHEN x.to_status IN ${TERMINAL} THEN now() ELSE r.end_time END,
+           failure_reason = coalesce(x.failure_reason, r.failure_reason),
+           worker_id = coalesce(x.worker_id, r.worker_id),
+           heartbeat_at = CASE WHEN x.worker_id IS NOT NULL THEN now() ELSE r.heartbeat_at END
+         FROM input x
+         WHERE r.run_id = x.run_id AND r.status = ANY(x.from_statuses)
+           AND (x.fence IS NULL OR r.resume_attempts = x.fence)
+         RETURNING r.*, x.i AS request_index
+       ), logged AS (
+         ${insertBatchEvents('updated', 'input')}
+       ), ${storeBatchOutputs('updated', 'input')}, queued AS (
+         INSERT INTO orch_outbox (kind, payload)
+         SELECT 'cancel-run', jsonb_build_object('runId', u.run_id)
+         FROM updated u JOIN input x ON x.i = u.request_index WHERE x.broadcast
+         RETURNING id, (payload->>'runId')::uuid AS run_id
+       )
+       SELECT updated.*, queued.id AS outbox_id FROM updated LEFT JOIN queued USING (run_id)`,
+      [input],
+    );
+    const results: ((RunRecord & { readonly outboxId?: number }) | undefined)[] = requests.map(
+      () => undefined,
+    );
+    for (const row of rows) {
+      const { request_index: index, outbox_id: outboxId, ...run } = row;
+      results[Number(index)] = {
+        ...toRun(run),
+        ...(outboxId !== null && outboxId !== undefined ? { outboxId: Number(outboxId) } : {}),
+      };
+    }
+    return results;
   }
 
   /**
@@ -279,13 +355,13 @@ export class RunRepository {
   /**
    * One coordinator pass under a transaction-scoped advisory lock: `choose` sees the in-progress counts
    * and the queue and returns the runs to start; they move QUEUED → STARTING with their RUN_STARTING
-   * events and `execute-run` outbox rows. Returns the outbox ids to relay.
+   * events and `execute-run` outbox rows. Returns those outbox messages, to relay once committed.
    */
   async dequeue(
     limitedTagKeys: readonly string[],
     candidates: number,
     choose: (snapshot: CoordinatorSnapshot) => readonly string[],
-  ): Promise<number[]> {
+  ): Promise<OutboxMessage[]> {
     return this.postgres.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         lockKey(this.postgres.schema, 'coordinator'),
@@ -307,7 +383,7 @@ export class RunRepository {
       if (chosen.length === 0) {
         return [];
       }
-      const { rows } = await client.query<{ id: string }>(
+      const { rows } = await client.query<{ id: string; run_id: string; attempt: number }>(
         `WITH started AS (
            UPDATE orch_runs SET status = 'STARTING', updated_at = now()
            WHERE run_id = ANY($1::uuid[]) AND status = 'QUEUED'
@@ -318,11 +394,47 @@ export class RunRepository {
          )
          INSERT INTO orch_outbox (kind, payload)
          SELECT 'execute-run', jsonb_build_object('runId', run_id, 'attempt', resume_attempts) FROM started
-         RETURNING id`,
+         RETURNING id, payload->>'runId' AS run_id, (payload->>'attempt')::integer AS attempt`,
         [chosen],
       );
-      return rows.map((r) => Number(r.id));
+      return rows.map((r) => ({
+        id: Number(r.id),
+        kind: 'execute-run' as const,
+        payload: { runId: r.run_id, attempt: r.attempt },
+      }));
     });
+  }
+
+  /**
+   * A coordinator pass without limits, in one statement: the first `limit` QUEUED runs by priority move
+   * to STARTING like {@link dequeue}'s. Nothing to count means nothing to serialise, so no advisory lock:
+   * the compare-and-set moves each run once, and a concurrent pass skips the rows this one holds.
+   */
+  async dequeueUnlimited(limit: number): Promise<OutboxMessage[]> {
+    const { rows } = await this.postgres.query<{ id: string; run_id: string; attempt: number }>(
+      `WITH chosen AS (
+         SELECT run_id FROM orch_runs WHERE status = 'QUEUED' ORDER BY priority DESC, id LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), started AS (
+         UPDATE orch_runs r SET status = 'STARTING', updated_at = now()
+         FROM chosen WHERE r.run_id = chosen.run_id AND r.status = 'QUEUED'
+         RETURNING r.id, r.priority, r.run_id, r.job_name, r.resume_attempts
+       ), logged AS (
+         INSERT INTO orch_event_logs (run_id, event_type, level, message)
+         SELECT run_id, 'RUN_STARTING', 'info', 'Launching run for "' || job_name || '".' FROM started
+         ORDER BY priority DESC, id
+       )
+       INSERT INTO orch_outbox (kind, payload)
+       SELECT 'execute-run', jsonb_build_object('runId', run_id, 'attempt', resume_attempts) FROM started
+       ORDER BY priority DESC, id
+       RETURNING id, payload->>'runId' AS run_id, (payload->>'attempt')::integer AS attempt`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      kind: 'execute-run' as const,
+      payload: { runId: r.run_id, attempt: r.attempt },
+    }));
   }
 
   /** Runs in `status` whose last change is older than `olderThanMs`. */

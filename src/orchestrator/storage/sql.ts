@@ -15,20 +15,23 @@ export interface Queryable {
  * a failure never fails because of what the failure says.
  */
 export function eventsParam(events: readonly OrchestratorEvent[]): string {
-  return JSON.stringify(
-    events.map((e) => {
-      const { message, data } = pgSafeEvent(e.message, e.data);
-      return {
-        event_type: e.type,
-        step_key: e.stepKey === undefined ? null : pgSafeText(e.stepKey),
-        level: e.level,
-        message,
-        data,
-        asset_key: e.assetKey === undefined ? null : pgSafeText(e.assetKey),
-        ts: e.timestamp.toISOString(),
-      };
-    }),
-  );
+  return JSON.stringify(eventsJson(events));
+}
+
+/** The events of {@link eventsParam} before serialising, for a parameter that carries several runs' events. */
+export function eventsJson(events: readonly OrchestratorEvent[]): Record<string, unknown>[] {
+  return events.map((e) => {
+    const { message, data } = pgSafeEvent(e.message, e.data);
+    return {
+      event_type: e.type,
+      step_key: e.stepKey === undefined ? null : pgSafeText(e.stepKey),
+      level: e.level,
+      message,
+      data,
+      asset_key: e.assetKey === undefined ? null : pgSafeText(e.assetKey),
+      ts: e.timestamp.toISOString(),
+    };
+  });
 }
 
 /** The FROM item expanding an {@link eventsParam} bound to `$<param>` into rows aliased `ev`. */
@@ -54,7 +57,11 @@ export interface StepOutputRow {
 }
 
 export function outputsParam(outputs: readonly StepOutputRow[]): string {
-  return JSON.stringify(outputs.map((o) => ({ step_key: o.stepKey, output_name: o.output, value: o.value })));
+  return JSON.stringify(outputsJson(outputs));
+}
+
+export function outputsJson(outputs: readonly StepOutputRow[]): Record<string, unknown>[] {
+  return outputs.map((o) => ({ step_key: o.stepKey, output_name: o.output, value: o.value }));
 }
 
 /** A CTE named `stored` upserting the step outputs bound to `$<param>` (see {@link insertEvents}). */
@@ -63,6 +70,30 @@ export function storeOutputs(param: number, runId: string, from?: string): strin
     INSERT INTO orch_step_outputs (run_id, step_key, output_name, value)
     SELECT ${runId}, o.step_key, o.output_name, o.value
     FROM ${from ? `${from}, ` : ''}jsonb_to_recordset($${param}::jsonb) AS o(step_key text, output_name text, value jsonb)
+    ON CONFLICT (run_id, step_key, output_name) DO UPDATE SET value = EXCLUDED.value, created_at = now()
+  )`;
+}
+
+/**
+ * An INSERT of the events of several runs: `updated` holds the runs a compare-and-set touched (with the
+ * `request_index` of their request), `input` the requests with an `i` and their {@link eventsJson} in
+ * `events`. Events are inserted by request, then in the order given, so ids follow that order.
+ */
+export function insertBatchEvents(updated: string, input: string): string {
+  return `INSERT INTO orch_event_logs (run_id, event_type, step_key, level, message, data, asset_key, ts)
+    SELECT u.run_id, e.doc->>'event_type', e.doc->>'step_key', e.doc->>'level', e.doc->>'message',
+      nullif(e.doc->'data', 'null'::jsonb), e.doc->>'asset_key', (e.doc->>'ts')::timestamptz
+    FROM ${updated} u JOIN ${input} x ON x.i = u.request_index,
+      jsonb_array_elements(x.events) WITH ORDINALITY AS e(doc, n)
+    ORDER BY u.request_index, e.n`;
+}
+
+/** A CTE named `stored` upserting the {@link outputsJson} in `outputs` of the requests that `updated` holds. */
+export function storeBatchOutputs(updated: string, input: string): string {
+  return `stored AS (
+    INSERT INTO orch_step_outputs (run_id, step_key, output_name, value)
+    SELECT u.run_id, o.doc->>'step_key', o.doc->>'output_name', nullif(o.doc->'value', 'null'::jsonb)
+    FROM ${updated} u JOIN ${input} x ON x.i = u.request_index, jsonb_array_elements(x.outputs) AS o(doc)
     ON CONFLICT (run_id, step_key, output_name) DO UPDATE SET value = EXCLUDED.value, created_at = now()
   )`;
 }

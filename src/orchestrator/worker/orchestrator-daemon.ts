@@ -52,6 +52,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
   private subscriber: Redis | undefined;
   private stopBoot: (() => void) | undefined;
   private stopReconnectListener: (() => void) | undefined;
+  private stopLocalCoordinator: (() => Promise<void>) | undefined;
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
   private recoverAgain: string | undefined;
@@ -85,6 +86,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     if (this.workers.length === 0) {
       await this.subscribeToCancels();
       this.startWorkers();
+      this.stopLocalCoordinator = this.queues.useLocalCoordinator(() => this.localCoordinatorPass());
     }
     await this.reconciler.reconcileAll('all');
     await this.queues.wakeCoordinator();
@@ -162,6 +164,16 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     });
   }
 
+  /** A coordinator pass this process was woken for; true when a full batch means more may be waiting. */
+  private async localCoordinatorPass(): Promise<boolean> {
+    try {
+      return (await this.coordinator.pass()).full;
+    } catch (error) {
+      this.log.warn({ err: error }, 'coordinator pass failed; the periodic pass will start the runs');
+      return false;
+    }
+  }
+
   /**
    * Evaluates at once every sensor that wakes on `topic`. One already evaluating may have read before
    * the work arrived, so the wake-up waits for it to end rather than being dropped.
@@ -220,6 +232,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       clearInterval(this.recoveryTimer);
     }
     await this.recovering;
+    await this.stopLocalCoordinator?.();
     // Let active runs finish within most of the shutdown budget; a run cut short keeps its STARTED
     // status and is resumed by the monitor of another worker once its heartbeat is stale.
     const grace = Math.max(500, this.config.http.shutdownTimeoutMs - 3000);

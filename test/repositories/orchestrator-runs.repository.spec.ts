@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { loadConfig } from '../../src/config/app-config.js';
+import { PostgresService } from '../../src/infra/postgres/postgres.service.js';
+import { makeEvent } from '../../src/orchestrator/core/index.js';
+import { isDataError } from '../../src/orchestrator/storage/pg-safe.js';
+import { RunRepository } from '../../src/orchestrator/storage/run.repository.js';
+import { isolatedEnv } from '../support/harness.js';
+
+/** RunRepository on PostgreSQL, in a schema of its own: the statements the run workers share. */
+describe('RunRepository', () => {
+  let postgres: PostgresService;
+  let runs: RunRepository;
+
+  /** Creates `count` runs and puts them in `status` (as the coordinator would have). */
+  async function runsIn(status: string, count: number, priorities: number[] = []): Promise<string[]> {
+    const created = await runs.insertRuns(
+      Array.from({ length: count }, (_, i) => ({
+        runId: randomUUID(),
+        jobName: 'noop_job',
+        runConfig: {},
+        tags: {},
+        instigatorType: 'manual' as const,
+        priority: priorities[i] ?? 0,
+      })),
+    );
+    const ids = created.map((run) => run.runId);
+    await postgres.query('UPDATE orch_runs SET status = $2 WHERE run_id = ANY($1::uuid[])', [ids, status]);
+    return ids;
+  }
+
+  async function eventTypes(runId: string): Promise<string[]> {
+    const { rows } = await postgres.query<{ event_type: string }>(
+      'SELECT event_type FROM orch_event_logs WHERE run_id = $1 ORDER BY id',
+      [runId],
+    );
+    return rows.map((r) => r.event_type);
+  }
+
+  beforeAll(async () => {
+    postgres = new PostgresService(loadConfig(isolatedEnv()));
+    await postgres.migrate();
+    runs = new RunRepository(postgres);
+  });
+  afterAll(async () => {
+    await postgres.query(`DROP SCHEMA IF EXISTS "${postgres.schema}" CASCADE`).catch(() => undefined);
+    await postgres.onApplicationShutdown();
+  });
+
+  it('applies concurrent transitions in one statement, each caller getting its own run and events in order', async () => {
+    const ids = await runsIn('STARTING', 20);
+    const statements = vi.spyOn(postgres, 'query');
+    const claimed = await Promise.all(
+      ids.map((runId, i) =>
+        runs.transition(runId, {
+          from: ['STARTING'],
+          to: 'STARTED',
+          fence: 0,
+          workerId: `worker-${i}`,
+          events: [makeEvent('RUN_START', `start ${i}`), makeEvent('ENGINE_EVENT', `after start ${i}`)],
+        }),
+      ),
+    );
+    expect(statements).toHaveBeenCalledTimes(1);
+    statements.mockRestore();
+    claimed.forEach((run, i) => {
+      expect(run).toMatchObject({ runId: ids[i], status: 'STARTED', workerId: `worker-${i}` });
+      expect(run?.startTime).toBeInstanceOf(Date);
+    });
+    for (const runId of ids) {
+      expect(await eventTypes(runId)).toEqual(['RUN_ENQUEUED', 'RUN_START', 'ENGINE_EVENT']);
+    }
+  });
+
+  it('moves a run listed twice in one batch once, and refuses a transition from another status or fence', async () => {
+    const [twice, fenced, queued] = (await runsIn('STARTING', 3)) as [string, string, string];
+    await postgres.query(`UPDATE orch_runs SET status = 'QUEUED' WHERE run_id = $1`, [queued]);
+    const start = (runId: string, fence = 0) =>
+      runs.transition(runId, {
+        from: ['STARTING'],
+        to: 'STARTED',
+        fence,
+        events: [makeEvent('RUN_START', 'started')],
+      });
+    const [first, second, wrongFence, wrongStatus] = await Promise.all([
+      start(twice),
+      start(twice),
+      start(fenced, 1),
+      start(queued),
+    ]);
+    expect([first, second].filter((run) => run !== undefined)).toHaveLength(1);
+    expect(await eventTypes(twice)).toEqual(['RUN_ENQUEUED', 'RUN_START']);
+    expect(wrongFence).toBeUndefined();
+    expect(wrongStatus).toBeUndefined();
+    expect(await eventTypes(fenced)).toEqual(['RUN_ENQUEUED']);
+  });
+
+  it('fails only the run whose output PostgreSQL refuses when runs finish together', async () => {
+    const ids = await runsIn('STARTED', 3);
+    const finish = (runId: string, value: unknown) =>
+      runs.transition(runId, {
+        from: ['STARTED'],
+        to: 'SUCCESS',
+        outputs: [{ stepKey: 'op', output: 'result', value }],
+        events: [makeEvent('STEP_SUCCESS', 'done', { stepKey: 'op' }), makeEvent('RUN_SUCCESS', 'finished')],
+      });
+    const outcomes = await Promise.allSettled([
+      finish(ids[0] as string, { rows: 1 }),
+      finish(ids[1] as string, { text: `binary${String.fromCharCode(0)}` }),
+      finish(ids[2] as string, null),
+    ]);
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { status: 'SUCCESS' } });
+    expect(outcomes[1]?.status).toBe('rejected');
+    expect(isDataError((outcomes[1] as PromiseRejectedResult).reason)).toBe(true);
+    expect(outcomes[2]).toMatchObject({ status: 'fulfilled', value: { status: 'SUCCESS' } });
+    expect(await runs.loadOutput(ids[0] as string, 'op', 'result')).toEqual({
+      found: true,
+      value: { rows: 1 },
+    });
+    expect(await runs.loadOutput(ids[2] as string, 'op', 'result')).toEqual({ found: true, value: null });
+    expect((await runs.get(ids[1] as string))?.status).toBe('STARTED');
+    expect(await eventTypes(ids[2] as string)).toEqual(['RUN_ENQUEUED', 'STEP_SUCCESS', 'RUN_SUCCESS']);
+  });
+
+  it('starts queued runs without limits in one statement, by priority then age, leaving other runs alone', async () => {
+    await postgres.query(`UPDATE orch_runs SET status = 'CANCELED' WHERE status = 'QUEUED'`);
+    const [low, high, later] = (await runsIn('QUEUED', 3, [0, 5, 0])) as [string, string, string];
+    const [started] = (await runsIn('STARTED', 1)) as [string];
+    const statements = vi.spyOn(postgres, 'query');
+    const messages = await runs.dequeueUnlimited(2);
+    expect(statements).toHaveBeenCalledTimes(1);
+    statements.mockRestore();
+    expect(messages.map((m) => m.payload)).toEqual([
+      { runId: high, attempt: 0 },
+      { runId: low, attempt: 0 },
+    ]);
+    expect(messages.every((m) => m.kind === 'execute-run')).toBe(true);
+    expect((await runs.get(high))?.status).toBe('STARTING');
+    expect(await eventTypes(high)).toEqual(['RUN_ENQUEUED', 'RUN_STARTING']);
+    expect((await runs.get(later))?.status).toBe('QUEUED');
+    expect((await runs.get(started))?.status).toBe('STARTED');
+    expect((await runs.dequeueUnlimited(10)).map((m) => m.payload.runId)).toEqual([later]);
+  });
+});
