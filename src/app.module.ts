@@ -10,7 +10,7 @@ import { DemoModule } from './demo/demo.module.js';
 import { DrsModule } from './drs/drs.module.js';
 import { ExportsCoreModule, ExportsModule } from './exports/exports.module.js';
 import { ObjectsCoreModule } from './drs/objects-core.module.js';
-import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
