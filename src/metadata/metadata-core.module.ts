@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
+import { MINTABLE_CLASSES } from '../pids/mintable-classes.js';
 import { PidsRepository } from '../pids/pids.repository.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
 import { GuardedWriter } from './guarded-writer.service.js';
@@ -40,6 +41,8 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
         return schema;
       },
     },
+    // The minter reads the classes it mints ids for from this schema, through its own port.
+    { provide: MINTABLE_CLASSES, useExisting: MetadataSchema },
     OpenCursors,
     PidsRepository,
     MetadataRepository,
@@ -51,6 +54,8 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
   exports: [
     GuardedWriter,
     MetadataSchema,
+    // The minter reads the classes it mints ids for from this schema, through its own port.
+    { provide: MINTABLE_CLASSES, useExisting: MetadataSchema },
     OpenCursors,
     PidsRepository,
     MetadataRepository,
