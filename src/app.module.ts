@@ -33,6 +33,8 @@ import { NmdcModule } from './nmdc/nmdc.module.js';
 import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
+import { SitesCoreModule } from './sites/sites-core.module.js';
+import { UsersCoreModule } from './users/users-core.module.js';
 
 /** Feature modules that serve the HTTP API; loaded by the `api` and `all` roles. */
 const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
@@ -70,6 +72,8 @@ export class AppModule {
         InfraModule,
         CommonModule,
         AuthCoreModule,
+        UsersCoreModule,
+        SitesCoreModule,
         JobsCoreModule,
         MetadataCoreModule,
         ObjectsCoreModule,

@@ -24,6 +24,8 @@ import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
 import type { RunRecord } from '../orchestrator/storage/records.js';
 import { loadWorkspace, ORCH_WORKSPACE } from '../orchestrator/workspace.js';
 import type { WithContext } from './cli-context.js';
+import { SitesCoreModule } from '../sites/sites-core.module.js';
+import { UsersCoreModule } from '../users/users-core.module.js';
 
 const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule] };
 /** For executing jobs whose host resources reach into the job-claim, auth, object and metadata stores. */
@@ -31,6 +33,8 @@ const WITH_HUB_SERVICES: ModuleMetadata = {
   imports: [
     CommonModule,
     AuthCoreModule,
+    UsersCoreModule,
+    SitesCoreModule,
     JobsCoreModule,
     ObjectsCoreModule,
     MetadataCoreModule,
