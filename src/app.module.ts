@@ -15,6 +15,7 @@ import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HubOrchestratorModule } from './hub/hub-orchestrator.module.js';
 import { InfraModule } from './infra/infra.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
@@ -80,6 +81,7 @@ export class AppModule {
         ChangesheetsCoreModule,
         ExportsCoreModule,
         WorkArrivedModule,
+        HubOrchestratorModule,
         HealthModule,
         DemoModule,
         ...(servesApi ? API_MODULES : []),
