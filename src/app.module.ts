@@ -24,6 +24,7 @@ import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
+import { PidsCoreModule } from './pids/pids-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
 import {
   OrchestratorApiModule,
@@ -77,6 +78,7 @@ export class AppModule {
         SitesCoreModule,
         JobsCoreModule,
         MetadataCoreModule,
+        PidsCoreModule,
         ObjectsCoreModule,
         ChangesheetsCoreModule,
         ExportsCoreModule,

@@ -7,6 +7,7 @@ import { DemoService, type DemoLoadSummary } from '../demo/demo.service.js';
 import { ObjectsCoreModule } from '../drs/objects-core.module.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
+import { PidsCoreModule } from '../pids/pids-core.module.js';
 import type { WithContext } from './cli-context.js';
 import { SitesCoreModule } from '../sites/sites-core.module.js';
 import { UsersCoreModule } from '../users/users-core.module.js';
@@ -46,6 +47,7 @@ export function registerDemoCommands(
             JobsCoreModule,
             ObjectsCoreModule,
             MetadataCoreModule,
+            PidsCoreModule,
           ],
           providers: [DemoService],
         },

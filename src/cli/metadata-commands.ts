@@ -15,6 +15,7 @@ import { ExportsCoreModule } from '../exports/exports.module.js';
 import { ExportsService, type ImportSource } from '../exports/exports.service.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
+import { PidsCoreModule } from '../pids/pids-core.module.js';
 import type { ImportSummary } from '../site/exports.js';
 import type { WithContext } from './cli-context.js';
 import { DocumentProgress } from './progress.js';
@@ -30,6 +31,7 @@ const WITH_EXPORTS: ModuleMetadata = {
     JobsCoreModule,
     ObjectsCoreModule,
     MetadataCoreModule,
+    PidsCoreModule,
     ExportsCoreModule,
   ],
 };

@@ -12,6 +12,7 @@ import { HubOrchestratorModule } from '../hub/hub-orchestrator.module.js';
 import { loadHubWorkspace } from '../hub/workspace.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
+import { PidsCoreModule } from '../pids/pids-core.module.js';
 import { RunService } from '../orchestrator/api/runs.service.js';
 import {
   executeInProcess,
@@ -40,6 +41,7 @@ const WITH_HUB_SERVICES: ModuleMetadata = {
     JobsCoreModule,
     ObjectsCoreModule,
     MetadataCoreModule,
+    PidsCoreModule,
     ExportsCoreModule,
     OrchestratorCoreModule,
     HubOrchestratorModule,

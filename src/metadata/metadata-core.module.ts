@@ -6,7 +6,6 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
 import { MINTABLE_CLASSES } from '../pids/mintable-classes.js';
-import { PidsRepository } from '../pids/pids.repository.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
 import { GuardedWriter } from './guarded-writer.service.js';
 import { MetadataInService } from './metadata-in.service.js';
@@ -44,7 +43,6 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
     // The minter reads the classes it mints ids for from this schema, through its own port.
     { provide: MINTABLE_CLASSES, useExisting: MetadataSchema },
     OpenCursors,
-    PidsRepository,
     MetadataRepository,
     MetadataStore,
     MetadataInService,
@@ -54,10 +52,8 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
   exports: [
     GuardedWriter,
     MetadataSchema,
-    // The minter reads the classes it mints ids for from this schema, through its own port.
-    { provide: MINTABLE_CLASSES, useExisting: MetadataSchema },
+    MINTABLE_CLASSES,
     OpenCursors,
-    PidsRepository,
     MetadataRepository,
     MetadataStore,
     MetadataInService,

@@ -42,6 +42,11 @@ export class PidsService {
     this.shoulder = config.metadata.pidShoulder;
   }
 
+  /** Draft ids that now name a stored document become registered. */
+  markRegistered(ids: readonly string[]): Promise<void> {
+    return this.pids.markRegistered(ids);
+  }
+
   async mint(input: MintRequestDto, site: SitePrincipal): Promise<string[]> {
     const spec = this.schema.classNamed(input.schema_class.id);
     const mintable = this.schema
