@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
@@ -67,6 +69,67 @@ const DRIVER_EXCEPTIONS = [
   'src/metadata/query-writes.service.ts',
 ];
 
+/*
+ * The direction of dependencies between the folders of src/, bottom row first (README, "Layers and the
+ * direction of dependencies"). A folder imports only folders on rows below its own; folders sharing a row
+ * import none of each other. Types and ports go down to the folder that needs them, wiring up to the one
+ * that composes them (src/hub for the orchestrator's ports, src/*.ts and src/cli for the processes).
+ */
+export const FOLDER_LAYERS = [
+  ['config'],
+  ['common'],
+  ['infra'],
+  ['auth'],
+  ['users'],
+  ['sites'],
+  ['orchestrator'],
+  ['site'],
+  ['drs'],
+  ['workflows', 'operations'],
+  ['jobs'],
+  ['pids'],
+  ['metadata'],
+  ['changesheets', 'exports', 'nmdc', 'demo', 'health', 'meta', 'docs', 'console'],
+  ['hub'],
+  ['cli'],
+];
+
+const unplaced = readdirSync(new URL('./src', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !FOLDER_LAYERS.flat().includes(entry.name))
+  .map((entry) => `src/${entry.name}`);
+if (unplaced.length > 0) {
+  throw new Error(`eslint.config.js: place ${unplaced.join(', ')} in FOLDER_LAYERS`);
+}
+
+/** One config per folder, forbidding imports of every folder on its row or above. */
+export const folderDirection = FOLDER_LAYERS.flatMap((row, level) =>
+  row.map((folder) => {
+    const notBelow = FOLDER_LAYERS.slice(level)
+      .flat()
+      .filter((other) => other !== folder);
+    return {
+      files: [`src/${folder}/**/*.ts`],
+      ignores: ['src/**/*.spec.ts'],
+      rules: {
+        // The typescript-eslint variant, so these options do not replace the driver rules above.
+        '@typescript-eslint/no-restricted-imports': [
+          'error',
+          notBelow.length === 0
+            ? { patterns: [] }
+            : {
+                patterns: [
+                  {
+                    group: notBelow.map((other) => `**/${other}/**`),
+                    message: `src/${folder} may import only folders below it in FOLDER_LAYERS (eslint.config.js): move the shared type or port down, or the wiring up.`,
+                  },
+                ],
+              },
+        ],
+      },
+    };
+  }),
+);
+
 const layering = [
   {
     files: ['src/**/*.ts'],
@@ -93,6 +156,12 @@ const layering = [
             {
               group: [
                 '@nestjs/*',
+                // Nothing of the hub but the cron grammar in src/config (its bottom layer).
+                '../*.js',
+                '../../*',
+                '!../../config',
+                '../../config/*',
+                '!../../config/cron.js',
                 '**/infra/**',
                 '**/storage/**',
                 '**/daemon/**',
@@ -161,5 +230,6 @@ export default tseslint.config(
     },
   },
   ...layering,
+  ...folderDirection,
   prettier,
 );

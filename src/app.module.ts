@@ -10,11 +10,12 @@ import { DemoModule } from './demo/demo.module.js';
 import { DrsModule } from './drs/drs.module.js';
 import { ExportsCoreModule, ExportsModule } from './exports/exports.module.js';
 import { ObjectsCoreModule } from './drs/objects-core.module.js';
-import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HubOrchestratorModule } from './hub/hub-orchestrator.module.js';
 import { InfraModule } from './infra/infra.module.js';
 import { LoggingModule } from './infra/logging/logging.module.js';
 import { MetricsController } from './infra/metrics/metrics.controller.js';
@@ -23,6 +24,7 @@ import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { JobsCoreModule } from './jobs/jobs.module.js';
 import { MetaModule } from './meta/meta.module.js';
 import { MetadataCoreModule } from './metadata/metadata-core.module.js';
+import { PidsCoreModule } from './pids/pids-core.module.js';
 import { MetadataModule } from './metadata/metadata.module.js';
 import {
   OrchestratorApiModule,
@@ -33,6 +35,8 @@ import { NmdcModule } from './nmdc/nmdc.module.js';
 import { PidsModule } from './pids/pids.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
+import { SitesCoreModule } from './sites/sites-core.module.js';
+import { UsersCoreModule } from './users/users-core.module.js';
 
 /** Feature modules that serve the HTTP API; loaded by the `api` and `all` roles. */
 const API_MODULES: NonNullable<ModuleMetadata['imports']> = [
@@ -70,12 +74,16 @@ export class AppModule {
         InfraModule,
         CommonModule,
         AuthCoreModule,
+        UsersCoreModule,
+        SitesCoreModule,
         JobsCoreModule,
         MetadataCoreModule,
+        PidsCoreModule,
         ObjectsCoreModule,
         ChangesheetsCoreModule,
         ExportsCoreModule,
         WorkArrivedModule,
+        HubOrchestratorModule,
         HealthModule,
         DemoModule,
         ...(servesApi ? API_MODULES : []),

@@ -31,6 +31,8 @@ import { HealthService } from './health/health.service.js';
 import { UserCreateDto } from './users/users.dto.js';
 import { UsersService } from './users/users.service.js';
 import { PostgresService } from './infra/postgres/postgres.service.js';
+import { SitesCoreModule } from './sites/sites-core.module.js';
+import { UsersCoreModule } from './users/users-core.module.js';
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -98,19 +100,23 @@ export function buildProgram(config: () => AppConfig): Command {
       if (problems.length > 0) {
         throw new Error(problems.join('; '));
       }
-      await withContext(config(), { imports: [CommonModule, AuthCoreModule] }, async (context) => {
-        const service = context.get(UsersService);
-        try {
-          await service.create(input);
-          out(`created admin ${options.username}`);
-        } catch (error) {
-          if (!(error instanceof ConflictError)) {
-            throw error;
+      await withContext(
+        config(),
+        { imports: [CommonModule, AuthCoreModule, UsersCoreModule, SitesCoreModule] },
+        async (context) => {
+          const service = context.get(UsersService);
+          try {
+            await service.create(input);
+            out(`created admin ${options.username}`);
+          } catch (error) {
+            if (!(error instanceof ConflictError)) {
+              throw error;
+            }
+            await service.update(options.username, { password, is_admin: true, disabled: false });
+            out(`updated ${options.username}: now an admin with the new password`);
           }
-          await service.update(options.username, { password, is_admin: true, disabled: false });
-          out(`updated ${options.username}: now an admin with the new password`);
-        }
-      });
+        },
+      );
     });
 
   registerOrchestratorCommands(program, config, withContext, out);
@@ -148,7 +154,7 @@ export function buildProgram(config: () => AppConfig): Command {
         const loaded = config();
         await withContext(
           loaded,
-          { imports: [CommonModule, AuthCoreModule, ObjectsCoreModule] },
+          { imports: [CommonModule, AuthCoreModule, UsersCoreModule, SitesCoreModule, ObjectsCoreModule] },
           async (context) => {
             const service = context.get(ObjectRegistrationService);
             const source = createReadStream(path);

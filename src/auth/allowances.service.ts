@@ -1,8 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/domain-errors.js';
-import { SitesRepository } from '../sites/sites.repository.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { SITE_CLIENTS, USER_ACCOUNTS, type SiteClients, type UserAccounts } from './accounts.js';
 import { AllowancesRepository, type AllowanceDoc } from './allowances.repository.js';
 import type { AllowanceDto, AllowanceFilterDto, AllowanceRecordDto } from './allowances.dto.js';
 import { AuthCache, cacheKeys } from './auth-cache.js';
@@ -21,8 +20,8 @@ function toRecord(doc: AllowanceDoc): AllowanceRecordDto {
 export class AllowancesService {
   constructor(
     private readonly allowances: AllowancesRepository,
-    private readonly users: UsersRepository,
-    private readonly sites: SitesRepository,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
+    @Inject(SITE_CLIENTS) private readonly sites: SiteClients,
     private readonly cache: AuthCache,
   ) {}
 

@@ -3,8 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UnauthorizedError } from '../common/errors/domain-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { SitesRepository } from '../sites/sites.repository.js';
-import { UsersRepository, type UserDoc } from '../users/users.repository.js';
+import {
+  SITE_CLIENTS,
+  USER_ACCOUNTS,
+  type SiteClients,
+  type UserAccounts,
+  type UserDoc,
+} from './accounts.js';
 import { AllowancesRepository } from './allowances.repository.js';
 import { AuthCache, cacheKeys } from './auth-cache.js';
 import type { AllowanceAction, Principal } from './principal.js';
@@ -26,8 +31,8 @@ export class AuthService {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly users: UsersRepository,
-    private readonly sites: SitesRepository,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
+    @Inject(SITE_CLIENTS) private readonly sites: SiteClients,
     private readonly allowances: AllowancesRepository,
     private readonly revocations: RevocationsRepository,
     private readonly cache: AuthCache,

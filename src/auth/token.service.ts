@@ -3,8 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BadRequestError, TooManyRequestsError, UnauthorizedError } from '../common/errors/domain-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { SitesRepository } from '../sites/sites.repository.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { SITE_CLIENTS, USER_ACCOUNTS, type SiteClients, type UserAccounts } from './accounts.js';
 import { AuthCache, cacheKeys } from './auth-cache.js';
 import { CryptoRepository } from './crypto.repository.js';
 import { describePrincipal, type Principal } from './principal.js';
@@ -26,8 +25,8 @@ export class TokenService {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly users: UsersRepository,
-    private readonly sites: SitesRepository,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
+    @Inject(SITE_CLIENTS) private readonly sites: SiteClients,
     private readonly revocations: RevocationsRepository,
     private readonly crypto: CryptoRepository,
     private readonly cache: AuthCache,

@@ -9,7 +9,7 @@ import { ChangesheetWriter } from './changesheet-writer.service.js';
 
 /**
  * Changesheets for every role: the API validates, submits, reports and reverts; the worker's
- * apply_changesheet job applies through the same service (bound in orchestrator/host-values.ts).
+ * apply_changesheet job applies through the same service (bound in hub/host-values.ts).
  */
 @Module({
   imports: [OrchestratorCoreModule],

@@ -7,7 +7,10 @@ import { DemoService, type DemoLoadSummary } from '../demo/demo.service.js';
 import { ObjectsCoreModule } from '../drs/objects-core.module.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
+import { PidsCoreModule } from '../pids/pids-core.module.js';
 import type { WithContext } from './cli-context.js';
+import { SitesCoreModule } from '../sites/sites-core.module.js';
+import { UsersCoreModule } from '../users/users-core.module.js';
 
 export function printDemoSummary(summary: DemoLoadSummary, out: (line: string) => void): void {
   for (const [collection, counts] of Object.entries(summary.collections)) {
@@ -36,7 +39,16 @@ export function registerDemoCommands(
       const summary = await withContext(
         config(),
         {
-          imports: [CommonModule, AuthCoreModule, JobsCoreModule, ObjectsCoreModule, MetadataCoreModule],
+          imports: [
+            CommonModule,
+            AuthCoreModule,
+            UsersCoreModule,
+            SitesCoreModule,
+            JobsCoreModule,
+            ObjectsCoreModule,
+            MetadataCoreModule,
+            PidsCoreModule,
+          ],
           providers: [DemoService],
         },
         (context) => context.get(DemoService).load(),

@@ -15,17 +15,23 @@ import { ExportsCoreModule } from '../exports/exports.module.js';
 import { ExportsService, type ImportSource } from '../exports/exports.service.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
+import { PidsCoreModule } from '../pids/pids-core.module.js';
 import type { ImportSummary } from '../site/exports.js';
 import type { WithContext } from './cli-context.js';
 import { DocumentProgress } from './progress.js';
+import { SitesCoreModule } from '../sites/sites-core.module.js';
+import { UsersCoreModule } from '../users/users-core.module.js';
 
 const WITH_EXPORTS: ModuleMetadata = {
   imports: [
     CommonModule,
     AuthCoreModule,
+    UsersCoreModule,
+    SitesCoreModule,
     JobsCoreModule,
     ObjectsCoreModule,
     MetadataCoreModule,
+    PidsCoreModule,
     ExportsCoreModule,
   ],
 };

@@ -8,8 +8,11 @@ import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ObjectsCoreModule } from '../drs/objects-core.module.js';
 import { ExportsCoreModule } from '../exports/exports.module.js';
+import { HubOrchestratorModule } from '../hub/hub-orchestrator.module.js';
+import { loadHubWorkspace } from '../hub/workspace.js';
 import { JobsCoreModule } from '../jobs/jobs.module.js';
 import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
+import { PidsCoreModule } from '../pids/pids-core.module.js';
 import { RunService } from '../orchestrator/api/runs.service.js';
 import {
   executeInProcess,
@@ -22,20 +25,26 @@ import {
 import { ORCH_HOST_VALUES } from '../orchestrator/host-values.js';
 import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
 import type { RunRecord } from '../orchestrator/storage/records.js';
-import { loadWorkspace, ORCH_WORKSPACE } from '../orchestrator/workspace.js';
+import { ORCH_WORKSPACE } from '../orchestrator/workspace.js';
 import type { WithContext } from './cli-context.js';
+import { SitesCoreModule } from '../sites/sites-core.module.js';
+import { UsersCoreModule } from '../users/users-core.module.js';
 
-const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule] };
+const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule, HubOrchestratorModule] };
 /** For executing jobs whose host resources reach into the job-claim, auth, object and metadata stores. */
 const WITH_HUB_SERVICES: ModuleMetadata = {
   imports: [
     CommonModule,
     AuthCoreModule,
+    UsersCoreModule,
+    SitesCoreModule,
     JobsCoreModule,
     ObjectsCoreModule,
     MetadataCoreModule,
+    PidsCoreModule,
     ExportsCoreModule,
     OrchestratorCoreModule,
+    HubOrchestratorModule,
   ],
 };
 
@@ -104,7 +113,7 @@ export function registerOrchestratorCommands(
     .option('--config <file>', 'run config as a JSON file')
     .action(async (name: string, options: { config?: string }) => {
       const runConfig = await readRunConfig(options.config);
-      const known = (await loadWorkspace(config())).jobs.get(name);
+      const known = (await loadHubWorkspace(config())).jobs.get(name);
       // Only resources its ops require are built, so only those decide whether hub services must load.
       const needsHub = (known?.graph.nodes ?? []).some((node) =>
         node.op.requiredResources.some((key) => known?.resources[key]?.hostKey !== undefined),

@@ -14,7 +14,7 @@ import {
   type ValidationError,
 } from 'class-validator';
 
-import { checkCron } from '../orchestrator/core/schedule.js';
+import { checkCron } from './cron.js';
 import { DEFAULT_DEV_SECRETS_FILE } from './dev-secrets.store.js';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;

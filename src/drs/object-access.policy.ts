@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { USER_ACCOUNTS, type UserAccounts } from '../auth/accounts.js';
 import { AuthService } from '../auth/auth.service.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import { ForbiddenError, UnauthorizedError } from '../common/errors/domain-errors.js';
-import { UsersRepository } from '../users/users.repository.js';
 import type { ObjectDoc } from './object.model.js';
 
 /**
@@ -15,7 +15,7 @@ import type { ObjectDoc } from './object.model.js';
 export class ObjectAccessPolicy {
   constructor(
     private readonly auth: AuthService,
-    private readonly users: UsersRepository,
+    @Inject(USER_ACCOUNTS) private readonly users: UserAccounts,
   ) {}
 
   async canRead(principal: Principal | undefined, doc: ObjectDoc): Promise<boolean> {

@@ -12,6 +12,7 @@ import { ObjectReadsService } from './object-reads.service.js';
 import { ObjectRecords } from './object-records.js';
 import { ObjectRegistrationService } from './object-registration.service.js';
 import { BlobUrlSigner } from './signed-urls.js';
+import { TypedObjectsService } from './typed-objects.service.js';
 
 /**
  * The object registry for every role: the API serves it, and jobs (exports, changesheets) register and
@@ -29,6 +30,7 @@ import { BlobUrlSigner } from './signed-urls.js';
     ObjectRegistrationService,
     ObjectChangesService,
     ObjectTypesBootstrap,
+    TypedObjectsService,
     {
       provide: BlobUrlSigner,
       useFactory: (config: AppConfig) =>
@@ -48,6 +50,7 @@ import { BlobUrlSigner } from './signed-urls.js';
     ObjectTypesRepository,
     ObjectAccessPolicy,
     BlobUrlSigner,
+    TypedObjectsService,
   ],
 })
 export class ObjectsCoreModule {}

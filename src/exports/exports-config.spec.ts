@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 
 import { ConfigError, loadConfig } from '../config/app-config.js';
 import { DocumentProgress } from '../cli/progress.js';
-import { loadWorkspace } from '../orchestrator/workspace.js';
+import { loadHubWorkspace } from '../hub/workspace.js';
 
 describe('export configuration', () => {
   it('runs daily_export_metadata at 03:00 UTC unless EXPORT_METADATA_CRON says otherwise', async () => {
-    const byDefault = await loadWorkspace(loadConfig({}));
+    const byDefault = await loadHubWorkspace(loadConfig({}));
     expect(byDefault.schedules.get('daily_export_metadata')).toMatchObject({
       cron: '0 3 * * *',
       timezone: 'UTC',
     });
-    const configured = await loadWorkspace(loadConfig({ EXPORT_METADATA_CRON: '30 */6 * * *' }));
+    const configured = await loadHubWorkspace(loadConfig({ EXPORT_METADATA_CRON: '30 */6 * * *' }));
     expect(configured.schedules.get('daily_export_metadata')?.cron).toBe('30 */6 * * *');
     expect(configured.schedules.get('housekeeping_weekly')?.cron).toBe('0 3 * * 0');
   });

@@ -13,14 +13,13 @@ import type { ListRequestDto, Page } from '../common/pagination/list-request.dto
 import { renameFilterFields } from '../common/pagination/filter-policy.js';
 import { Paginator } from '../common/pagination/paginator.js';
 import type { OperationDto } from '../operations/operations.dto.js';
-import { OperationsRepository, type OperationDoc } from '../operations/operations.repository.js';
-import { OperationsService, toOperationDto } from '../operations/operations.service.js';
+import { OperationsService } from '../operations/operations.service.js';
 import { WORK_ARRIVED, WORK_TOPICS, type WorkArrived } from '../orchestrator/work-arrived.js';
-import { ObjectsRepository } from '../drs/objects.repository.js';
+import { TypedObjectsService } from '../drs/typed-objects.service.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { effectiveCapabilities, isHubWorkflow } from '../sites/hub-capabilities.js';
-import { SitesRepository } from '../sites/sites.repository.js';
+import { isHubWorkflow } from '../sites/hub-capabilities.js';
+import { SitesService } from '../sites/sites.service.js';
 import { DEFAULT_LEASE_SECONDS, RegistryService } from '../workflows/registry.service.js';
 import type { WorkflowDoc } from '../workflows/registry.types.js';
 import { JobClaimsStore } from './job-claims.store.js';
@@ -93,13 +92,12 @@ const triggerKey = (pair: TriggeredJob): string => `trigger:${pair.workflowId}:$
 export class JobsService {
   constructor(
     private readonly jobs: JobsRepository,
-    private readonly operations: OperationsRepository,
-    private readonly operationsService: OperationsService,
+    private readonly operations: OperationsService,
     private readonly claims: JobClaimsStore,
     private readonly registry: RegistryService,
-    private readonly sites: SitesRepository,
+    private readonly sites: SitesService,
     private readonly paginator: Paginator,
-    private readonly objects: ObjectsRepository,
+    private readonly objects: TypedObjectsService,
     @Inject(APP_CONFIG) config: AppConfig,
     // Absent in command-line contexts, where the sensors' interval ticks find the work.
     @Optional() @Inject(WORK_ARRIVED) private readonly workArrived?: WorkArrived,
@@ -209,9 +207,8 @@ export class JobsService {
   async list(request: ListRequestDto, principal: Principal | undefined): Promise<Page<Partial<JobDto>>> {
     let baseFilter: Record<string, unknown> | undefined;
     if (principal?.kind === 'site' && request.filter === undefined) {
-      const site = await this.sites.findById(principal.siteId);
       const workflowIds = await this.registry.workflowsClaimableWith(
-        site ? effectiveCapabilities(site, this.hubSiteId) : [],
+        (await this.sites.effectiveCapabilitiesOf(principal.siteId)) ?? [],
       );
       baseFilter = claimableFilter(principal.siteId, workflowIds, new Date());
     }
@@ -260,11 +257,10 @@ export class JobsService {
    * site that already holds the claim. The hub's own sensors call this too, as the hub's site.
    */
   async claim(jobId: string, siteId: string): Promise<ClaimOutcome> {
-    const site = await this.sites.findById(siteId);
-    if (!site) {
+    const held = await this.sites.effectiveCapabilitiesOf(siteId);
+    if (!held) {
       throw new ForbiddenError(`Site "${siteId}" no longer exists`);
     }
-    const held = effectiveCapabilities(site, this.hubSiteId);
     const opId = mintId('sys0');
     let decision: ClaimDecision | undefined;
     const update = await this.claims.update(jobId, (job, now) => {
@@ -287,7 +283,7 @@ export class JobsService {
     }
     switch (decision.kind) {
       case 'reuse':
-        return { operation: toOperationDto(await this.awaitOperation(decision.opId)), created: false };
+        return { operation: await this.awaitOperation(decision.opId), created: false };
       case 'conflict':
         throw new ConflictError(
           `Job "${jobId}" is claimed by site "${decision.siteId}" (operation "${decision.opId}") until its lease ends`,
@@ -298,23 +294,31 @@ export class JobsService {
       case 'claim': {
         const job = update.job;
         const entry = job.claims[opId]!;
-        const operation = this.newOperation(opId, job, siteId, entry.claimed_at, entry.expire_time);
+        let operation: OperationDto;
         try {
-          await this.operations.insert(operation);
+          operation = await this.operations.openForClaim({
+            operationId: opId,
+            jobId: job.id,
+            workflowId: job.workflow.id,
+            config: job.config,
+            siteId,
+            claimedAt: entry.claimed_at,
+            expireTime: entry.expire_time,
+          });
         } catch (error) {
           await this.claims.update(job.id, (current, at) => finishClaim(current, opId, 'cancelled', at));
           throw error;
         }
         await this.closeExpired(decision.expiredOpIds, entry.claimed_at);
-        return { operation: toOperationDto(operation), created: true };
+        return { operation, created: true };
       }
     }
   }
 
   /** The winner of a claim writes its operation just after the job; a concurrent re-claim may look between. */
-  private async awaitOperation(opId: string): Promise<OperationDoc> {
+  private async awaitOperation(opId: string): Promise<OperationDto> {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const operation = await this.operations.findById(opId);
+      const operation = await this.operations.find(opId);
       if (operation) {
         return operation;
       }
@@ -359,7 +363,7 @@ export class JobsService {
       throw new NotFoundError(`No job with id "${jobId}"`);
     }
     for (const opId of updated.changed ? cancelled : []) {
-      await this.operationsService.markCancelled(opId, updated.job.updated_at);
+      await this.operations.markCancelled(opId, updated.job.updated_at);
     }
     this.workArrived?.notify(WORK_TOPICS.jobAvailable(updated.job.workflow.id));
     return toJobDto(updated.job);
@@ -368,7 +372,7 @@ export class JobsService {
   /** The claim already closed these entries as expired; their operations now say so too. */
   private async closeExpired(opIds: readonly string[], now: Date): Promise<void> {
     for (const opId of opIds) {
-      await this.operationsService.markExpired(opId, now);
+      await this.operations.markExpired(opId, now);
     }
   }
 
@@ -404,21 +408,6 @@ export class JobsService {
       completed: false,
       status: 'unclaimed',
       version: 0,
-      updated_at: now,
-    };
-  }
-
-  private newOperation(id: string, job: JobDoc, siteId: string, now: Date, expireTime: Date): OperationDoc {
-    return {
-      id,
-      done: false,
-      expire_time: expireTime,
-      metadata: {
-        job: { id: job.id, workflow: { id: job.workflow.id }, config: job.config },
-        site_id: siteId,
-        model: 'job-operation',
-      },
-      created_at: now,
       updated_at: now,
     };
   }

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { OpenCursors } from '../infra/mongo/open-cursors.js';
-import { PidsRepository } from '../pids/pids.repository.js';
+import { MINTABLE_CLASSES } from '../pids/mintable-classes.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
 import { GuardedWriter } from './guarded-writer.service.js';
 import { MetadataInService } from './metadata-in.service.js';
@@ -40,8 +40,9 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
         return schema;
       },
     },
+    // The minter reads the classes it mints ids for from this schema, through its own port.
+    { provide: MINTABLE_CLASSES, useExisting: MetadataSchema },
     OpenCursors,
-    PidsRepository,
     MetadataRepository,
     MetadataStore,
     MetadataInService,
@@ -51,8 +52,8 @@ import { MetadataSchemaRepository } from './schema/metadata-schema.repository.js
   exports: [
     GuardedWriter,
     MetadataSchema,
+    MINTABLE_CLASSES,
     OpenCursors,
-    PidsRepository,
     MetadataRepository,
     MetadataStore,
     MetadataInService,

@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 
 import { ConflictError, UnprocessableError, type FieldProblem } from '../common/errors/domain-errors.js';
 import { unprocessable } from '../common/errors/problems.js';
-import { PidsRepository } from '../pids/pids.repository.js';
+import { PidsService } from '../pids/pids.service.js';
 import { DocumentLocksRepository } from './document-locks.repository.js';
 import { canonicalJson, escapePointer, isJsonObject as isObject } from './json-document.js';
 import { MetadataRepository, type MetadataDoc } from './metadata.repository.js';
@@ -54,7 +54,7 @@ export class MetadataStore {
   constructor(
     readonly schema: MetadataSchema,
     private readonly documents: MetadataRepository,
-    private readonly pids: PidsRepository,
+    private readonly pids: PidsService,
     private readonly locks: DocumentLocksRepository,
   ) {}
 

@@ -11,12 +11,7 @@ import {
 } from '../common/errors/domain-errors.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
 import { Paginator } from '../common/pagination/paginator.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { JobClaimsStore } from '../jobs/job-claims.store.js';
-import { extendClaim, finishClaim } from '../jobs/job-state.js';
-import type { JobDoc } from '../jobs/jobs.repository.js';
-import { isHubWorkflow } from '../sites/hub-capabilities.js';
+import { CLAIM_LEDGER, type ClaimLedger } from './claim-ledger.js';
 import type { OperationDto, OperationPatchDto } from './operations.dto.js';
 import { OperationsRepository, type OperationDoc } from './operations.repository.js';
 
@@ -66,18 +61,48 @@ export function isOperationError(result: unknown): result is { code: string; mes
   );
 }
 
+/** A claim just committed on a job, whose operation is to be written. */
+export interface OperationClaim {
+  operationId: string;
+  jobId: string;
+  workflowId: string;
+  config: Record<string, unknown>;
+  siteId: string;
+  claimedAt: Date;
+  expireTime: Date;
+}
+
 @Injectable()
 export class OperationsService {
   constructor(
     private readonly operations: OperationsRepository,
-    private readonly claims: JobClaimsStore,
+    @Inject(CLAIM_LEDGER) private readonly claims: ClaimLedger,
     private readonly paginator: Paginator,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.hubSiteId = config.auth.hubSiteId;
+  ) {}
+
+  /** Writes the operation of a claim just committed on its job; the claim entry already holds its id. */
+  async openForClaim(claim: OperationClaim): Promise<OperationDto> {
+    const operation: OperationDoc = {
+      id: claim.operationId,
+      done: false,
+      expire_time: claim.expireTime,
+      metadata: {
+        job: { id: claim.jobId, workflow: { id: claim.workflowId }, config: claim.config },
+        site_id: claim.siteId,
+        model: 'job-operation',
+      },
+      created_at: claim.claimedAt,
+      updated_at: claim.claimedAt,
+    };
+    await this.operations.insert(operation);
+    return toOperationDto(operation);
   }
 
-  private readonly hubSiteId: string;
+  /** The operation, or null while it is not written (yet). */
+  async find(id: string): Promise<OperationDto | null> {
+    const operation = await this.operations.findById(id);
+    return operation ? toOperationDto(operation) : null;
+  }
 
   async get(id: string): Promise<OperationDto> {
     return toOperationDto(await this.require(id));
@@ -144,11 +169,7 @@ export class OperationsService {
     // The claim entry on the job is the source of truth: change it first (exclusively), then the operation.
     if (patch.done === true) {
       const outcome = patch.error || isOperationError(patch.result) ? 'failed' : 'done';
-      const update = await this.claims.update(jobId, (job, at) => {
-        this.refuseForeignReportOnHubJob(job, principal.siteId, id);
-        return finishClaim(job, id, outcome, at);
-      });
-      if (!update?.changed) {
+      if (!(await this.claims.finish(jobId, id, outcome, principal.siteId))) {
         throw new ConflictError(`Operation "${id}" was closed by another request`, {
           extra: { operation_id: id },
         });
@@ -163,11 +184,7 @@ export class OperationsService {
     } else {
       const leaseMs = Math.max(operation.expire_time.getTime() - operation.created_at.getTime(), 1000);
       const expireTime = new Date(now.getTime() + leaseMs);
-      const update = await this.claims.update(jobId, (job, at) => {
-        this.refuseForeignReportOnHubJob(job, principal.siteId, id);
-        return extendClaim(job, id, expireTime, at);
-      });
-      if (!update?.changed) {
+      if (!(await this.claims.extend(jobId, id, expireTime, principal.siteId))) {
         throw new ConflictError(`The claim behind operation "${id}" is no longer open`, {
           extra: { operation_id: id },
         });
@@ -199,15 +216,8 @@ export class OperationsService {
 
   /** Closes one operation whose lease has ended; false when it was still live or already closed. */
   async expireOne(operation: OperationDoc, now: Date): Promise<boolean> {
-    const update = await this.claims.update(operation.metadata.job.id, (job, at) => {
-      const entry = job.claims[operation.id];
-      if (!entry || entry.state !== 'open' || entry.expire_time.getTime() > at.getTime()) {
-        return null;
-      }
-      return finishClaim(job, operation.id, 'expired', at);
-    });
     // A takeover may have expired the claim already; the operation must say so either way.
-    if (update?.job.claims[operation.id]?.state === 'expired') {
+    if (await this.claims.expireIfDue(operation.metadata.job.id, operation.id)) {
       return this.markExpired(operation.id, now);
     }
     return false;
@@ -241,15 +251,6 @@ export class OperationsService {
   /** Deletes operations finished before `cutoff` (housekeeping). */
   sweepFinished(cutoff: Date): Promise<number> {
     return this.operations.deleteFinishedBefore(cutoff);
-  }
-
-  /** A result for work only the hub runs (changesheets, JSON submissions) counts only from the hub. */
-  private refuseForeignReportOnHubJob(job: JobDoc, siteId: string, operationId: string): void {
-    if (siteId !== this.hubSiteId && isHubWorkflow(job.workflow.capability_ids)) {
-      throw new ForbiddenError(
-        `Operation "${operationId}" is for workflow "${job.workflow.id}", which only the hub itself runs; site "${siteId}" cannot report on it`,
-      );
-    }
   }
 
   private checkPatch(patch: OperationPatchDto, operation: OperationDoc): void {

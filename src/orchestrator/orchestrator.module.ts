@@ -1,7 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
 import { InstigatorService } from './api/instigators.service.js';
 import {
   InstigatorsController,
@@ -17,7 +15,6 @@ import { RunMonitor } from './daemon/run-monitor.js';
 import { SensorWakeUps } from './daemon/sensor-wake-ups.js';
 import { SchedulerReconciler } from './daemon/scheduler-reconciler.js';
 import { TransportRecovery } from './daemon/transport-recovery.js';
-import { buildHostValues, HOST_VALUE_DEPENDENCIES, ORCH_HOST_VALUES } from './host-values.js';
 import { EventRepository } from './storage/event.repository.js';
 import { InstigatorRepository } from './storage/instigator.repository.js';
 import { LockRepository } from './storage/lock.repository.js';
@@ -26,7 +23,6 @@ import { RunRepository } from './storage/run.repository.js';
 import { OrchestratorDaemon } from './worker/orchestrator-daemon.js';
 import { RunExecutor } from './worker/run-executor.js';
 import { WORK_ARRIVED } from './work-arrived.js';
-import { loadWorkspace, ORCH_WORKSPACE } from './workspace.js';
 
 const SHARED = [
   RunRepository,
@@ -43,24 +39,13 @@ const SHARED = [
 ];
 
 /**
- * What every role (and the CLI) needs: the workspace of definitions, storage, the queues as producers,
- * and the run/instigator services.
+ * What every role (and the CLI) needs: storage, the queues as producers, and the run/instigator
+ * services. The workspace of definitions (ORCH_WORKSPACE) and the host values (ORCH_HOST_VALUES) come from
+ * a global module of whoever loads the orchestrator, since they name that application's own code.
  */
 @Module({
-  providers: [
-    {
-      provide: ORCH_WORKSPACE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => loadWorkspace(config),
-    },
-    {
-      provide: ORCH_HOST_VALUES,
-      inject: [...HOST_VALUE_DEPENDENCIES],
-      useFactory: buildHostValues,
-    },
-    ...SHARED,
-  ],
-  exports: [ORCH_WORKSPACE, ORCH_HOST_VALUES, ...SHARED],
+  providers: [...SHARED],
+  exports: [...SHARED],
 })
 export class OrchestratorCoreModule {}
 

@@ -2,8 +2,6 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { AppConfig } from '../config/app-config.js';
-import { DAILY_EXPORT_SCHEDULE } from '../site/exports.js';
-import { siteRepository } from '../site/repository.js';
 import { mergeRepositories, type RepositoryDefinition } from './core/index.js';
 
 export const ORCH_WORKSPACE = Symbol('ORCH_WORKSPACE');
@@ -13,11 +11,17 @@ function isRepository(value: unknown): value is RepositoryDefinition {
 }
 
 /**
- * Every definition this hub serves: the site repository plus the repositories exported by the modules
- * listed in ORCH_CODE_LOCATIONS (Dagster's code locations), merged into one namespace.
+ * Every definition a process serves: the built-in repository (the hub's site) plus the repositories
+ * exported by the modules listed in ORCH_CODE_LOCATIONS (Dagster's code locations), merged into one
+ * namespace. `scheduleCrons` are the built-in schedules' crons set by other settings; ORCH_SCHEDULE_CRONS
+ * overrides them.
  */
-export async function loadWorkspace(config: AppConfig): Promise<RepositoryDefinition> {
-  const repositories = [siteRepository];
+export async function loadWorkspace(
+  config: AppConfig,
+  builtIn: RepositoryDefinition,
+  scheduleCrons: Readonly<Record<string, string>> = {},
+): Promise<RepositoryDefinition> {
+  const repositories = [builtIn];
   for (const location of config.orchestrator.codeLocations) {
     const url = pathToFileURL(isAbsolute(location) ? location : resolve(process.cwd(), location)).href;
     const loaded = (await import(url)) as Record<string, unknown>;
@@ -29,7 +33,7 @@ export async function loadWorkspace(config: AppConfig): Promise<RepositoryDefini
   }
   return withScheduleCrons(
     withSensorIntervals(mergeRepositories('workspace', repositories), config.orchestrator.sensorIntervals),
-    { [DAILY_EXPORT_SCHEDULE]: config.exports.cron, ...config.orchestrator.scheduleCrons },
+    { ...scheduleCrons, ...config.orchestrator.scheduleCrons },
   );
 }
 

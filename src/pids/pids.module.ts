@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { PidsController } from './pids.controller.js';
-import { PidsService } from './pids.service.js';
 
-@Module({ controllers: [PidsController], providers: [PidsService], exports: [PidsService] })
+/** The HTTP side of the minter; PidsCoreModule provides the service. */
+@Module({ controllers: [PidsController] })
 export class PidsModule {}

@@ -10,7 +10,7 @@ import {
 import { bladeChecksOut, mintSchemaId, requireSchemaId } from '../common/ids/schema-ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { MetadataSchema } from '../metadata/schema/metadata-schema.js';
+import { MINTABLE_CLASSES, type MintableClasses } from './mintable-classes.js';
 import type { IdentifierDto, MintRequestDto } from './pids.dto.js';
 import { PidsRepository, type PidDoc } from './pids.repository.js';
 
@@ -37,9 +37,14 @@ export class PidsService {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly pids: PidsRepository,
-    private readonly schema: MetadataSchema,
+    @Inject(MINTABLE_CLASSES) private readonly schema: MintableClasses,
   ) {
     this.shoulder = config.metadata.pidShoulder;
+  }
+
+  /** Draft ids that now name a stored document become registered. */
+  markRegistered(ids: readonly string[]): Promise<void> {
+    return this.pids.markRegistered(ids);
   }
 
   async mint(input: MintRequestDto, site: SitePrincipal): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 
+import type { SiteClientDoc } from '../auth/accounts.js';
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
 import { insertUnlessDuplicate } from '../infra/mongo/mongo-errors.js';
@@ -17,14 +18,6 @@ export interface SiteDoc {
   created_by: string;
   created_at: Date;
   updated_at: Date;
-}
-
-export interface SiteClientDoc {
-  id: string;
-  site_id: string;
-  secret_hash: string;
-  created_by: string;
-  created_at: Date;
 }
 
 @Injectable()

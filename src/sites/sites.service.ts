@@ -10,8 +10,8 @@ import type { ListRequestDto, Page } from '../common/pagination/list-request.dto
 import { Paginator } from '../common/pagination/paginator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { UsersRepository } from '../users/users.repository.js';
-import { HUB_SITE_CAPABILITIES, isHubInternal } from './hub-capabilities.js';
+import { UsersService } from '../users/users.service.js';
+import { effectiveCapabilities, HUB_SITE_CAPABILITIES, isHubInternal } from './hub-capabilities.js';
 import type {
   CapabilityDecisionDto,
   SiteCreateDto,
@@ -45,7 +45,7 @@ export function toSiteDto(site: SiteDoc): SiteDto {
 export class SitesService {
   constructor(
     private readonly sites: SitesRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly auth: AuthService,
     private readonly crypto: CryptoRepository,
     private readonly cache: AuthCache,
@@ -80,7 +80,6 @@ export class SitesService {
       });
     }
     await this.users.addSiteAdmin(principal.username, site.id);
-    await this.cache.invalidate(cacheKeys.user(principal.username));
     return toSiteDto(site);
   }
 
@@ -102,6 +101,12 @@ export class SitesService {
 
   async get(id: string): Promise<SiteDto> {
     return toSiteDto(await this.require(id));
+  }
+
+  /** The capabilities site `id` may act on now; null when the site does not exist. */
+  async effectiveCapabilitiesOf(id: string): Promise<string[] | null> {
+    const site = await this.sites.findById(id);
+    return site ? effectiveCapabilities(site, this.hubSiteId) : null;
   }
 
   list(request: ListRequestDto): Promise<Page<Partial<SiteDto>>> {

@@ -1,23 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Collection } from 'mongodb';
 
+import type { UserDoc } from '../auth/accounts.js';
 import type { PageQuery } from '../common/pagination/paginator.js';
 import { findPage } from '../infra/mongo/find-page.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import { RevisionLog } from '../infra/mongo/revision-log.js';
-
-export interface UserDoc {
-  username: string;
-  password_hash: string;
-  email?: string;
-  full_name?: string;
-  is_admin: boolean;
-  /** Ids of the sites this user administers. */
-  site_admin: string[];
-  disabled: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
 
 export type UserChanges = Partial<Omit<UserDoc, 'username' | 'created_at' | 'updated_at'>>;
 

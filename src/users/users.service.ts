@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
+import type { UserDoc } from '../auth/accounts.js';
 import { AuthCache, cacheKeys } from '../auth/auth-cache.js';
 import { AuthService, type CachedUser } from '../auth/auth.service.js';
 import { CryptoRepository } from '../auth/crypto.repository.js';
@@ -9,7 +10,7 @@ import { ConflictError, NotFoundError } from '../common/errors/domain-errors.js'
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
 import { Paginator } from '../common/pagination/paginator.js';
 import type { SiteClientIdentityDto, UserCreateDto, UserDto, UserUpdateDto } from './users.dto.js';
-import { UsersRepository, type UserChanges, type UserDoc } from './users.repository.js';
+import { UsersRepository, type UserChanges } from './users.repository.js';
 
 const USER_FIELDS = [
   'username',
@@ -106,6 +107,12 @@ export class UsersService {
     }
     await this.cache.invalidate(cacheKeys.user(username));
     return toUserDto(updated);
+  }
+
+  /** Makes `username` an admin of site `siteId` (its creator), in every process at once. */
+  async addSiteAdmin(username: string, siteId: string): Promise<void> {
+    await this.users.addSiteAdmin(username, siteId);
+    await this.cache.invalidate(cacheKeys.user(username));
   }
 
   async me(principal: Principal): Promise<UserDto | SiteClientIdentityDto> {

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 
+import { checkCron } from '../../config/cron.js';
 import { checkName, DefinitionError } from './errors.js';
 import type { JobDefinition } from './job.js';
 import type { RunConfig } from './run-config.js';
@@ -35,43 +36,6 @@ export interface ScheduleDefinition {
   readonly tags: Readonly<Record<string, string>>;
   runConfigFor(context: ScheduleContext): Promise<RunConfig>;
   shouldExecute(context: ScheduleContext): Promise<boolean>;
-}
-
-const PREDEFINED = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
-
-/**
- * Problems with a cron and time zone. Definitions use five fields (minute precision, as Dagster);
- * `allowSeconds` also accepts a sixth, leading seconds field, for operator overrides such as a test
- * environment that needs a schedule to fire within seconds.
- */
-export function checkCron(
-  cron: string,
-  timezone: string,
-  options: { readonly allowSeconds?: boolean } = {},
-): string[] {
-  const problems: string[] = [];
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-  } catch {
-    problems.push(`timezone "${timezone}" is not an IANA time zone`);
-    return problems;
-  }
-  const fields = cron.trim().split(/\s+/);
-  const allowed = options.allowSeconds ? [5, 6] : [5];
-  if (!PREDEFINED.has(cron.trim()) && !allowed.includes(fields.length)) {
-    problems.push(
-      options.allowSeconds
-        ? `cron "${cron}" must have five fields (minute hour day-of-month month day-of-week), or six with seconds first`
-        : `cron "${cron}" must have five fields (minute hour day-of-month month day-of-week)`,
-    );
-    return problems;
-  }
-  try {
-    CronExpressionParser.parse(cron, { tz: timezone });
-  } catch (error) {
-    problems.push(`cron "${cron}" does not parse: ${(error as Error).message}`);
-  }
-  return problems;
 }
 
 export function schedule(options: ScheduleOptions): ScheduleDefinition {

@@ -6,8 +6,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { MongoService } from '../infra/mongo/mongo.service.js';
 import { isConnectivityError, runOrRetryInBackground } from '../infra/retry.js';
-import { SitesService } from '../sites/sites.service.js';
 import { UsersService } from '../users/users.service.js';
+import { SitesService } from './sites.service.js';
 
 /**
  * Creates the hub's own site and, for local runs, the admin named in ADMIN_USERNAME / ADMIN_PASSWORD.

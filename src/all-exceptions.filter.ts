@@ -2,8 +2,8 @@ import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
-import { LOGGER } from '../../infra/logging/logging.module.js';
-import { sendError } from './error-responder.js';
+import { sendError } from './common/errors/error-responder.js';
+import { LOGGER } from './infra/logging/logging.module.js';
 
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
