@@ -45,18 +45,25 @@ function storeUrls(): { mongo: string; postgres: string; redis: string } {
 
 /**
  * The compiled build (`dist/`, what production runs) unless BENCH_HUB_ENTRY=src asks for the TypeScript
- * sources through SWC, which skips the build when iterating on a change.
+ * sources through SWC, which skips the build when iterating on a change. BENCH_HUB_NODE_FLAGS adds flags
+ * to the hub's `node` (`--cpu-prof --cpu-prof-dir=/tmp/prof` profiles it; Node refuses those in
+ * NODE_OPTIONS); the profile is written when the hub exits at the end of the benchmark.
  */
 function hubEntry(blobDir: string): { args: string[]; cwd: string; label: string } {
+  const flags = (process.env.BENCH_HUB_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
   if (process.env.BENCH_HUB_ENTRY === 'src') {
-    return { args: [...TYPESCRIPT_LOADER, 'src/main.ts'], cwd: ROOT, label: 'src/main.ts via SWC' };
+    return {
+      args: [...flags, ...TYPESCRIPT_LOADER, 'src/main.ts'],
+      cwd: ROOT,
+      label: 'src/main.ts via SWC',
+    };
   }
   const main = join(ROOT, 'dist/main.js');
   if (!existsSync(main)) {
     throw new Error('dist/main.js is missing: run "npm run build" first (scripts/bench.sh does)');
   }
   // Any directory but the repository's keeps a developer's .env out of the measured process.
-  return { args: [main], cwd: blobDir, label: 'dist/main.js' };
+  return { args: [...flags, main], cwd: blobDir, label: 'dist/main.js' };
 }
 
 /**
