@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-
 import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,22 +7,18 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { corsHook } from './common/http/cors.js';
 import { frameworkErrorHandler, installJsonParser } from './common/http/input-safety.js';
+import { registerMultipart } from './common/http/multipart.js';
 import { redactUrl } from './common/http/redact.js';
+import { requestIdOf } from './common/http/request-id.js';
 import { mountConsole } from './console/console.js';
 import type { AppConfig } from './config/app-config.js';
 import { buildOpenApiDocument } from './docs/openapi.js';
 import { mountDocs } from './docs/docs.js';
 import { createLogger } from './infra/logging/logger.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';
+import { lazyRequestLogger } from './infra/logging/request-logger.js';
 import { MetricsService } from './infra/metrics/metrics.service.js';
 import { DrainState } from './health/drain-state.js';
-
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function requestIdOf(request: IncomingMessage): string {
-  const incoming = request.headers['x-request-id'];
-  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-}
 
 export interface CreateAppOptions {
   readonly logger?: Logger;
@@ -51,15 +44,14 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     genReqId: requestIdOf,
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: frameworkErrorHandler(logger),
-    // Uploads stream straight to the blob store, so their limit is the upload limit, not BODY_LIMIT_BYTES.
-    // One byte more than the store's own limit: the store then refuses the file before the parser
-    // truncates it.
-    multipart: { limits: { fileSize: config.drs.uploadLimitBytes + 1 } },
+    // Registered below, without the hooks the adapter's registration would put on every request.
+    multipart: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger, options.extraModules ?? []),
@@ -78,7 +70,10 @@ export async function createApp(
 
   installJsonParser(app, config.http.bodyLimitBytes);
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', corsHook(config.http.corsOrigins));
+  // Uploads stream straight to the blob store, so their limit is the upload limit, not BODY_LIMIT_BYTES.
+  // One byte more than the store's own limit: the store then refuses the file before the parser
+  // truncates it.
+  registerMultipart(fastify, { limits: { fileSize: config.drs.uploadLimitBytes + 1 } });
   // Changesheets may be sent as a raw TSV/CSV body; their bytes are decoded (and refused if not UTF-8)
   // by the changesheet service, which also owns their size limit.
   fastify.addContentTypeParser(
@@ -91,13 +86,15 @@ export async function createApp(
   const metrics = app.get(MetricsService);
   const drain = app.get(DrainState);
   const logsRequests = logger.isLevelEnabled('info');
+  const cors = corsHook(config.http.corsOrigins);
+  // One hook for everything every request needs before routing: each hook is a step of Fastify's chain.
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     if (drain.draining) {
       // Clients then open their next connection elsewhere, so none is left mid-request at close.
       void reply.header('connection', 'close');
     }
-    done();
+    cors(request, reply, done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -108,8 +105,10 @@ export async function createApp(
       done();
       return;
     }
-    request.log.info(
+    // Through the root logger with the id as a field: request.log would make a child logger just for it.
+    logger.info(
       {
+        requestId: request.id,
         method: request.method,
         route,
         url: redactUrl(request.url),
