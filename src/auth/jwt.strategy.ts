@@ -9,6 +9,12 @@ import type { Principal } from './principal.js';
 
 const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
 const MAX_REMEMBERED = 20_000;
+const BEARER = /^bearer\s+(\S+)$/i;
+
+/** The token of an `Authorization: Bearer <token>` header, as passport-jwt's extractor reads it. */
+function bearerToken(authorization: string): string | undefined {
+  return BEARER.exec(authorization)?.[1];
+}
 
 interface Remembered {
   claims: VerifiedClaims;
@@ -41,19 +47,30 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  override authenticate(...args: Parameters<Strategy['authenticate']>): void {
-    const token = extractBearer(args[0]);
-    const remembered = token ? this.verified.get(token) : undefined;
-    if (!token || !remembered) {
-      super.authenticate(...args);
-      return;
+  /**
+   * The claims of a bearer token in `authorization` whose signature was verified earlier and which has
+   * not expired since, or undefined: then the token must go through `authenticate()`.
+   */
+  rememberedClaims(authorization: string | undefined): VerifiedClaims | undefined {
+    const token = authorization === undefined ? undefined : bearerToken(authorization);
+    const remembered = token === undefined ? undefined : this.verified.get(token);
+    if (remembered === undefined) {
+      return undefined;
     }
     if (remembered.expiresAtMs <= Date.now()) {
-      this.verified.delete(token);
+      this.verified.delete(token!);
+      return undefined;
+    }
+    return remembered.claims;
+  }
+
+  override authenticate(...args: Parameters<Strategy['authenticate']>): void {
+    const claims = this.rememberedClaims(args[0].headers.authorization);
+    if (!claims) {
       super.authenticate(...args);
       return;
     }
-    this.auth.principalFromClaims(remembered.claims).then(
+    this.auth.principalFromClaims(claims).then(
       (principal) => this.success(principal),
       (error: unknown) => this.error(error as Error),
     );
