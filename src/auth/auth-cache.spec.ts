@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../config/app-config.js';
 import type { RedisService } from '../infra/redis/redis.service.js';
-import { AuthCache } from './auth-cache.js';
+import { AuthCache, MISS } from './auth-cache.js';
 
 /** Only what the cache calls outside start-up: publishing an invalidation. */
 const redis = { client: { publish: () => Promise.resolve(0) } } as unknown as RedisService;
@@ -48,5 +48,18 @@ describe('AuthCache', () => {
     const auth = cache();
     await expect(auth.getOrLoad('user:ada', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     expect(await auth.getOrLoad('user:ada', () => Promise.resolve('back'))).toBe('back');
+  });
+
+  it('peeks only at fresh entries and loads nothing', async () => {
+    const auth = cache();
+    expect(auth.peek('user:ada')).toBe(MISS);
+    await auth.getOrLoad('user:ada', () => Promise.resolve(null));
+    expect(auth.peek('user:ada')).toBeNull();
+    await auth.invalidate('user:ada');
+    expect(auth.peek('user:ada')).toBe(MISS);
+    const expiring = new AuthCache(loadConfig({ AUTH_CACHE_TTL_MS: '1' }), redis, pino({ level: 'silent' }));
+    await expiring.getOrLoad('user:ada', () => Promise.resolve('enabled'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(expiring.peek('user:ada')).toBe(MISS);
   });
 });

@@ -7,6 +7,9 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { LOGGER } from '../infra/logging/logging.module.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 
+/** What {@link AuthCache.peek} answers when the key has no fresh entry. */
+export const MISS: unique symbol = Symbol('auth cache miss');
+
 interface Entry {
   value: unknown;
   expiresAt: number;
@@ -59,6 +62,15 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       this.log.warn({ err: error }, 'auth cache: cannot subscribe to invalidations; relying on the TTL');
     }
+  }
+
+  /**
+   * The fresh entry for `key` without loading anything, or {@link MISS}: lets a request whose answers
+   * are all cached be served without a promise per lookup.
+   */
+  peek(key: string): unknown {
+    const hit = this.entries.get(key);
+    return hit !== undefined && hit.expiresAt > Date.now() ? hit.value : MISS;
   }
 
   async getOrLoad<T>(key: string, load: () => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@ import {
   type UserDoc,
 } from './accounts.js';
 import { AllowancesRepository } from './allowances.repository.js';
-import { AuthCache, cacheKeys } from './auth-cache.js';
+import { AuthCache, cacheKeys, MISS } from './auth-cache.js';
 import type { AllowanceAction, Principal } from './principal.js';
 import { RevocationsRepository } from './revocations.repository.js';
 
@@ -72,6 +72,39 @@ export class AuthService {
       return { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: expiresAt };
     }
     throw new UnauthorizedError('The access token subject is neither a user nor a site client');
+  }
+
+  /**
+   * What {@link principalFromClaims} would answer, decided from cached entries alone and without a
+   * promise; undefined when that needs a load or would refuse the token (principalFromClaims then
+   * loads, or refuses with its reason). The same entries, so the same staleness bound and evictions.
+   */
+  cachedPrincipal(claims: VerifiedClaims): Principal | undefined {
+    const { sub, jti, exp } = claims;
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+      return undefined;
+    }
+    if (this.cache.peek(cacheKeys.revoked(jti)) !== false) {
+      return undefined;
+    }
+    if (sub.startsWith('user:') && sub.length > 'user:'.length) {
+      const username = sub.slice('user:'.length);
+      const user = this.cache.peek(cacheKeys.user(username)) as CachedUser | null | typeof MISS;
+      if (user === MISS || !user || user.disabled) {
+        return undefined;
+      }
+      const expiresAt = new Date(exp * 1000);
+      return { kind: 'user', username, isAdmin: user.is_admin, tokenId: jti, tokenExpiresAt: expiresAt };
+    }
+    if (sub.startsWith('client:') && sub.length > 'client:'.length) {
+      const clientId = sub.slice('client:'.length);
+      const siteId = this.cache.peek(cacheKeys.client(clientId));
+      if (typeof siteId !== 'string' || siteId === '') {
+        return undefined;
+      }
+      return { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: new Date(exp * 1000) };
+    }
+    return undefined;
   }
 
   async holdsAllowance(principal: Principal, action: AllowanceAction): Promise<boolean> {
