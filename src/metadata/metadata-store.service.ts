@@ -274,8 +274,22 @@ export class MetadataStore {
     return found;
   }
 
-  async getDocument(collection: string, id: string): Promise<MetadataDoc | null> {
-    return this.documents.findById(collection, id);
+  async getDocument(collection: string, id: string, fields?: readonly string[]): Promise<MetadataDoc | null> {
+    return this.documents.findById(collection, id, fields);
+  }
+
+  /** Documents of a collection matching a filter, id order, by offset (`limit` 0 means all of them). */
+  findMatching(
+    collection: string,
+    filter: Record<string, unknown>,
+    skip = 0,
+    limit = 0,
+  ): Promise<MetadataDoc[]> {
+    return this.documents.findSorted(collection, filter, { id: 1 }, skip, limit);
+  }
+
+  countMatching(collection: string, filter: Record<string, unknown>): Promise<number> {
+    return this.documents.countMatching(collection, filter);
   }
 
   getDocuments(collection: string, ids: readonly string[]): Promise<MetadataDoc[]> {

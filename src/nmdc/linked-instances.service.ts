@@ -5,7 +5,7 @@ import { PageTokenCodec } from '../common/pagination/page-token.js';
 import type { Page } from '../common/pagination/list-request.dto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { MetadataRepository, type MetadataDoc } from '../metadata/metadata.repository.js';
+import type { MetadataDoc } from '../metadata/metadata.repository.js';
 import { MetadataStore } from '../metadata/metadata-store.service.js';
 import { ClassHierarchy } from './class-hierarchy.js';
 import type { NmdcLinkedInstancesRequestDto } from './nmdc.dto.js';
@@ -61,7 +61,6 @@ export class LinkedInstancesService {
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(CLASS_HIERARCHY) private readonly hierarchy: ClassHierarchy,
     private readonly store: MetadataStore,
-    private readonly documents: MetadataRepository,
   ) {
     this.tokens = new PageTokenCodec(config.secrets.urlSigningKey);
   }
@@ -205,7 +204,7 @@ export class LinkedInstancesService {
         continue;
       }
       const filter = { $or: slots.map((slot) => ({ [slot]: { $in: [...ids] } })) };
-      for (const doc of await this.documents.findSorted(spec.name, filter, { id: 1 }, 0, 0)) {
+      for (const doc of await this.store.findMatching(spec.name, filter)) {
         const refers = this.store.schema
           .referencesOf(spec.name, doc)
           .some((ref) => ids.has(ref.id) && directionOf(slotOf(ref.path)) === direction);

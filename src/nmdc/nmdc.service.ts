@@ -9,7 +9,6 @@ import { mintId } from '../common/ids/ids.js';
 import { checkFilter } from '../common/pagination/filter-policy.js';
 import { parseFindFilter } from '../metadata/find-syntax.js';
 import { DEFAULT_PER_PAGE, type FindRequestDto, type FindResponseDto } from '../metadata/find.dto.js';
-import { MetadataRepository } from '../metadata/metadata.repository.js';
 import type { Page } from '../common/pagination/list-request.dto.js';
 import type { AccessUrlDto } from '../drs/drs.dto.js';
 import { DrsService } from '../drs/drs.service.js';
@@ -57,7 +56,6 @@ export class NmdcService {
     private readonly store: MetadataStore,
     private readonly drs: DrsService,
     private readonly jobs: JobsService,
-    private readonly documents: MetadataRepository,
     private readonly pids: PidsService,
     private readonly signer: BlobUrlSigner,
   ) {}
@@ -95,12 +93,12 @@ export class NmdcService {
   async dataObjectsForStudy(
     studyId: string,
   ): Promise<{ biosample_id: string; data_objects: MetadataDoc[] }[]> {
-    if (!(await this.documents.findById('study_set', studyId, ['id']))) {
+    if (!(await this.store.getDocument('study_set', studyId, ['id']))) {
       throw new NotFoundError(`Study not found: no study has id ${studyId}`);
     }
     const all = (collection: string, filter: Record<string, unknown>) =>
       this.store.collectionSpec(collection)
-        ? this.documents.findSorted(collection, filter, { id: 1 }, 0, 0)
+        ? this.store.findMatching(collection, filter)
         : Promise.resolve([]);
     const ids = (value: unknown): string[] =>
       Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -167,7 +165,7 @@ export class NmdcService {
     let count = 0;
     const results: MetadataDoc[] = [];
     for (const spec of specs) {
-      const matching = await this.documents.countMatching(spec.name, filter);
+      const matching = await this.store.countMatching(spec.name, filter);
       count += matching;
       if (skip >= matching) {
         skip -= matching;
@@ -175,7 +173,7 @@ export class NmdcService {
       }
       const wanted = perPage - results.length;
       if (wanted > 0) {
-        results.push(...(await this.documents.findSorted(spec.name, filter, { id: 1 }, skip, wanted)));
+        results.push(...(await this.store.findMatching(spec.name, filter, skip, wanted)));
       }
       skip = 0;
     }
