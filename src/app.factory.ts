@@ -16,7 +16,7 @@ import { buildOpenApiDocument } from './docs/openapi.js';
 import { mountDocs } from './docs/docs.js';
 import { createLogger } from './infra/logging/logger.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';
-import { lazyRequestLogger } from './infra/logging/request-logger.js';
+import { lazyChildrenOf } from './infra/logging/request-logger.js';
 import { MetricsService } from './infra/metrics/metrics.service.js';
 import { DrainState } from './health/drain-state.js';
 
@@ -42,9 +42,8 @@ export async function createApp(
     );
   }
   const adapter = new FastifyAdapter({
-    loggerInstance: logger,
+    loggerInstance: lazyChildrenOf(logger),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     genReqId: requestIdOf,

@@ -33,12 +33,20 @@ class RequestLogger {
     return check ? check.call(target, level) : true;
   }
 
-  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.logger().child(bindings, options);
+  /** As lazy as this one: Fastify makes each request's logger as a child of its own root logger. */
+  child(bindings: Bindings, options: ChildLoggerOptions = {}): FastifyBaseLogger {
+    return new RequestLogger(
+      this as unknown as FastifyBaseLogger,
+      bindings,
+      options,
+    ) as unknown as FastifyBaseLogger;
   }
 
   logger(): FastifyBaseLogger {
-    this.made ??= this.parent.child(this.bindings, this.options);
+    if (this.made === undefined) {
+      const parent = this.parent instanceof RequestLogger ? this.parent.logger() : this.parent;
+      this.made = parent.child(this.bindings, this.options);
+    }
     return this.made;
   }
 }
@@ -52,6 +60,22 @@ for (const level of LEVELS) {
       }
     },
   });
+}
+
+/**
+ * The `loggerInstance` to give Fastify so that its request loggers cost nothing until they log: Fastify
+ * makes its root logger as a child of this one, and each request's logger as a child of that root,
+ * through `child()`, which here answers a lazy logger. Unlike a custom `childLoggerFactory`, whose every
+ * logger Fastify checks method by method on each request, a plain `child()` is trusted as it is.
+ */
+export function lazyChildrenOf<L extends FastifyBaseLogger>(logger: L): L {
+  return Object.create(logger, {
+    child: {
+      // Fastify sets more fields on the options object after this call, so the child keeps a copy.
+      value: (bindings: Bindings, options: ChildLoggerOptions = {}): FastifyBaseLogger =>
+        new RequestLogger(logger, bindings, { ...options }) as unknown as FastifyBaseLogger,
+    },
+  }) as L;
 }
 
 /** Fastify's `childLoggerFactory`: request loggers that cost nothing until they log. */
