@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { lazyChildrenOf, lazyRequestLogger } from './request-logger.js';
+import { lazyChildrenOf } from './request-logger.js';
 
 function capture(level: string): {
   logger: Logger;
@@ -38,22 +38,14 @@ function capture(level: string): {
   };
 }
 
-type Wiring = 'childLoggerFactory' | 'loggerInstance';
-
 /** Serves one request whose handler runs `route`; answers how many child loggers were made meanwhile. */
-async function serve(
-  sink: ReturnType<typeof capture>,
-  route: (log: Logger) => void,
-  wiring: Wiring,
-): Promise<number> {
+async function serve(sink: ReturnType<typeof capture>, route: (log: Logger) => void): Promise<number> {
   const logger = sink.logger;
   const app = Fastify({
     disableRequestLogging: true,
     requestIdLogLabel: 'requestId',
     genReqId: () => 'req-1',
-    ...(wiring === 'childLoggerFactory'
-      ? { loggerInstance: logger, childLoggerFactory: lazyRequestLogger }
-      : { loggerInstance: lazyChildrenOf(logger) }),
+    loggerInstance: lazyChildrenOf(logger),
   });
   app.get('/', (request) => {
     route(request.log);
@@ -68,30 +60,23 @@ async function serve(
   return made;
 }
 
-// Through `lazyChildrenOf`, Fastify's own root logger is lazy too, and is made with the first line logged.
-describe.each([
-  { wiring: 'childLoggerFactory' as const, roots: 0 },
-  { wiring: 'loggerInstance' as const, roots: 1 },
-])('lazy request loggers through $wiring', ({ wiring, roots }) => {
+describe('lazy request loggers', () => {
   it('makes no child logger for a request that logs nothing, or only below the level', async () => {
     const sink = capture('warn');
-    expect(await serve(sink, (log) => log.info('dropped'), wiring)).toBe(0);
+    expect(await serve(sink, (log) => log.info('dropped'))).toBe(0);
     expect(sink.lines()).toEqual([]);
   });
 
   it('writes what a request logs with its request id, as a child logger would', async () => {
     const sink = capture('info');
-    const made = await serve(
-      sink,
-      (log) => {
-        log.info({ step: 1 }, 'first');
-        log.warn('second');
-        log.child({ part: 'x' }).error('third');
-      },
-      wiring,
-    );
-    // The request's own child, and the one asked for.
-    expect(made).toBe(2 + roots);
+    const made = await serve(sink, (log) => {
+      log.info({ step: 1 }, 'first');
+      log.warn('second');
+      log.child({ part: 'x' }).error('third');
+    });
+    // Fastify's own root logger (lazy too, so made with the first line logged), the request's own
+    // child, and the one asked for.
+    expect(made).toBe(3);
     expect(sink.lines().map(({ requestId, msg, step, part }) => ({ requestId, msg, step, part }))).toEqual([
       { requestId: 'req-1', msg: 'first', step: 1, part: undefined },
       { requestId: 'req-1', msg: 'second', step: undefined, part: undefined },
@@ -101,16 +86,12 @@ describe.each([
 
   it('follows the level the parent has and a level set on it', async () => {
     const sink = capture('info');
-    await serve(
-      sink,
-      (log) => {
-        expect(log.level).toBe('info');
-        expect(log.isLevelEnabled('debug')).toBe(false);
-        log.level = 'debug';
-        log.debug('now shown');
-      },
-      wiring,
-    );
+    await serve(sink, (log) => {
+      expect(log.level).toBe('info');
+      expect(log.isLevelEnabled('debug')).toBe(false);
+      log.level = 'debug';
+      log.debug('now shown');
+    });
     expect(sink.lines().map((line) => line.msg)).toEqual(['now shown']);
   });
 });

@@ -77,12 +77,3 @@ export function lazyChildrenOf<L extends FastifyBaseLogger>(logger: L): L {
     },
   }) as L;
 }
-
-/** Fastify's `childLoggerFactory`: request loggers that cost nothing until they log. */
-export function lazyRequestLogger(
-  logger: FastifyBaseLogger,
-  bindings: Bindings,
-  options: ChildLoggerOptions,
-): FastifyBaseLogger {
-  return new RequestLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
-}
