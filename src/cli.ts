@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander';
 
 import { registerBlobCommands } from './cli/blob-commands.js';
 import { createCliContext } from './cli/cli-context.js';
+import { ACCOUNT_MODULES } from './cli/cli-modules.js';
 import { registerDemoCommands } from './cli/demo-commands.js';
 import { registerMetadataCommands } from './cli/metadata-commands.js';
 import { registerOrchestratorCommands } from './cli/orchestrator-commands.js';
@@ -20,9 +21,7 @@ import { ProgressMeter } from './cli/progress.js';
 import { ConfigError, type AppConfig } from './config/app-config.js';
 import { loadConfigFromEnvironment } from './config/load-env.js';
 import { packageInfo } from './config/package-info.js';
-import { AuthCoreModule } from './auth/auth-core.module.js';
 import { ConflictError } from './common/errors/domain-errors.js';
-import { CommonModule } from './common/common.module.js';
 import { selfUri } from './drs/drs-render.js';
 import { ObjectsCoreModule } from './drs/objects-core.module.js';
 import { portableName } from './drs/object-input.js';
@@ -31,8 +30,6 @@ import { HealthService } from './health/health.service.js';
 import { UserCreateDto } from './users/users.dto.js';
 import { UsersService } from './users/users.service.js';
 import { PostgresService } from './infra/postgres/postgres.service.js';
-import { SitesCoreModule } from './sites/sites-core.module.js';
-import { UsersCoreModule } from './users/users-core.module.js';
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -100,23 +97,19 @@ export function buildProgram(config: () => AppConfig): Command {
       if (problems.length > 0) {
         throw new Error(problems.join('; '));
       }
-      await withContext(
-        config(),
-        { imports: [CommonModule, AuthCoreModule, UsersCoreModule, SitesCoreModule] },
-        async (context) => {
-          const service = context.get(UsersService);
-          try {
-            await service.create(input);
-            out(`created admin ${options.username}`);
-          } catch (error) {
-            if (!(error instanceof ConflictError)) {
-              throw error;
-            }
-            await service.update(options.username, { password, is_admin: true, disabled: false });
-            out(`updated ${options.username}: now an admin with the new password`);
+      await withContext(config(), { imports: [...ACCOUNT_MODULES] }, async (context) => {
+        const service = context.get(UsersService);
+        try {
+          await service.create(input);
+          out(`created admin ${options.username}`);
+        } catch (error) {
+          if (!(error instanceof ConflictError)) {
+            throw error;
           }
-        },
-      );
+          await service.update(options.username, { password, is_admin: true, disabled: false });
+          out(`updated ${options.username}: now an admin with the new password`);
+        }
+      });
     });
 
   registerOrchestratorCommands(program, config, withContext, out);
@@ -152,42 +145,38 @@ export function buildProgram(config: () => AppConfig): Command {
         }
         const name = options.name ?? portableName(basename(path));
         const loaded = config();
-        await withContext(
-          loaded,
-          { imports: [CommonModule, AuthCoreModule, UsersCoreModule, SitesCoreModule, ObjectsCoreModule] },
-          async (context) => {
-            const service = context.get(ObjectRegistrationService);
-            const source = createReadStream(path);
-            let input: Readable = source;
-            if (info.size >= LARGE_FILE_BYTES) {
-              const meter = new ProgressMeter(
-                info.size,
-                (text) => process.stderr.write(text),
-                process.stderr.isTTY === true,
-              );
-              // pipeline() destroys both streams on failure, so the store sees a read error through the meter.
-              pipeline(source, meter, () => undefined);
-              input = meter;
-            }
-            const doc = await service.registerBlobFromStream(
-              input,
-              {
-                ...(name ? { name } : {}),
-                ...(options.description ? { description: options.description } : {}),
-                ...(options.mimeType ? { mime_type: options.mimeType } : {}),
-                ...(options.type ? { types: options.type } : {}),
-              },
-              service.systemRegistrant('cli'),
-              options.existsOk ? 'reuse' : 'conflict',
+        await withContext(loaded, { imports: [...ACCOUNT_MODULES, ObjectsCoreModule] }, async (context) => {
+          const service = context.get(ObjectRegistrationService);
+          const source = createReadStream(path);
+          let input: Readable = source;
+          if (info.size >= LARGE_FILE_BYTES) {
+            const meter = new ProgressMeter(
+              info.size,
+              (text) => process.stderr.write(text),
+              process.stderr.isTTY === true,
             );
-            out(`id: ${doc.id}`);
-            out(`drs_uri: ${selfUri(loaded.http.publicHostname, doc.id)}`);
-            out(`size: ${doc.size}`);
-            for (const checksum of doc.checksums) {
-              out(`${checksum.type}: ${checksum.checksum}`);
-            }
-          },
-        );
+            // pipeline() destroys both streams on failure, so the store sees a read error through the meter.
+            pipeline(source, meter, () => undefined);
+            input = meter;
+          }
+          const doc = await service.registerBlobFromStream(
+            input,
+            {
+              ...(name ? { name } : {}),
+              ...(options.description ? { description: options.description } : {}),
+              ...(options.mimeType ? { mime_type: options.mimeType } : {}),
+              ...(options.type ? { types: options.type } : {}),
+            },
+            service.systemRegistrant('cli'),
+            options.existsOk ? 'reuse' : 'conflict',
+          );
+          out(`id: ${doc.id}`);
+          out(`drs_uri: ${selfUri(loaded.http.publicHostname, doc.id)}`);
+          out(`size: ${doc.size}`);
+          for (const checksum of doc.checksums) {
+            out(`${checksum.type}: ${checksum.checksum}`);
+          }
+        });
       },
     );
 

@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
 
-import { AuthCoreModule } from '../auth/auth-core.module.js';
-import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { DemoService, type DemoLoadSummary } from '../demo/demo.service.js';
-import { ObjectsCoreModule } from '../drs/objects-core.module.js';
-import { JobsCoreModule } from '../jobs/jobs.module.js';
-import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
-import { PidsCoreModule } from '../pids/pids-core.module.js';
 import type { WithContext } from './cli-context.js';
-import { SitesCoreModule } from '../sites/sites-core.module.js';
-import { UsersCoreModule } from '../users/users-core.module.js';
+import { HUB_STORE_MODULES } from './cli-modules.js';
 
 export function printDemoSummary(summary: DemoLoadSummary, out: (line: string) => void): void {
   for (const [collection, counts] of Object.entries(summary.collections)) {
@@ -39,16 +32,7 @@ export function registerDemoCommands(
       const summary = await withContext(
         config(),
         {
-          imports: [
-            CommonModule,
-            AuthCoreModule,
-            UsersCoreModule,
-            SitesCoreModule,
-            JobsCoreModule,
-            ObjectsCoreModule,
-            MetadataCoreModule,
-            PidsCoreModule,
-          ],
+          imports: [...HUB_STORE_MODULES],
           providers: [DemoService],
         },
         (context) => context.get(DemoService).load(),

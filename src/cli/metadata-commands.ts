@@ -5,35 +5,18 @@ import { basename, join } from 'node:path';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { Command } from 'commander';
 
-import { AuthCoreModule } from '../auth/auth-core.module.js';
-import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { DRS_ID_PATTERN } from '../drs/object.model.js';
-import { ObjectsCoreModule } from '../drs/objects-core.module.js';
 import { collectionOfFileName, EXPORT_SUFFIX } from '../exports/export-format.js';
 import { ExportsCoreModule } from '../exports/exports.module.js';
 import { ExportsService, type ImportSource } from '../exports/exports.service.js';
-import { JobsCoreModule } from '../jobs/jobs.module.js';
-import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
-import { PidsCoreModule } from '../pids/pids-core.module.js';
 import type { ImportSummary } from '../site/exports.js';
 import type { WithContext } from './cli-context.js';
+import { HUB_STORE_MODULES } from './cli-modules.js';
 import { DocumentProgress } from './progress.js';
-import { SitesCoreModule } from '../sites/sites-core.module.js';
-import { UsersCoreModule } from '../users/users-core.module.js';
 
 const WITH_EXPORTS: ModuleMetadata = {
-  imports: [
-    CommonModule,
-    AuthCoreModule,
-    UsersCoreModule,
-    SitesCoreModule,
-    JobsCoreModule,
-    ObjectsCoreModule,
-    MetadataCoreModule,
-    PidsCoreModule,
-    ExportsCoreModule,
-  ],
+  imports: [...HUB_STORE_MODULES, ExportsCoreModule],
 };
 
 function fileSource(path: string, size: number): ImportSource {

@@ -3,16 +3,10 @@ import { readFile } from 'node:fs/promises';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { Command } from 'commander';
 
-import { AuthCoreModule } from '../auth/auth-core.module.js';
-import { CommonModule } from '../common/common.module.js';
 import type { AppConfig } from '../config/app-config.js';
-import { ObjectsCoreModule } from '../drs/objects-core.module.js';
 import { ExportsCoreModule } from '../exports/exports.module.js';
 import { HubOrchestratorModule } from '../hub/hub-orchestrator.module.js';
 import { loadHubWorkspace } from '../hub/workspace.js';
-import { JobsCoreModule } from '../jobs/jobs.module.js';
-import { MetadataCoreModule } from '../metadata/metadata-core.module.js';
-import { PidsCoreModule } from '../pids/pids-core.module.js';
 import { RunService } from '../orchestrator/api/runs.service.js';
 import {
   executeInProcess,
@@ -27,25 +21,12 @@ import { OrchestratorCoreModule } from '../orchestrator/orchestrator.module.js';
 import type { RunRecord } from '../orchestrator/storage/records.js';
 import { ORCH_WORKSPACE } from '../orchestrator/workspace.js';
 import type { WithContext } from './cli-context.js';
-import { SitesCoreModule } from '../sites/sites-core.module.js';
-import { UsersCoreModule } from '../users/users-core.module.js';
+import { HUB_STORE_MODULES } from './cli-modules.js';
 
 const ORCHESTRATOR: ModuleMetadata = { imports: [OrchestratorCoreModule, HubOrchestratorModule] };
 /** For executing jobs whose host resources reach into the job-claim, auth, object and metadata stores. */
 const WITH_HUB_SERVICES: ModuleMetadata = {
-  imports: [
-    CommonModule,
-    AuthCoreModule,
-    UsersCoreModule,
-    SitesCoreModule,
-    JobsCoreModule,
-    ObjectsCoreModule,
-    MetadataCoreModule,
-    PidsCoreModule,
-    ExportsCoreModule,
-    OrchestratorCoreModule,
-    HubOrchestratorModule,
-  ],
+  imports: [...HUB_STORE_MODULES, ExportsCoreModule, OrchestratorCoreModule, HubOrchestratorModule],
 };
 
 async function readRunConfig(path: string | undefined): Promise<unknown> {
