@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { corsHook } from './common/http/cors.js';
 import { frameworkErrorHandler, installJsonParser } from './common/http/input-safety.js';
+import { serializeReply } from './common/http/json-once.js';
 import { registerMultipart } from './common/http/multipart.js';
 import { redactUrl } from './common/http/redact.js';
 import { requestIdOf } from './common/http/request-id.js';
@@ -69,6 +70,8 @@ export async function createApp(
 
   installJsonParser(app, config.http.bodyLimitBytes);
   const fastify = app.getHttpAdapter().getInstance();
+  // Before any route exists: each route takes the serialiser its context has when it is added.
+  fastify.setReplySerializer(serializeReply);
   // Uploads stream straight to the blob store, so their limit is the upload limit, not BODY_LIMIT_BYTES.
   // One byte more than the store's own limit: the store then refuses the file before the parser
   // truncates it.

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { DomainError, NotFoundError, PayloadTooLargeError } from '../common/errors/domain-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { servedUnchanged } from '../common/http/json-once.js';
 import { renderContents, renderDrsObject, renderAuthorizations, type RenderContext } from './drs-render.js';
 import type {
   AccessUrlDto,
@@ -67,6 +68,7 @@ function statusOf(error: unknown): number {
 export class DrsService {
   private readonly view: RenderContext;
   private readonly maxBulk: number;
+  private readonly rendered = new WeakMap<ObjectDoc, DrsObjectDto>();
 
   constructor(
     private readonly objects: ObjectReadsService,
@@ -257,10 +259,23 @@ export class DrsService {
 
   private async render(doc: ObjectDoc, expand: boolean): Promise<DrsObjectDto> {
     if (!expand || !doc.is_bundle) {
-      return renderDrsObject(doc, this.view);
+      return this.renderedOf(doc);
     }
     const members = await this.loadDescendants(doc);
     return renderDrsObject(doc, this.view, renderContents(doc, this.view.hostname, members));
+  }
+
+  /**
+   * An object as DRS renders it without expansion, rendered once per resolved document: the object cache
+   * answers the same document until it changes, and a change replaces the document (and so this entry).
+   */
+  private renderedOf(doc: ObjectDoc): DrsObjectDto {
+    let rendered = this.rendered.get(doc);
+    if (!rendered) {
+      rendered = servedUnchanged(renderDrsObject(doc, this.view));
+      this.rendered.set(doc, rendered);
+    }
+    return rendered;
   }
 
   /**

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import { describePrincipal } from '../auth/principal.js';
 import { ConflictError, NotFoundError } from '../common/errors/domain-errors.js';
 import type { ListRequestDto, Page } from '../common/pagination/list-request.dto.js';
+import { servedUnchanged } from '../common/http/json-once.js';
 import { Paginator } from '../common/pagination/paginator.js';
 import type { SiteClientIdentityDto, UserCreateDto, UserDto, UserUpdateDto } from './users.dto.js';
 import { UsersRepository, type UserChanges } from './users.repository.js';
@@ -125,7 +126,7 @@ export class UsersService {
     }
     let dto = this.cachedDtos.get(user);
     if (!dto) {
-      dto = toUserDto(user);
+      dto = servedUnchanged(toUserDto(user));
       this.cachedDtos.set(user, dto);
     }
     return dto;
