@@ -22,6 +22,11 @@ export interface LoadResult {
   readonly durationSeconds: number;
   /** CPU the server process used during the run, when the platform tells (Linux). */
   readonly serverCpuSeconds?: number;
+  /**
+   * CPU this process (the load generator) used during the run: near one CPU-second per second, the
+   * generator rather than the server set the pace.
+   */
+  readonly clientCpuSeconds: number;
 }
 
 /** Long enough for any benchmark here, short enough that a forgotten option cannot hang a run. */
@@ -35,6 +40,7 @@ export async function runLoad(options: LoadOptions, server?: ServerProcess): Pro
     throw new Error(`benchmarks only target loopback addresses, not ${target.hostname}`);
   }
   const cpuBefore = await server?.cpuSeconds();
+  const clientBefore = process.cpuUsage();
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -43,6 +49,7 @@ export async function runLoad(options: LoadOptions, server?: ServerProcess): Pro
     duration: Math.min(Math.max(options.durationSeconds, 1), MAX_DURATION_SECONDS),
     timeout: 10,
   });
+  const client = process.cpuUsage(clientBefore);
   const cpuAfter = await server?.cpuSeconds();
   return {
     requestsPerSecond: result.requests.total / result.duration,
@@ -54,6 +61,7 @@ export async function runLoad(options: LoadOptions, server?: ServerProcess): Pro
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     durationSeconds: result.duration,
+    clientCpuSeconds: (client.user + client.system) / 1e6,
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { serverCpuSeconds: cpuAfter - cpuBefore } : {}),
   };
 }
@@ -77,6 +85,7 @@ export function combine(rounds: readonly LoadResult[]): LoadResult {
     timeouts: sum((r) => r.timeouts),
     non2xx: sum((r) => r.non2xx),
     durationSeconds,
+    clientCpuSeconds: sum((r) => r.clientCpuSeconds),
     ...cpu,
   };
 }

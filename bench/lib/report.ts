@@ -25,6 +25,7 @@ export function printTable(rows: readonly Measured[]): void {
     'non-2xx',
     'CPU',
     'req/CPU-s',
+    'client CPU',
   ];
   const cells = rows.map(({ label, result }) => [
     label,
@@ -39,6 +40,7 @@ export function printTable(rows: readonly Measured[]): void {
       ? '-'
       : `${Math.round((100 * result.serverCpuSeconds) / result.durationSeconds)}%`,
     result.serverCpuSeconds ? number.format(result.requests / result.serverCpuSeconds) : '-',
+    `${Math.round((100 * result.clientCpuSeconds) / result.durationSeconds)}%`,
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...cells.map((row) => row[column]!.length)),
