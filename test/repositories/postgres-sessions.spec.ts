@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config/app-config.js';
+import { migrate } from '../../src/infra/postgres/migrator.js';
 import { PostgresService } from '../../src/infra/postgres/postgres.service.js';
 import { LockRepository } from '../../src/orchestrator/storage/lock.repository.js';
 import { lockKey } from '../../src/orchestrator/storage/sql.js';
@@ -51,5 +52,28 @@ describe('PostgreSQL sessions that lose their connection', () => {
     };
     await expect(locks.withTryLock('session-lost', async () => terminate(await holder()))).rejects.toThrow();
     expect(await locks.withTryLock('session-lost', () => Promise.resolve('free again'))).toBe('free again');
+  });
+
+  it('fails a migration whose connection was closed while it ran, and frees the migration lock', async () => {
+    const schema = `${postgres.schema}_m`;
+    const slow = [{ version: 1, name: 'slow', sql: 'SELECT pg_sleep(30)', checksum: 'slow' }];
+    const running = migrate(postgres.pool, schema, slow);
+    running.catch(() => undefined);
+    let pid: number | undefined;
+    for (let attempt = 0; attempt < 100 && pid === undefined; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const { rows } = await postgres.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'",
+      );
+      pid = rows[0]?.pid;
+    }
+    await terminate(pid);
+    await expect(running).rejects.toThrow(/0001_slow failed/);
+    const quick = [{ version: 1, name: 'quick', sql: 'SELECT 1', checksum: 'quick' }];
+    await expect(migrate(postgres.pool, schema, quick)).resolves.toEqual({
+      applied: ['0001_quick'],
+      current: 1,
+    });
+    await postgres.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
 });

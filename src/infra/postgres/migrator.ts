@@ -57,6 +57,10 @@ export async function migrate(
   migrations: readonly Migration[],
 ): Promise<MigrationResult> {
   const client = await pool.connect();
+  // The pool stops listening for a client's errors while it is checked out: a server lost between two
+  // statements would otherwise be an uncaught 'error' event that ends the process.
+  const ignoreLoss = (): void => undefined;
+  client.on('error', ignoreLoss);
   const lockKey = `runtime-hub:migrate:${schema}`;
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
@@ -96,7 +100,8 @@ export async function migrate(
         ]);
         await client.query('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK');
+        // On a lost connection this fails too; the migration's own error is the one to report.
+        await client.query('ROLLBACK').catch(() => undefined);
         throw new Error(
           `Migration ${label(migration.version, migration.name)} failed: ${(error as Error).message}`,
           { cause: error },
@@ -109,6 +114,7 @@ export async function migrate(
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
     await client.query('RESET search_path').catch(() => undefined);
+    client.off('error', ignoreLoss);
     client.release();
   }
 }
