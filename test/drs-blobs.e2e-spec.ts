@@ -451,6 +451,7 @@ describe.each(['local', 's3'] as const)(
       const reuseOutput = collect(reuse);
       expect((await exited(reuse)).code).toBe(0);
       expect(reuseOutput.stdout()).toContain(`id: ${id}`);
-    });
+      // Three CLI processes start one after another, each compiling and booting the hub's modules.
+    }, 90_000);
   },
 );

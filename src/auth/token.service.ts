@@ -43,10 +43,9 @@ export class TokenService {
   ): Promise<TokenResponseDto> {
     const wait = await this.addressFailures.retryAfterSeconds(address);
     if (wait > 0) {
-      throw new TooManyRequestsError(
-        `Too many failed sign-ins from this address; try again in ${wait} s`,
-        wait,
-      );
+      throw new TooManyRequestsError(`Too many failed sign-ins from this address; try again in ${wait} s`, {
+        retryAfterSeconds: wait,
+      });
     }
     try {
       return await this.verifyAndIssue(request, basic);

@@ -105,7 +105,7 @@ export class BlobsController {
     if (range?.kind === 'unsatisfiable') {
       throw new RangeNotSatisfiableError(
         `The range "${rangeHeader}" starts past the end of ${blob.size} bytes`,
-        blob.size,
+        { size: blob.size },
       );
     }
     const partial = range?.kind === 'partial' ? range : undefined;

@@ -110,12 +110,11 @@ export class RangeNotSatisfiableError extends DomainError {
   readonly status = 416;
   readonly code = 'range_not_satisfiable';
   readonly title = 'Range Not Satisfiable';
-  constructor(
-    message: string,
-    /** The full size, for the `Content-Range: bytes *\/size` header the answer must carry. */
-    readonly size: number,
-  ) {
-    super(message);
+  /** The full size, for the `Content-Range: bytes *\/size` header the answer must carry. */
+  readonly size: number;
+  constructor(message: string, options: DomainErrorOptions & { readonly size: number }) {
+    super(message, options);
+    this.size = options.size;
   }
 }
 
@@ -123,12 +122,11 @@ export class TooManyRequestsError extends DomainError {
   readonly status = 429;
   readonly code = 'too_many_requests';
   readonly title = 'Too Many Requests';
-  constructor(
-    message: string,
-    /** Sent as Retry-After. */
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
+  /** Sent as Retry-After. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: DomainErrorOptions & { readonly retryAfterSeconds: number }) {
+    super(message, options);
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -143,11 +141,20 @@ export class DependencyUnavailableError extends DomainError {
   readonly status = 503;
   readonly code = 'dependency_unavailable';
   readonly title = 'Service Unavailable';
-  constructor(
-    readonly dependency: 'PostgreSQL' | 'MongoDB' | 'Redis',
-    cause?: unknown,
-  ) {
-    super(`${dependency} is unavailable right now; retry shortly.`, { extra: { dependency } });
-    this.cause = cause;
+  readonly dependency: Dependency;
+  constructor(message: string, options: { readonly dependency: Dependency; readonly cause?: unknown }) {
+    super(message, { extra: { dependency: options.dependency } });
+    this.dependency = options.dependency;
+    this.cause = options.cause;
   }
+}
+
+export type Dependency = 'PostgreSQL' | 'MongoDB' | 'Redis';
+
+/** The 503 for a store that cannot be reached, in the words every such answer uses. */
+export function dependencyUnavailable(dependency: Dependency, cause?: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError(`${dependency} is unavailable right now; retry shortly.`, {
+    dependency,
+    cause,
+  });
 }

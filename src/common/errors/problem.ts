@@ -1,6 +1,11 @@
 import { HttpException } from '@nestjs/common';
 
-import { DependencyUnavailableError, DomainError, type FieldProblem } from './domain-errors.js';
+import {
+  dependencyUnavailable,
+  DependencyUnavailableError,
+  DomainError,
+  type FieldProblem,
+} from './domain-errors.js';
 
 export const DRS_PREFIX = '/ga4gh/drs/v1';
 
@@ -162,10 +167,10 @@ function unavailableDependency(error: unknown): DependencyUnavailableError | und
   }
   const text = `${error.name} ${error.message}`;
   if (/^Mongo(ServerSelection|Network|TopologyClosed|NotConnected|PoolClosed)/.test(error.name)) {
-    return new DependencyUnavailableError('MongoDB', error);
+    return dependencyUnavailable('MongoDB', error);
   }
   if (/MaxRetriesPerRequestError|Connection is closed|Stream isn't writeable/.test(text)) {
-    return new DependencyUnavailableError('Redis', error);
+    return dependencyUnavailable('Redis', error);
   }
   return undefined;
 }

@@ -3,7 +3,7 @@ import pg from 'pg';
 
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { DependencyUnavailableError } from '../../common/errors/domain-errors.js';
+import { dependencyUnavailable } from '../../common/errors/domain-errors.js';
 import { migrate, readMigrations, type MigrationResult } from './migrator.js';
 
 /** PostgreSQL error classes meaning "the server is not there" rather than "the statement is wrong". */
@@ -16,7 +16,7 @@ function unavailable(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   const text = error instanceof Error ? `${String(code)} ${error.message}` : '';
   return (typeof code === 'string' && UNAVAILABLE.test(code)) || UNREACHABLE.test(text)
-    ? new DependencyUnavailableError('PostgreSQL', error)
+    ? dependencyUnavailable('PostgreSQL', error)
     : error;
 }
 
