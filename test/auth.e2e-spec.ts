@@ -184,9 +184,12 @@ describe('authentication and authorisation', () => {
 
     it('stops accepting a token once it is revoked', async () => {
       const token = await passwordToken(hub, ADMIN.username, ADMIN.password);
-      expect((await hub.inject({ method: 'GET', url: '/users/me', headers: bearer(token) })).statusCode).toBe(
-        200,
-      );
+      // More than once: the first request verifies the token, later ones are decided from the cache.
+      for (let i = 0; i < 3; i++) {
+        expect(
+          (await hub.inject({ method: 'GET', url: '/users/me', headers: bearer(token) })).statusCode,
+        ).toBe(200);
+      }
       const revoke = await hub.inject({ method: 'POST', url: '/token:revoke', headers: bearer(token) });
       expect(revoke.statusCode).toBe(204);
       const after = await hub.inject({ method: 'GET', url: '/users/me', headers: bearer(token) });
@@ -280,6 +283,11 @@ describe('authentication and authorisation', () => {
     it('gives a disabled user no token and stops its existing tokens', async () => {
       const frank = await createUser(hub, adminToken, 'frank');
       secretsSeen.push(frank.password);
+      for (let i = 0; i < 3; i++) {
+        expect(
+          (await hub.inject({ method: 'GET', url: '/users/me', headers: bearer(frank.token) })).statusCode,
+        ).toBe(200);
+      }
       await hub.inject({
         method: 'PATCH',
         url: '/users/frank',
@@ -426,9 +434,11 @@ describe('authentication and authorisation', () => {
 
     it('revokes a site client so its tokens stop working', async () => {
       const site = await createSiteWithClient(hub, adminToken, 'revoke-site');
-      expect(
-        (await hub.inject({ method: 'GET', url: '/users/me', headers: bearer(site.token) })).statusCode,
-      ).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        expect(
+          (await hub.inject({ method: 'GET', url: '/users/me', headers: bearer(site.token) })).statusCode,
+        ).toBe(200);
+      }
       const del = await hub.inject({
         method: 'DELETE',
         url: `/sites/revoke-site/clients/${site.clientId}`,

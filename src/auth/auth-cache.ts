@@ -32,6 +32,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   private readonly loading = new Map<string, Promise<unknown>>();
   private readonly ttlMs: number;
   private readonly channel: string;
+  private evictions = 0;
   private subscriber: Redis | undefined;
 
   constructor(
@@ -49,6 +50,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     }
     this.subscriber = this.redis.createSubscriber();
     this.subscriber.on('message', (_channel: string, key: string) => {
+      this.evictions++;
       if (key === '*') {
         this.entries.clear();
         this.loading.clear();
@@ -69,8 +71,22 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
    * are all cached be served without a promise per lookup.
    */
   peek(key: string): unknown {
+    const hit = this.peekEntry(key);
+    return hit === undefined ? MISS : hit.value;
+  }
+
+  /** The fresh entry for `key` with its expiry, or undefined: for answers derived from several entries. */
+  peekEntry(key: string): Readonly<Entry> | undefined {
     const hit = this.entries.get(key);
-    return hit !== undefined && hit.expiresAt > Date.now() ? hit.value : MISS;
+    return hit !== undefined && hit.expiresAt > Date.now() ? hit : undefined;
+  }
+
+  /**
+   * Changes whenever an entry is evicted before its time (here or by a broadcast): an answer derived from
+   * fresh entries stays right while this is unchanged and none of them has expired.
+   */
+  get generation(): number {
+    return this.evictions;
   }
 
   async getOrLoad<T>(key: string, load: () => Promise<T>): Promise<T> {
@@ -99,6 +115,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
       return value;
     }
     if (this.entries.size > 50_000) {
+      this.evictions++;
       this.entries.clear();
     }
     this.entries.set(key, { value, expiresAt: now + this.ttlMs });
@@ -107,6 +124,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Evicts `key` here and in every other process. */
   async invalidate(key: string): Promise<void> {
+    this.evictions++;
     this.entries.delete(key);
     this.loading.delete(key);
     if (this.ttlMs === 0) {
@@ -120,6 +138,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.evictions++;
     this.entries.clear();
     this.loading.clear();
     if (this.subscriber) {

@@ -11,7 +11,7 @@ import {
   type UserDoc,
 } from './accounts.js';
 import { AllowancesRepository } from './allowances.repository.js';
-import { AuthCache, cacheKeys, MISS } from './auth-cache.js';
+import { AuthCache, cacheKeys } from './auth-cache.js';
 import type { AllowanceAction, Principal } from './principal.js';
 import { RevocationsRepository } from './revocations.repository.js';
 
@@ -28,6 +28,14 @@ export type CachedUser = Omit<UserDoc, 'password_hash'>;
 @Injectable()
 export class AuthService {
   readonly hubSiteId: string;
+  /**
+   * What {@link cachedPrincipal} last answered for a remembered token's claims (the same object on every
+   * request with that token), so a repeat request skips the lookups, the key strings and the allocations.
+   */
+  private readonly decided = new WeakMap<
+    VerifiedClaims,
+    { principal: Principal; generation: number; until: number }
+  >();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -80,31 +88,53 @@ export class AuthService {
    * loads, or refuses with its reason). The same entries, so the same staleness bound and evictions.
    */
   cachedPrincipal(claims: VerifiedClaims): Principal | undefined {
+    const known = this.decided.get(claims);
+    if (known && known.generation === this.cache.generation && known.until > Date.now()) {
+      return known.principal;
+    }
     const { sub, jti, exp } = claims;
     if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
       return undefined;
     }
-    if (this.cache.peek(cacheKeys.revoked(jti)) !== false) {
+    const generation = this.cache.generation;
+    const revoked = this.cache.peekEntry(cacheKeys.revoked(jti));
+    if (revoked?.value !== false) {
       return undefined;
     }
+    let principal: Principal;
+    let holder: { readonly expiresAt: number } | undefined;
     if (sub.startsWith('user:') && sub.length > 'user:'.length) {
       const username = sub.slice('user:'.length);
-      const user = this.cache.peek(cacheKeys.user(username)) as CachedUser | null | typeof MISS;
-      if (user === MISS || !user || user.disabled) {
+      const entry = this.cache.peekEntry(cacheKeys.user(username));
+      const user = entry?.value as CachedUser | null | undefined;
+      if (!user || user.disabled) {
         return undefined;
       }
-      const expiresAt = new Date(exp * 1000);
-      return { kind: 'user', username, isAdmin: user.is_admin, tokenId: jti, tokenExpiresAt: expiresAt };
-    }
-    if (sub.startsWith('client:') && sub.length > 'client:'.length) {
+      holder = entry;
+      principal = {
+        kind: 'user',
+        username,
+        isAdmin: user.is_admin,
+        tokenId: jti,
+        tokenExpiresAt: new Date(exp * 1000),
+      };
+    } else if (sub.startsWith('client:') && sub.length > 'client:'.length) {
       const clientId = sub.slice('client:'.length);
-      const siteId = this.cache.peek(cacheKeys.client(clientId));
+      const entry = this.cache.peekEntry(cacheKeys.client(clientId));
+      const siteId = entry?.value;
       if (typeof siteId !== 'string' || siteId === '') {
         return undefined;
       }
-      return { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: new Date(exp * 1000) };
+      holder = entry;
+      principal = { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: new Date(exp * 1000) };
+    } else {
+      return undefined;
     }
-    return undefined;
+    // Decided from these entries alone, so the answer holds until one of them expires or is evicted.
+    Object.freeze(principal);
+    const until = Math.min(revoked.expiresAt, holder?.expiresAt ?? 0, exp * 1000);
+    this.decided.set(claims, { principal, generation, until });
+    return principal;
   }
 
   async holdsAllowance(principal: Principal, action: AllowanceAction): Promise<boolean> {
