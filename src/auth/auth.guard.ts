@@ -20,7 +20,17 @@ import {
 } from './decorators.js';
 import type { AllowanceAction, Principal } from './principal.js';
 
-type AuthTargets = [ReturnType<ExecutionContext['getHandler']>, ReturnType<ExecutionContext['getClass']>];
+/** What a route declares about its callers, read from its decorators once and kept. */
+interface RouteRequirements {
+  readonly isPublic: boolean;
+  readonly requiresAdmin: boolean;
+  readonly kind: 'site' | 'user' | undefined;
+  readonly action: AllowanceAction | undefined;
+  readonly siteAllowed: boolean;
+}
+
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+type Owner = ReturnType<ExecutionContext['getClass']>;
 
 /**
  * The one global guard: every route needs a valid bearer token unless marked `@Public()`. A public route
@@ -30,6 +40,9 @@ type AuthTargets = [ReturnType<ExecutionContext['getHandler']>, ReturnType<Execu
  */
 @Injectable()
 export class HubAuthGuard extends AuthGuard('jwt') {
+  /** By handler, then by class: decorator metadata is fixed once the classes are defined. */
+  private readonly requirements = new WeakMap<Handler, WeakMap<Owner, RouteRequirements>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
@@ -46,8 +59,8 @@ export class HubAuthGuard extends AuthGuard('jwt') {
     if (context.getType() !== 'http') {
       return true;
     }
-    const targets: AuthTargets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
+    const route = this.requirementsOf(context.getHandler(), context.getClass());
+    const isPublic = route.isPublic;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const sentBearer = /^bearer\s/i.test(request.headers.authorization ?? '');
     // HTTP Basic on a public route (client credentials at /token) is not a bearer token to verify.
@@ -59,16 +72,37 @@ export class HubAuthGuard extends AuthGuard('jwt') {
     const principal = claims && this.auth.cachedPrincipal(claims);
     if (principal) {
       request.user = principal;
-      return this.authorize(principal, targets) ?? true;
+      return this.authorize(principal, route) ?? true;
     }
-    return this.authenticate(context, request, targets, isPublic, sentBearer, claims);
+    return this.authenticate(context, request, route, sentBearer, claims);
+  }
+
+  private requirementsOf(handler: Handler, owner: Owner): RouteRequirements {
+    let byOwner = this.requirements.get(handler);
+    if (!byOwner) {
+      byOwner = new WeakMap();
+      this.requirements.set(handler, byOwner);
+    }
+    let route = byOwner.get(owner);
+    if (!route) {
+      const targets = [handler, owner];
+      const read = <T>(key: string): T | undefined => this.reflector.getAllAndOverride<T>(key, targets);
+      route = {
+        isPublic: read<boolean>(IS_PUBLIC) ?? false,
+        requiresAdmin: read<boolean>(REQUIRES_ADMIN) ?? false,
+        kind: read<'site' | 'user'>(REQUIRED_KIND),
+        action: read<AllowanceAction>(REQUIRED_ALLOWANCE),
+        siteAllowed: read<boolean>(ALLOW_SITE) ?? false,
+      };
+      byOwner.set(owner, route);
+    }
+    return route;
   }
 
   private async authenticate(
     context: ExecutionContext,
     request: AuthenticatedRequest,
-    targets: AuthTargets,
-    isPublic: boolean,
+    route: RouteRequirements,
     sentBearer: boolean,
     claims: VerifiedClaims | undefined,
   ): Promise<boolean> {
@@ -82,7 +116,7 @@ export class HubAuthGuard extends AuthGuard('jwt') {
       if (!(error instanceof UnauthorizedError) || !sentBearer) {
         throw error;
       }
-      if (!isPublic) {
+      if (!route.isPublic) {
         throw error instanceof InvalidTokenError ? error : new InvalidTokenError(error.message);
       }
       // Public data is readable whatever the token: a resolver forwarding its own user's token, or a
@@ -95,7 +129,7 @@ export class HubAuthGuard extends AuthGuard('jwt') {
     if (!principal) {
       throw new UnauthorizedError('Authentication failed');
     }
-    await this.authorize(principal, targets);
+    await this.authorize(principal, route);
     return true;
   }
 
@@ -131,27 +165,19 @@ export class HubAuthGuard extends AuthGuard('jwt') {
    * Checks the route's declared requirements. Throws when one is unmet; answers a promise only when an
    * allowance must be looked up, so most routes are authorised synchronously.
    */
-  private authorize(principal: Principal, targets: AuthTargets): Promise<boolean> | undefined {
-    if (
-      this.reflector.getAllAndOverride<boolean>(REQUIRES_ADMIN, targets) &&
-      !(principal.kind === 'user' && principal.isAdmin)
-    ) {
+  private authorize(principal: Principal, route: RouteRequirements): Promise<boolean> | undefined {
+    if (route.requiresAdmin && !(principal.kind === 'user' && principal.isAdmin)) {
       throw new ForbiddenError('Only an admin may do this');
     }
-    const kind = this.reflector.getAllAndOverride<'site' | 'user' | undefined>(REQUIRED_KIND, targets);
-    if (kind && principal.kind !== kind) {
+    if (route.kind && principal.kind !== route.kind) {
       throw new ForbiddenError(
-        kind === 'site'
+        route.kind === 'site'
           ? 'Only a site client token may do this; get one with grant_type=client_credentials'
           : 'Only a user token may do this',
       );
     }
-    const action = this.reflector.getAllAndOverride<AllowanceAction | undefined>(REQUIRED_ALLOWANCE, targets);
-    if (!action) {
-      return undefined;
-    }
-    const siteAllowed = this.reflector.getAllAndOverride<boolean>(ALLOW_SITE, targets) ?? false;
-    if (principal.kind === 'site' && siteAllowed) {
+    const action = route.action;
+    if (!action || (principal.kind === 'site' && route.siteAllowed)) {
       return undefined;
     }
     return this.auth.holdsAllowance(principal, action).then((held) => {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 
@@ -10,7 +10,6 @@ import { AllowancesController } from './allowances.controller.js';
 import { AllowancesService } from './allowances.service.js';
 import { HubAuthGuard } from './auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
-import { MemoizedReflector } from './memoized-reflector.js';
 import { AddressFailureLimiter, RedisThrottlerStorage } from './throttle.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
@@ -40,8 +39,6 @@ import { TokenService } from './token.service.js';
     AllowancesService,
     JwtStrategy,
     { provide: APP_GUARD, useClass: HubAuthGuard },
-    // The guard's Reflector: route requirements are read once per route, not on every request.
-    { provide: Reflector, useClass: MemoizedReflector },
   ],
 })
 export class AuthModule {}
