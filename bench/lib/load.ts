@@ -1,3 +1,5 @@
+import { Agent, request as httpRequest } from 'node:http';
+
 import autocannon from 'autocannon';
 
 import type { ServerProcess } from './processes.js';
@@ -158,4 +160,74 @@ export async function measureAlternating(
     total: combine(results[index]!),
     rounds: results[index]!,
   }));
+}
+
+export interface CountedRequests {
+  readonly url: string;
+  readonly count: number;
+  readonly inFlight: number;
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/**
+ * Sends exactly `count` requests with `inFlight` of them outstanding at a time, over as many keep-alive
+ * connections, and resolves when all have answered; rejects on an error or an answer other than 2xx.
+ * For benchmarks that need a fixed amount of work (autocannon's `amount` mode rounds its run up to whole
+ * seconds). node:http with a keep-alive agent costs the load generator a fraction of what `fetch`
+ * (undici) does per request, so the server, not the client, sets the rate.
+ */
+export async function sendRequests(options: CountedRequests): Promise<void> {
+  const target = new URL(options.url);
+  if (!LOOPBACK.has(target.hostname)) {
+    throw new Error(`benchmarks only target loopback addresses, not ${target.hostname}`);
+  }
+  const agent = new Agent({ keepAlive: true, maxSockets: options.inFlight });
+  const body = options.body === undefined ? undefined : Buffer.from(options.body);
+  const headers: Record<string, string | number> = { ...options.headers };
+  if (body) {
+    headers['content-length'] = body.length;
+  }
+  const one = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          method: options.method ?? 'GET',
+          headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+              reject(new Error(`${status} ${Buffer.concat(chunks).toString('utf8')}`));
+            } else {
+              resolve();
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: options.inFlight }, async () => {
+        while (next < options.count) {
+          next++;
+          await one();
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
 }

@@ -23,6 +23,7 @@ import { executeInProcess } from '../../src/orchestrator/core/index.js';
 import { hello } from '../../src/site/hello.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
+import { sendRequests, type CountedRequests } from '../lib/load.js';
 import {
   backgroundCpuLoad,
   freePort,
@@ -52,24 +53,9 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
   }
 }
 
-/**
- * Sends `count` requests with IN_FLIGHT of them outstanding at a time (autocannon's `amount` mode
- * rounds its run up to whole seconds, too coarse here). Throws on any non-2xx answer.
- */
-async function requests(count: number, send: () => Promise<Response>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < count) {
-        next++;
-        const res = await send();
-        if (res.status >= 300) {
-          throw new Error(`${res.status} ${await res.text()}`);
-        }
-        await res.arrayBuffer();
-      }
-    }),
-  );
+/** Sends `count` requests with IN_FLIGHT of them outstanding at a time (see {@link sendRequests}). */
+function requests(count: number, request: Omit<CountedRequests, 'count' | 'inFlight'>): Promise<void> {
+  return sendRequests({ ...request, count, inFlight: IN_FLIGHT });
 }
 
 /**
@@ -172,20 +158,23 @@ async function main(): Promise<void> {
 
     // The HTTP layer's own ceiling, to read the API figure against: an authenticated read without I/O.
     const floorUrl = `${hub.url}/orchestrator/jobs/bench_noop_job`;
-    await requests(300, () => fetch(floorUrl, { headers }));
+    await requests(300, { url: floorUrl, headers });
     const floorStarted = performance.now();
-    await requests(RUNS, () => fetch(floorUrl, { headers }));
+    await requests(RUNS, { url: floorUrl, headers });
     const authFloor = RUNS / ((performance.now() - floorStarted) / 1000);
 
     // 1. Throughput through the API path (after 100 warm-up runs).
     const launchUrl = `${hub.url}/orchestrator/jobs/bench_noop_job/runs`;
-    const launch = (): Promise<Response> => fetch(launchUrl, { method: 'POST', headers, body: '{}' });
+    const launch = { url: launchUrl, method: 'POST', headers, body: '{}' };
     await requests(100, launch);
     await until('the warm-up runs', async () => (await finished()) >= 100);
     const hubCpuBefore = await hub.cpuSeconds();
+    const clientCpuBefore = process.cpuUsage();
     const started = performance.now();
     await requests(RUNS, launch);
     const launchSeconds = (performance.now() - started) / 1000;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientCpuMsPerLaunch = (clientCpu.user + clientCpu.system) / 1000 / RUNS;
     await until('the runs to finish', async () => (await finished()) >= RUNS + 100);
     const apiSeconds = (performance.now() - started) / 1000;
     const hubCpu = cpuUsed(hubCpuBefore, await hub.cpuSeconds());
@@ -246,6 +235,7 @@ async function main(): Promise<void> {
         seconds: apiSeconds,
         perSecond: apiPerSecond,
         launchesPerSecond: RUNS / launchSeconds,
+        loadGeneratorCpuMsPerLaunch: clientCpuMsPerLaunch,
         failedRuns,
       },
       authenticatedHttpFloorPerSecond: authFloor,
@@ -276,6 +266,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  CPU per item: API path ${cpuPerItem(hubCpu.cpuSeconds)}, raw BullMQ ${cpuPerItem(raw.cpuSeconds)}`,
+    );
+    console.log(
+      `  load generator                              ${f(clientCpuMsPerLaunch, 2)} ms CPU per launch (its own CPU)`,
     );
     console.log(`  authenticated HTTP floor (GET, no I/O)      ${f(authFloor)} requests/s`);
     console.log(
