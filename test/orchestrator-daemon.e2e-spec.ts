@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PostgresService } from '../src/infra/postgres/postgres.service.js';
-import { CONTROL_QUEUE, OrchestratorQueues } from '../src/orchestrator/daemon/orchestrator-queues.js';
+import {
+  CONTROL_QUEUE,
+  OrchestratorQueues,
+  RUNS_QUEUE,
+} from '../src/orchestrator/daemon/orchestrator-queues.js';
 import { lockKey } from '../src/orchestrator/storage/sql.js';
 import { startTestHub, type TestHub } from './support/harness.js';
 import {
@@ -139,6 +143,20 @@ describe('orchestrator coordinator, run monitor and housekeeping', () => {
     } finally {
       await control.resume();
     }
+  });
+
+  it('keeps a finished run execution in the runs queue by the worker policy, the job carrying no options', async () => {
+    const queues = hub.app.get(OrchestratorQueues);
+    const runId = await launch('noop_job');
+    expect((await waitForStatus(api, runId, ['SUCCESS', 'FAILURE'], 5000)).status).toBe('SUCCESS');
+    const deadline = Date.now() + 5000;
+    while ((await queues.executionState(runId, 0)) !== 'completed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await queues.executionState(runId, 0)).toBe('completed');
+    const job = await queues.queue(RUNS_QUEUE).getJob(OrchestratorQueues.executionJobId(runId, 0));
+    expect(job?.opts.removeOnComplete).toBeUndefined();
+    expect(job?.opts.removeOnFail).toBeUndefined();
   });
 
   it('starts queued runs one at a time under ORCH_MAX_CONCURRENT_RUNS=1, by priority then age', async () => {

@@ -40,6 +40,13 @@ const WAKE_COALESCE_MS = 5;
 const DONE = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86_400, count: 1000 } };
 
 /**
+ * How many finished run executions the runs queue keeps, given to its worker rather than to each job:
+ * per-job options are stored in every job's hash and decoded again on every fetch, which a run pays
+ * for however short it is.
+ */
+export const RUN_JOBS_KEPT = DONE;
+
+/**
  * The only code that talks to BullMQ queues and the cancellation channel. Everything here is transport:
  * PostgreSQL holds the state, so each message can be sent again without harm.
  */
@@ -74,11 +81,8 @@ export class OrchestratorQueues implements OnApplicationShutdown {
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, {
-        connection: this.sharedConnection,
-        prefix: this.prefix,
-        defaultJobOptions: DONE,
-      });
+      // No default job options: each kind of job states its own, and run executions carry none.
+      queue = new Queue(name, { connection: this.sharedConnection, prefix: this.prefix });
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
@@ -94,9 +98,10 @@ export class OrchestratorQueues implements OnApplicationShutdown {
     if (jobs.length === 0) {
       return;
     }
+    // One attempt (BullMQ's default): a failed execution is the monitor's to resume, not BullMQ's to
+    // retry. How many finished jobs are kept is the worker's RUN_JOBS_KEPT.
     const opts = (job: ExecuteRunJob): JobsOptions => ({
       jobId: OrchestratorQueues.executionJobId(job.runId, job.attempt),
-      attempts: 1,
     });
     await this.queue(RUNS_QUEUE).addBulk(jobs.map((data) => ({ name: 'execute', data, opts: opts(data) })));
   }

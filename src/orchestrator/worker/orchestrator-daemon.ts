@@ -4,7 +4,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -18,6 +18,7 @@ import {
   CONTROL_QUEUE,
   INSTIGATORS_QUEUE,
   OrchestratorQueues,
+  RUN_JOBS_KEPT,
   RUNS_QUEUE,
   type ExecuteRunJob,
   type TickJob,
@@ -137,10 +138,15 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
 
   private startWorkers(): void {
     const settings = this.config.orchestrator;
-    this.addWorker(RUNS_QUEUE, settings.runWorkerConcurrency, async (job, signal) => {
-      const data = job.data as ExecuteRunJob;
-      await this.executor.execute(data.runId, data.attempt, signal);
-    });
+    this.addWorker(
+      RUNS_QUEUE,
+      settings.runWorkerConcurrency,
+      async (job) => {
+        const data = job.data as ExecuteRunJob;
+        await this.executor.execute(data.runId, data.attempt);
+      },
+      { removeOnComplete: RUN_JOBS_KEPT.removeOnComplete, removeOnFail: RUN_JOBS_KEPT.removeOnFail },
+    );
     this.addWorker(INSTIGATORS_QUEUE, 4, async (job) => {
       if ((job.data as WakeJob).kind === 'wake') {
         return this.wake((job.data as WakeJob).topic);
@@ -194,12 +200,19 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     return outcomes;
   }
 
+  /**
+   * The processor takes the job alone: BullMQ gives a processor that declares a third parameter an
+   * abort signal per job, which only `Worker.cancelJob` fires and the hub never calls (cancellation is
+   * its own broadcast, and the PostgreSQL heartbeat decides whether a worker died).
+   */
   private addWorker(
     queue: string,
     concurrency: number,
-    process: (job: Job, signal?: AbortSignal) => Promise<unknown>,
+    process: (job: Job) => Promise<unknown>,
+    keep: Pick<WorkerOptions, 'removeOnComplete' | 'removeOnFail'> = {},
   ): void {
-    const worker = new Worker(queue, (job, _token, signal) => process(job, signal), {
+    const worker = new Worker(queue, (job) => process(job), {
+      ...keep,
       connection: this.redis.createBullConnection(),
       prefix: this.config.redis.prefix,
       concurrency,

@@ -68,7 +68,7 @@ export class RunExecutor implements OnApplicationShutdown {
     this.heartbeat.unref();
   }
 
-  async execute(runId: string, attempt: number, signal?: AbortSignal): Promise<void> {
+  async execute(runId: string, attempt: number): Promise<void> {
     if (this.active.has(runId)) {
       // A duplicate delivery (a stalled job re-queued) while this process already executes the run.
       return;
@@ -77,8 +77,6 @@ export class RunExecutor implements OnApplicationShutdown {
     const controller = new AbortController();
     const entry: ActiveRun = { controller, attempt };
     this.active.set(runId, entry);
-    const onBullAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onBullAbort, { once: true });
     let claimed: RunRecord | undefined;
     try {
       claimed = await this.claim(runId, attempt);
@@ -94,7 +92,6 @@ export class RunExecutor implements OnApplicationShutdown {
       // with this attempt, and the monitor resumes it elsewhere or fails it.
       this.log.error({ err: error, runId }, 'run execution interrupted by an infrastructure error');
     } finally {
-      signal?.removeEventListener('abort', onBullAbort);
       if (this.active.get(runId) === entry) {
         this.active.delete(runId);
       }
