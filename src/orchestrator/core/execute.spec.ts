@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { RetryRequested, RunConfigError } from './errors.js';
-import { executeInProcess } from './execute.js';
+import { executeInProcess, executeSteps, type RunHost } from './execute.js';
 import { graph } from './graph.js';
 import { concurrentExecutor } from './job.js';
 import { op } from './op.js';
 import { resource, valueResource } from './resource.js';
+import { resolveRunConfig } from './run-config.js';
 
 describe('executeInProcess', () => {
   it('retries an op under its policy and records the retry events', async () => {
@@ -163,5 +164,56 @@ describe('executeInProcess', () => {
     peak = 0;
     await executeInProcess(job, { runConfig: { execution: { config: { maxConcurrent: 1 } } } });
     expect(peak).toBe(1);
+  });
+});
+
+describe('executeSteps given an abort controller of the caller', () => {
+  const memoryHost = (canceled: () => boolean): RunHost => ({
+    record: () => undefined,
+    flush: () => Promise.resolve(),
+    commitStep: () => Promise.resolve(),
+    loadOutput: () => Promise.resolve(undefined),
+    isCanceled: () => Promise.resolve(canceled()),
+  });
+  const twoSteps = (first: () => unknown) =>
+    graph('two_steps', ({ call }) =>
+      call(
+        op({ name: 'second', ins: { x: {} } }, () => 2),
+        { x: call(op({ name: 'first' }, first)) },
+      ),
+    ).toJob();
+  const run = (job: ReturnType<typeof twoSteps>, host: RunHost, abortController: AbortController) => {
+    const { config } = resolveRunConfig(job, {});
+    return executeSteps({ job, runId: 'r1', config: config!, host, abortController });
+  };
+
+  it('is canceled when the caller aborts the controller', async () => {
+    const controller = new AbortController();
+    const job = twoSteps(() => {
+      controller.abort();
+      return 1;
+    });
+    const outcome = await run(
+      job,
+      memoryHost(() => false),
+      controller,
+    );
+    expect(outcome.status).toBe('CANCELED');
+  });
+
+  it('aborts the controller when the host reports the run canceled', async () => {
+    const controller = new AbortController();
+    let canceled = false;
+    const job = twoSteps(() => {
+      canceled = true;
+      return 1;
+    });
+    const outcome = await run(
+      job,
+      memoryHost(() => canceled),
+      controller,
+    );
+    expect(outcome.status).toBe('CANCELED');
+    expect(controller.signal.aborted).toBe(true);
   });
 });

@@ -85,7 +85,7 @@ export class RunExecutor implements OnApplicationShutdown {
       }
       this.startHeartbeat();
       const host = new PgRunHost(this.runs, runId, () => this.queues.isCancelRequested(runId));
-      const outcome = await this.runPlan(claimed, host, controller.signal);
+      const outcome = await this.runPlan(claimed, host, controller);
       await this.finish(claimed, attempt, outcome, await host.drain());
     } catch (error) {
       // An infrastructure failure (database or Redis gone): leave the run STARTED. Its heartbeat stops
@@ -142,7 +142,11 @@ export class RunExecutor implements OnApplicationShutdown {
     );
   }
 
-  private async runPlan(run: RunRecord, host: PgRunHost, signal: AbortSignal): Promise<ExecutionOutcome> {
+  private async runPlan(
+    run: RunRecord,
+    host: PgRunHost,
+    abortController: AbortController,
+  ): Promise<ExecutionOutcome> {
     const job = this.workspace.jobs.get(run.jobName);
     if (!job) {
       return {
@@ -186,7 +190,7 @@ export class RunExecutor implements OnApplicationShutdown {
       config,
       host,
       done,
-      signal,
+      abortController,
       hostValues: this.hostValues,
     });
     return outcome;
