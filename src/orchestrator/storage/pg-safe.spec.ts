@@ -25,6 +25,15 @@ describe('PostgreSQL-safe text and JSON', () => {
     });
   });
 
+  it('keeps a "__proto__" key of parsed JSON as a field, not as the prototype', () => {
+    const safe = pgSafeJson(
+      JSON.parse('{"__proto__": {"polluted": true}, "list": [1, "a\\u0000"]}') as object,
+    );
+    expect(Object.getPrototypeOf(safe)).toBe(Object.prototype);
+    expect((safe as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(JSON.stringify(safe)).toBe('{"__proto__":{"polluted":true},"list":[1,"a\\\\u0000"]}');
+  });
+
   it('moves a long event message whole into data.fullMessage', () => {
     const long = 'y'.repeat(MAX_MESSAGE_CHARS + 10);
     const event = pgSafeEvent(long, { reason: 'X' });

@@ -11,10 +11,12 @@ export const MAX_JSON_STRING_CHARS = 1 << 20;
 
 const NUL = new RegExp(String.fromCharCode(0), 'g');
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** What either replacement could touch; most text has neither, and one test is cheaper than two rewrites. */
+const SUSPECT = new RegExp(`[${String.fromCharCode(0)}\uD800-\uDFFF]`);
 
 /** NUL written as the visible escape `\u0000`, lone surrogates as U+FFFD, then cut to `max` characters. */
 export function pgSafeText(text: string, max = MAX_JSON_STRING_CHARS): string {
-  const safe = text.replace(NUL, '\\u0000').replace(LONE_SURROGATE, '\uFFFD');
+  const safe = SUSPECT.test(text) ? text.replace(NUL, '\\u0000').replace(LONE_SURROGATE, '\uFFFD') : text;
   if (safe.length <= max) {
     return safe;
   }
@@ -25,10 +27,11 @@ export function pgSafeText(text: string, max = MAX_JSON_STRING_CHARS): string {
 
 /** A JSON value with every string (keys included) made safe by {@link pgSafeText}. */
 export function pgSafeJson<T>(value: T): T {
-  return sanitize(value, new WeakSet()) as T;
+  return sanitize(value, []) as T;
 }
 
-function sanitize(value: unknown, seen: WeakSet<object>): unknown {
+/** `ancestors`: the objects being copied above this one (event data is shallow, so a list is cheapest). */
+function sanitize(value: unknown, ancestors: object[]): unknown {
   if (typeof value === 'string') {
     return pgSafeText(value);
   }
@@ -38,16 +41,38 @@ function sanitize(value: unknown, seen: WeakSet<object>): unknown {
   if (value instanceof Date) {
     return value;
   }
-  if (seen.has(value)) {
+  if (ancestors.includes(value)) {
     return '[circular]';
   }
-  seen.add(value);
-  const result = Array.isArray(value)
-    ? value.map((item) => sanitize(item, seen))
-    : Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).map(([k, v]) => [pgSafeText(k), sanitize(v, seen)]),
-      );
-  seen.delete(value);
+  ancestors.push(value);
+  // Loops rather than entries/map/fromEntries: every event a run writes passes through here.
+  let result: unknown;
+  if (Array.isArray(value)) {
+    const items: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      items[i] = sanitize(value[i], ancestors);
+    }
+    result = items;
+  } else {
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const safeKey = pgSafeText(key);
+      const safeValue = sanitize((value as Record<string, unknown>)[key], ancestors);
+      if (safeKey === '__proto__') {
+        // An own property, as JSON.parse would make it, not the object's prototype.
+        Object.defineProperty(fields, safeKey, {
+          value: safeValue,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        fields[safeKey] = safeValue;
+      }
+    }
+    result = fields;
+  }
+  ancestors.pop();
   return result;
 }
 
@@ -60,7 +85,7 @@ export function pgSafeEvent(
   data: Readonly<Record<string, unknown>> | undefined,
 ): { message: string; data: Record<string, unknown> | null } {
   const full = pgSafeText(message);
-  const safeData = data === undefined ? undefined : pgSafeJson({ ...data });
+  const safeData = data === undefined ? undefined : pgSafeJson(data);
   if (full.length <= MAX_MESSAGE_CHARS) {
     return { message: full, data: safeData ?? null };
   }

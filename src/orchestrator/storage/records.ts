@@ -91,7 +91,15 @@ export interface TickRecord {
 
 /** Drops null columns so API documents omit absent fields instead of serialising null. */
 export function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
+  // A loop rather than entries/filter/fromEntries: every run read and written passes through here.
+  const kept: Record<string, unknown> = {};
+  for (const key in value) {
+    const v: unknown = value[key];
+    if (v !== null && v !== undefined) {
+      kept[key] = v;
+    }
+  }
+  return kept as T;
 }
 
 export type Row = Record<string, unknown>;
