@@ -6,6 +6,7 @@ import { RevocationsRepository } from '../auth/revocations.repository.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ExportsService } from '../exports/exports.service.js';
+import { BLOB_STORE, type BlobStore } from '../infra/blob/blob-store.js';
 import { JobClaimsStore } from '../jobs/job-claims.store.js';
 import { HubSiteService } from '../jobs/hub-site.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
@@ -52,6 +53,8 @@ export function buildHostValues(
       // A claim slot is only needed until its version is written, which takes milliseconds.
       claimSlots: await claims().sweep(new Date(now.getTime() - 60 * 60 * 1000)),
     }),
+    sweepBlobLeftovers: (cutoff) =>
+      moduleRef.get<BlobStore>(BLOB_STORE, { strict: false }).sweepLeftovers(cutoff),
   };
   const hubClaims: HubClaims = {
     countStaleClaims: () => operations().countStale(new Date()),

@@ -22,7 +22,7 @@ describe('site definitions', () => {
     expect(result.output('sum_two_sums')).toBe(10);
   });
 
-  it('housekeeping asks its storage to drop old skipped ticks and old events', async () => {
+  it('housekeeping asks its storage to drop old ticks and events, and the blob store to sweep leftovers', async () => {
     const cutoffs: Record<string, Date> = {};
     const maintenance: OrchestratorMaintenance = {
       eventRetentionDays: 30,
@@ -40,6 +40,10 @@ describe('site definitions', () => {
         return Promise.resolve(3);
       },
       sweepAuthAndClaimLeftovers: () => Promise.resolve({ revokedTokens: 1, claimSlots: 4 }),
+      sweepBlobLeftovers: (cutoff) => {
+        cutoffs.blobs = cutoff;
+        return Promise.resolve({ removed: 6, abortedUploads: 1 });
+      },
     };
     const result = await executeInProcess(housekeeping, { host: { [MAINTENANCE]: maintenance } });
     expect(result.success).toBe(true);
@@ -47,11 +51,13 @@ describe('site definitions', () => {
     expect(result.output('drop_old_run_events')).toBe(5);
     expect(result.output('drop_finished_operations')).toBe(3);
     expect(result.output('sweep_revocations_and_claim_slots')).toEqual({ revokedTokens: 1, claimSlots: 4 });
+    expect(result.output('sweep_blob_leftovers')).toEqual({ removed: 6, abortedUploads: 1 });
     const days = (date: Date | undefined): number =>
       Math.round((Date.now() - (date?.getTime() ?? 0)) / 86_400_000);
     expect(days(cutoffs.ticks)).toBe(7);
     expect(days(cutoffs.events)).toBe(30);
     expect(days(cutoffs.operations)).toBe(14);
+    expect(days(cutoffs.blobs)).toBe(1);
   });
 
   it('registers a weekly housekeeping schedule, running by default', () => {

@@ -14,6 +14,11 @@ export interface OrchestratorMaintenance {
   readonly operationRetentionDays: number;
   /** Drops revoked-token entries of tokens that have expired anyway, and claim write slots long applied. */
   sweepAuthAndClaimLeftovers(now: Date): Promise<{ revokedTokens: number; claimSlots: number }>;
+  /**
+   * Removes what interrupted blob writes left in the blob store before `cutoff`: unreferenced data of
+   * uploads or deletes that died half-way, temporary files, unfinished multipart uploads.
+   */
+  sweepBlobLeftovers(cutoff: Date): Promise<{ removed: number; abortedUploads: number }>;
 }
 
 export const MAINTENANCE = 'orchestrator_maintenance';
@@ -99,6 +104,32 @@ export const sweepLeftovers = op(
   },
 );
 
+export const sweepBlobLeftovers = op<{ olderThanDays: number }>(
+  {
+    name: 'sweep_blob_leftovers',
+    description:
+      'Remove what interrupted uploads and deletes left in the blob store over `olderThanDays` ago: bytes no blob refers to, temporary objects, unfinished multipart uploads',
+    config: {
+      type: 'object',
+      // Younger leftovers may be uploads still on their way; a day is longer than any upload takes.
+      properties: { olderThanDays: { type: 'number', minimum: 0, default: 1 } },
+      additionalProperties: false,
+    },
+    requiredResources: [MAINTENANCE],
+  },
+  async (ctx) => {
+    const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
+    const swept = await maintenance.sweepBlobLeftovers(
+      new Date(Date.now() - ctx.config.olderThanDays * DAY_MS),
+    );
+    ctx.log.info(
+      `removed ${swept.removed} blob leftover(s) and aborted ${swept.abortedUploads} unfinished upload(s)`,
+      swept,
+    );
+    return swept;
+  },
+);
+
 export const housekeeping = graph(
   'housekeeping',
   ({ call }) => {
@@ -106,10 +137,11 @@ export const housekeeping = graph(
     call(dropOldRunEvents);
     call(dropFinishedOperations);
     call(sweepLeftovers);
+    call(sweepBlobLeftovers);
   },
   {
     description:
-      "Trims history: old skipped ticks, old runs' events, long-finished job operations, expired revocations and applied claim slots",
+      "Trims history: old skipped ticks, old runs' events, long-finished job operations, expired revocations and applied claim slots; sweeps the blob store's leftovers",
   },
 ).toJob({ resources: { [MAINTENANCE]: hostResource<OrchestratorMaintenance>(MAINTENANCE) } });
 

@@ -1,11 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 
-import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
@@ -13,9 +19,12 @@ import {
   emptyS3Prefix,
   ensureTestS3,
   listS3Prefix,
+  rawS3Client,
+  TEST_S3,
   testS3Prefix,
   testS3Store,
 } from '../../../test/support/s3.js';
+import { migrateBlobs } from './blob-migration.js';
 import { BlobTooLargeError, type BlobStore } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
@@ -47,7 +56,8 @@ const implementations: Record<string, { setUp(): Promise<void>; create(): Promis
       const store = testS3Store(prefix);
       return Promise.resolve({
         store,
-        leftovers: async () => (await listS3Prefix(prefix)).filter((key) => key.startsWith('tmp/')),
+        leftovers: async () =>
+          (await listS3Prefix(prefix)).filter((key) => key.startsWith('tmp/') || key.startsWith('data/')),
         async dispose() {
           await emptyS3Prefix(prefix);
           store.close();
@@ -179,6 +189,22 @@ describe('blob store: s3 only', () => {
 
   const PART = 5 * 1024 * 1024;
 
+  const byKey = (a: { key: string }, b: { key: string }): number => a.key.localeCompare(b.key);
+
+  /** Every object under `prefix` with its size (a pointer is empty). */
+  async function listS3Objects(prefix: string): Promise<{ key: string; size: number }[]> {
+    const client = rawS3Client();
+    try {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: TEST_S3.bucket, Prefix: prefix }));
+      return (page.Contents ?? []).map((object) => ({
+        key: (object.Key ?? '').slice(prefix.length),
+        size: object.Size ?? -1,
+      }));
+    } finally {
+      client.destroy();
+    }
+  }
+
   /** The S3 commands `store` sends from now on, by name. */
   function recordCommands(store: S3BlobStore): string[] {
     const sent: string[] = [];
@@ -193,7 +219,7 @@ describe('blob store: s3 only', () => {
     return sent;
   }
 
-  it('puts content of up to one part straight to its content address; larger content via a copy', async () => {
+  it('puts content of up to one part straight to its content address; larger content once, never copied', async () => {
     const prefix = testS3Prefix();
     const store = testS3Store(prefix, { partSizeBytes: PART });
     const sent = recordCommands(store);
@@ -210,15 +236,249 @@ describe('blob store: s3 only', () => {
       expect((await store.put(Readable.from([small]))).created).toBe(false);
 
       sent.length = 0;
-      const large = randomBytes(PART + 1);
+      const large = randomBytes(2 * PART + 7);
       const streamed = await store.put(Readable.from([large]));
-      expect(streamed.sha256).toBe(createHash('sha256').update(large).digest('hex'));
-      expect(sent).toContain('CopyObjectCommand');
-      expect(Buffer.compare(await buffer(store.read(streamed.key)), large)).toBe(0);
-      expect((await listS3Prefix(prefix)).sort()).toEqual(
-        [`sha256/${stored.key}`, `sha256/${streamed.key}`].sort(),
+      expect(streamed).toMatchObject({
+        sha256: createHash('sha256').update(large).digest('hex'),
+        md5: createHash('md5').update(large).digest('hex'),
+        size: large.length,
+        created: true,
+      });
+      // The bytes stay where they were uploaded; the address is one small PUT pointing there.
+      expect(sent).not.toContain('CopyObjectCommand');
+      expect(sent).not.toContain('UploadPartCopyCommand');
+      expect(sent.filter((name) => name === 'PutObjectCommand')).toHaveLength(1);
+      expect(sent.filter((name) => name === 'DeleteObjectCommand')).toHaveLength(0);
+      const objects = await listS3Objects(prefix);
+      const data = objects.filter((object) => object.key.startsWith('data/'));
+      expect(data).toEqual([{ key: expect.stringMatching(/^data\/[0-9a-f-]{36}$/), size: large.length }]);
+      expect(objects.filter((object) => !object.key.startsWith('data/')).sort(byKey)).toEqual(
+        [
+          { key: `sha256/${stored.key}`, size: PART },
+          { key: `sha256/${streamed.key}`, size: 0 },
+        ].sort(byKey),
       );
+
+      // Read back, through the remembered location: one GET of the data.
+      sent.length = 0;
+      expect(Buffer.compare(await buffer(store.read(streamed.key)), large)).toBe(0);
+      expect(sent).toEqual(['GetObjectCommand']);
+      expect(await store.stat(streamed.key)).toEqual({ size: large.length });
+      const keys: string[] = [];
+      for await (const key of store.keys()) {
+        keys.push(key);
+      }
+      expect(keys.sort()).toEqual([stored.key, streamed.key].sort());
     } finally {
+      await emptyS3Prefix(prefix);
+      store.close();
+    }
+  });
+
+  it('reads, ranges, stats and presigns a pointer-addressed blob from a process that has not seen it', async () => {
+    const prefix = testS3Prefix();
+    const writer = testS3Store(prefix, { partSizeBytes: PART });
+    const reader = testS3Store(prefix, { partSizeBytes: PART });
+    const sent = recordCommands(reader);
+    try {
+      const large = randomBytes(PART + 4096);
+      const { key } = await writer.put(Readable.from([large]));
+      const [dataKey] = (await listS3Prefix(prefix)).filter((name) => name.startsWith('data/'));
+
+      // Unknown location and a range: the address holds no bytes, so it is resolved first.
+      const range = { start: PART - 10, end: PART + 9 };
+      expect(
+        Buffer.compare(await buffer(reader.read(key, range)), large.subarray(PART - 10, PART + 10)),
+      ).toBe(0);
+      sent.length = 0;
+      const opened = await reader.open(key, { start: 5, end: 9 });
+      expect(Buffer.compare(await buffer(opened!), large.subarray(5, 10))).toBe(0);
+      expect(sent).toEqual(['GetObjectCommand']);
+
+      // Unknown location, whole: the address's GET names the data, which the second GET returns.
+      const fresh = testS3Store(prefix);
+      try {
+        expect(Buffer.compare(await buffer((await fresh.open(key))!), large)).toBe(0);
+        expect(await fresh.stat(key)).toEqual({ size: large.length });
+        const url = await fresh.directUrl(key, { expiresInSeconds: 60, filename: 'big.bin' });
+        expect(new URL(url).pathname).toBe(`/${TEST_S3.bucket}/${prefix}${dataKey}`);
+        const res = await fetch(url);
+        expect(res.headers.get('content-disposition')).toBe('attachment; filename="big.bin"');
+        expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), large)).toBe(0);
+      } finally {
+        fresh.close();
+      }
+    } finally {
+      await emptyS3Prefix(prefix);
+      writer.close();
+      reader.close();
+    }
+  });
+
+  it('stores identical large content once when several uploads of it finish at once', async () => {
+    const prefix = testS3Prefix();
+    const stores = [1, 2, 3].map(() => testS3Store(prefix, { partSizeBytes: PART }));
+    try {
+      const large = randomBytes(PART + 1);
+      const results = await Promise.all(stores.map((store) => store.put(Readable.from([large]))));
+      expect(new Set(results.map((result) => result.key)).size).toBe(1);
+      expect(results.filter((result) => result.created)).toHaveLength(1);
+      const names = await listS3Prefix(prefix);
+      expect(names.filter((name) => name.startsWith('data/'))).toHaveLength(1);
+      expect(names.filter((name) => name.startsWith('sha256/'))).toEqual([`sha256/${results[0]!.key}`]);
+      for (const store of stores) {
+        expect(Buffer.compare(await buffer(store.read(results[0]!.key)), large)).toBe(0);
+      }
+      // And later ones fold into it too.
+      expect((await stores[0]!.put(Readable.from([large]))).created).toBe(false);
+      expect((await listS3Prefix(prefix)).filter((name) => name.startsWith('data/'))).toHaveLength(1);
+    } finally {
+      await emptyS3Prefix(prefix);
+      for (const store of stores) {
+        store.close();
+      }
+    }
+  });
+
+  it('creates an address only when it is absent: the server honours If-None-Match on PUT', async () => {
+    const prefix = testS3Prefix();
+    const client = rawS3Client();
+    try {
+      const put = (body: string): Promise<unknown> =>
+        client.send(
+          new PutObjectCommand({
+            Bucket: TEST_S3.bucket,
+            Key: `${prefix}probe`,
+            Body: body,
+            IfNoneMatch: '*',
+          }),
+        );
+      await put('first');
+      await expect(put('second')).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+    } finally {
+      client.destroy();
+      await emptyS3Prefix(prefix);
+    }
+  });
+
+  it('deletes a pointer-addressed blob with its data, and readers that remembered it notice', async () => {
+    const prefix = testS3Prefix();
+    const a = testS3Store(prefix, { partSizeBytes: PART });
+    const b = testS3Store(prefix, { partSizeBytes: PART });
+    try {
+      const large = randomBytes(PART + 100);
+      const { key } = await a.put(Readable.from([large]));
+      expect((await buffer((await b.open(key))!)).length).toBe(large.length);
+
+      // Deleted and stored again by another process: the remembered data key is gone, the new one is read.
+      await a.delete(key);
+      expect(await listS3Prefix(prefix)).toEqual([]);
+      await a.put(Readable.from([large]));
+      expect(Buffer.compare(await buffer((await b.open(key))!), large)).toBe(0);
+      expect(Buffer.compare(await buffer(b.read(key, { start: 1, end: 3 })), large.subarray(1, 4))).toBe(0);
+
+      await a.delete(key);
+      expect(await b.open(key)).toBeUndefined();
+      await expect(buffer(b.read(key))).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(await b.stat(key)).toBeUndefined();
+      expect(await listS3Prefix(prefix)).toEqual([]);
+    } finally {
+      await emptyS3Prefix(prefix);
+      a.close();
+      b.close();
+    }
+  });
+
+  it('keeps serving whole objects stored at their address by earlier versions, whatever their size', async () => {
+    const prefix = testS3Prefix();
+    const store = testS3Store(prefix, { partSizeBytes: PART });
+    const client = rawS3Client();
+    const local = await mkdtemp(join(tmpdir(), 'blob-spec-migrate-'));
+    try {
+      const old = randomBytes(2 * PART);
+      const key = createHash('sha256').update(old).digest('hex');
+      await client.send(
+        new PutObjectCommand({ Bucket: TEST_S3.bucket, Key: `${prefix}sha256/${key}`, Body: old }),
+      );
+      expect(await store.stat(key)).toEqual({ size: old.length });
+      expect(Buffer.compare(await buffer(store.read(key)), old)).toBe(0);
+      expect(
+        Buffer.compare(await buffer((await store.open(key, { start: 3, end: 6 }))!), old.subarray(3, 7)),
+      ).toBe(0);
+      const url = await store.directUrl(key, { expiresInSeconds: 60 });
+      expect(new URL(url).pathname).toBe(`/${TEST_S3.bucket}/${prefix}sha256/${key}`);
+      expect((await store.put(Readable.from([old]))).created).toBe(false);
+      expect(await listS3Prefix(prefix)).toEqual([`sha256/${key}`]);
+
+      // Both kinds migrate, and back.
+      const pointed = await store.put(Readable.from([randomBytes(PART + 3)]));
+      const target = new LocalBlobStore(local);
+      const result = await migrateBlobs(store, target);
+      expect(result).toMatchObject({ seen: 2, copied: 2, failed: 0 });
+      expect((await target.stat(key))?.size).toBe(old.length);
+      expect((await target.stat(pointed.key))?.size).toBe(PART + 3);
+      const back = testS3Store(testS3Prefix(), { partSizeBytes: PART });
+      try {
+        expect(await migrateBlobs(target, back)).toMatchObject({ copied: 2, failed: 0 });
+        expect(Buffer.compare(await buffer(back.read(key)), old)).toBe(0);
+      } finally {
+        await back.delete(key);
+        await back.delete(pointed.key);
+        back.close();
+      }
+
+      await store.delete(key);
+      expect(await store.stat(key)).toBeUndefined();
+    } finally {
+      client.destroy();
+      await emptyS3Prefix(prefix);
+      await rm(local, { recursive: true, force: true });
+      store.close();
+    }
+  });
+
+  it('sweeps old leftovers: unreferenced data, temporary objects, unfinished uploads; never a blob', async () => {
+    const prefix = testS3Prefix();
+    const store = testS3Store(prefix, { partSizeBytes: PART });
+    const client = rawS3Client();
+    try {
+      const keptBytes = randomBytes(PART + 1);
+      const kept = await store.put(Readable.from([keptBytes]));
+      const small = await store.put(Readable.from([Buffer.from('small')]));
+      const empty = await store.put(Readable.from([]));
+      const orphan = `${prefix}data/00000000-0000-4000-8000-000000000000`;
+      await client.send(new PutObjectCommand({ Bucket: TEST_S3.bucket, Key: orphan, Body: 'no address' }));
+      await client.send(new PutObjectCommand({ Bucket: TEST_S3.bucket, Key: `${prefix}tmp/old`, Body: 'x' }));
+      await client.send(
+        new CreateMultipartUploadCommand({ Bucket: TEST_S3.bucket, Key: `${prefix}data/dead` }),
+      );
+      const before = await listS3Prefix(prefix);
+
+      // Everything here is younger than a day: nothing goes.
+      expect(await store.sweepLeftovers(new Date(Date.now() - 24 * 60 * 60 * 1000))).toEqual({
+        removed: 0,
+        abortedUploads: 0,
+      });
+      expect((await listS3Prefix(prefix)).sort()).toEqual(before.sort());
+
+      expect(await store.sweepLeftovers(new Date(Date.now() + 60_000))).toEqual({
+        removed: 2,
+        abortedUploads: 1,
+      });
+      const after = await listS3Prefix(prefix);
+      expect(after).not.toContain(orphan.slice(prefix.length));
+      expect(after).not.toContain('tmp/old');
+      expect(after.filter((name) => name.startsWith('data/'))).toHaveLength(1);
+      expect(Buffer.compare(await buffer(store.read(kept.key)), keptBytes)).toBe(0);
+      expect(await store.stat(kept.key)).toEqual({ size: PART + 1 });
+      expect(await store.stat(small.key)).toEqual({ size: 5 });
+      expect(await store.stat(empty.key)).toEqual({ size: 0 });
+      const uploads = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: TEST_S3.bucket, Prefix: prefix }),
+      );
+      expect(uploads.Uploads ?? []).toEqual([]);
+    } finally {
+      client.destroy();
       await emptyS3Prefix(prefix);
       store.close();
     }
@@ -233,21 +493,6 @@ describe('blob store: s3 only', () => {
       setTimeout(() => source.destroy(new Error('connection reset')), 50);
       await expect(store.put(source)).rejects.toThrow('connection reset');
       expect(await listS3Prefix(prefix)).toEqual([]);
-    } finally {
-      await emptyS3Prefix(prefix);
-      store.close();
-    }
-  });
-
-  it('moves objects above the single-copy limit into place with a multipart copy', async () => {
-    const prefix = testS3Prefix();
-    const store: S3BlobStore = testS3Store(prefix, { singleCopyLimitBytes: 5 * 1024 * 1024 });
-    try {
-      const bytes = randomBytes(11 * 1024 * 1024 + 5);
-      const stored = await store.put(Readable.from([bytes]));
-      expect(stored.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-      expect(Buffer.compare(await buffer(store.read(stored.key)), bytes)).toBe(0);
-      expect(await listS3Prefix(prefix)).toEqual([`sha256/${stored.key}`]);
     } finally {
       await emptyS3Prefix(prefix);
       store.close();
@@ -296,6 +541,29 @@ describe('blob store: s3 only', () => {
     } finally {
       await emptyS3Prefix(prefix);
       store.close();
+    }
+  });
+});
+
+describe('blob store: local only', () => {
+  it('sweeps temporary files of uploads that never finished, once they are old enough', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'blob-spec-sweep-'));
+    try {
+      const store = new LocalBlobStore(root);
+      const stored = await store.put(Readable.from([Buffer.from('kept')]));
+      await writeFile(join(root, 'tmp', 'dead.part'), 'half an upload');
+      expect(await store.sweepLeftovers(new Date(Date.now() - 60_000))).toEqual({
+        removed: 0,
+        abortedUploads: 0,
+      });
+      expect(await store.sweepLeftovers(new Date(Date.now() + 60_000))).toEqual({
+        removed: 1,
+        abortedUploads: 0,
+      });
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect(await store.stat(stored.key)).toEqual({ size: 4 });
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -35,6 +35,14 @@ export interface DirectUrlOptions {
   readonly contentType?: string;
 }
 
+/** What a sweep of leftovers removed. */
+export interface LeftoverSweep {
+  /** Objects (or files) of uploads that never became a blob, and bytes no blob refers to any more. */
+  readonly removed: number;
+  /** Multipart uploads begun and never completed or aborted (S3 keeps their parts until then). */
+  readonly abortedUploads: number;
+}
+
 /**
  * Content-addressed byte storage: a local directory (the default) or an S3-compatible object store.
  * Keys are sha-256 hex and writes are idempotent, so any process can serve any blob.
@@ -60,6 +68,11 @@ export interface BlobStore {
    */
   directUrl(key: string, options: DirectUrlOptions): Promise<string | undefined>;
   ping(): Promise<void>;
+  /**
+   * Removes what interrupted writes left behind before `olderThan` (a process killed mid-upload or
+   * mid-delete). Never touches a stored blob; later leftovers are left, as they may be writes in progress.
+   */
+  sweepLeftovers(olderThan: Date): Promise<LeftoverSweep>;
 }
 
 export type BlobStoreKind = 'local' | 's3';

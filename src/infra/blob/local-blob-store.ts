@@ -9,6 +9,7 @@ import {
   BLOB_KEY_PATTERN,
   type BlobStore,
   type ByteRange,
+  type LeftoverSweep,
   type PutOptions,
   type StoredBlob,
 } from './blob-store.js';
@@ -125,6 +126,21 @@ export class LocalBlobStore implements BlobStore {
 
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+  }
+
+  /** Temporary files of uploads the process did not live to finish. */
+  async sweepLeftovers(olderThan: Date): Promise<LeftoverSweep> {
+    const tmpDir = join(this.root, 'tmp');
+    let removed = 0;
+    for (const name of await namesIn(tmpDir)) {
+      const path = join(tmpDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info?.isFile() && info.mtime < olderThan) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return { removed, abortedUploads: 0 };
   }
 
   /** Only ever called with a validated key, so the path cannot leave the store. */

@@ -4,19 +4,17 @@ import { pipeline } from 'node:stream/promises';
 
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateBucketCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  UploadPartCopyCommand,
-  type CompletedPart,
+  type GetObjectCommandOutput,
+  type _Object,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -26,6 +24,7 @@ import {
   type BlobStore,
   type ByteRange,
   type DirectUrlOptions,
+  type LeftoverSweep,
   type PutOptions,
   type StoredBlob,
 } from './blob-store.js';
@@ -47,29 +46,82 @@ export interface S3BlobStoreOptions {
   /** Size of each uploaded part; parts in flight times this is the memory an upload holds. */
   readonly partSizeBytes?: number;
   readonly partsInFlight?: number;
-  /** Objects larger than this are moved into place with a multipart copy (S3 copies at most 5 GiB at once). */
-  readonly singleCopyLimitBytes?: number;
   /** Content up to this size is held in memory and PUT straight to its content address (default: one part). */
   readonly singlePutLimitBytes?: number;
+  /** Content addresses whose data key is remembered (each entry is a few hundred bytes). */
+  readonly locationCacheSize?: number;
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_PARTS_IN_FLIGHT = 4;
-const S3_SINGLE_COPY_LIMIT = 5 * 1024 * 1024 * 1024;
-const COPY_PART_SIZE = 512 * 1024 * 1024;
+const DEFAULT_LOCATION_CACHE_SIZE = 10_000;
+/**
+ * How long a remembered location is trusted without asking the store again. Reads notice a stale one
+ * anyway (its data key is gone); this bounds how long a presigned URL may name the data of a blob that
+ * another process deleted and then stored again.
+ */
+const LOCATION_TTL_MS = 10 * 60 * 1000;
+/** User metadata of a pointer: the data key (relative to the prefix) and the blob's size. */
+const POINTER_DATA = 'rh-data';
+const POINTER_SIZE = 'rh-size';
+const LIST_PAGE = 1000;
+const SWEEP_HEADS_IN_FLIGHT = 8;
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
 
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
+  const name = (error as { name?: string }).name;
+  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404;
+}
+
+/** The address exists already: 412 from a conditional PUT, or 409 when another one is in progress. */
+function isAlreadyThere(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'PreconditionFailed' || statusOf(error) === 412;
+}
+
+function isConditionalConflict(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'ConditionalRequestConflict' || statusOf(error) === 409;
+}
+
+/** A server that does not implement `If-None-Match` on PUT may refuse the header outright. */
+function isUnsupportedCondition(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'NotImplemented' || statusOf(error) === 501;
+}
+
+function isInvalidRange(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'InvalidRange' || statusOf(error) === 416;
+}
+
+/** Where a blob's bytes are: its address itself (a whole object) or the data key a pointer names. */
+interface Location {
+  readonly objectKey: string;
+  readonly size: number;
 }
 
 /**
- * Stores blobs in an S3-compatible bucket under `<prefix>sha256/<sha-256>`. Content of up to one part is
- * hashed in memory and PUT straight to its content address. Larger content is streamed in as a
- * multipart upload to a temporary key while both digests are computed on the way, so memory stays at a
- * few parts whatever the size; once the digest is known the object is copied to its content address
- * (server-side) and the temporary key removed. Either way readers never see a partial blob, and
- * identical content is stored once.
+ * Stores blobs in an S3-compatible bucket, each found at its content address `<prefix>sha256/<sha-256>`.
+ *
+ * Content of up to one part is hashed in memory and PUT straight to its address, whole. Larger content
+ * is streamed as a multipart upload to `<prefix>data/<uuid>` while both digests are computed on the way
+ * (memory stays at a few parts whatever the size), and stays there: once the digest is known the address
+ * is created as an empty pointer object whose metadata names the data key and size. S3 cannot rename,
+ * and copying the bytes to the address would cost as much as the upload; the pointer costs one small
+ * PUT. It is written with `If-None-Match: *`, so of two identical uploads at once exactly one creates
+ * the address and the other deletes its own data (where the server ignores the condition, a HEAD before
+ * the PUT still folds sequential duplicates, and a lost race leaves only unreferenced data, which the
+ * leftover sweep removes). Readers never see a partial blob: the address appears only once the bytes
+ * are complete.
+ *
+ * Reads resolve a pointer once and remember the location (the mapping never changes while the blob
+ * lives), so a download is one GET. A location gone stale (the blob was deleted, perhaps stored again)
+ * shows as a missing data key and is resolved afresh. Deleting removes the address first, then the
+ * data, so a crash in between leaves unreferenced data rather than an address without bytes.
  */
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3';
@@ -79,8 +131,10 @@ export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
   private readonly partSize: number;
   private readonly partsInFlight: number;
-  private readonly singleCopyLimit: number;
   private readonly singlePutLimit: number;
+  private readonly locations: LocationCache;
+  /** Cleared when the server refuses `If-None-Match` on PUT; then a HEAD before the PUT has to do. */
+  private conditionalPuts = true;
   private bucketReady: Promise<void> | undefined;
 
   constructor(options: S3BlobStoreOptions) {
@@ -114,8 +168,8 @@ export class S3BlobStore implements BlobStore {
     this.prefix = options.keyPrefix ?? '';
     this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
     this.partsInFlight = options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
-    this.singleCopyLimit = options.singleCopyLimitBytes ?? S3_SINGLE_COPY_LIMIT;
     this.singlePutLimit = options.singlePutLimitBytes ?? this.partSize;
+    this.locations = new LocationCache(options.locationCacheSize ?? DEFAULT_LOCATION_CACHE_SIZE);
   }
 
   async put(source: Readable, options: PutOptions = {}): Promise<StoredBlob> {
@@ -168,13 +222,13 @@ export class S3BlobStore implements BlobStore {
 
   /**
    * Content that fits in one part is held whole, so once hashed it goes straight to its content address
-   * in one PUT: atomic, so a crash leaves nothing half-written there, and no temporary key or copy.
+   * in one PUT: atomic, so a crash leaves nothing half-written there, and no pointer is needed.
    */
   private async putWhole(bytes: Buffer, counter: HashingCounter): Promise<StoredBlob> {
     const { sha256, md5 } = await counter.digests();
     const target = this.objectKey(sha256);
     const stored = { key: sha256, size: bytes.length, sha256, md5 };
-    if ((await this.head(target)) !== undefined) {
+    if ((await this.locate(target)) !== undefined) {
       return { ...stored, created: false };
     }
     await this.client.send(
@@ -191,8 +245,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * Larger content is streamed as a multipart upload to a temporary key while it is hashed (memory stays
-   * at a few parts whatever the size), then copied server-side to its content address.
+   * Larger content is streamed as a multipart upload to a data key of its own while it is hashed (memory
+   * stays at a few parts whatever the size); then its content address is made to point there.
    */
   private async putStreamed(
     head: Buffer[],
@@ -200,7 +254,7 @@ export class S3BlobStore implements BlobStore {
     piping: Promise<void>,
     counter: HashingCounter,
   ): Promise<StoredBlob> {
-    const tmpKey = `${this.prefix}tmp/${randomUUID()}`;
+    const dataKey = `${this.prefix}data/${randomUUID()}`;
     const body = Readable.from(
       (async function* () {
         yield* head;
@@ -211,7 +265,7 @@ export class S3BlobStore implements BlobStore {
     );
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: tmpKey, Body: body },
+      params: { Bucket: this.bucket, Key: dataKey, Body: body },
       partSize: this.partSize,
       queueSize: this.partsInFlight,
       leavePartsOnError: false,
@@ -225,21 +279,63 @@ export class S3BlobStore implements BlobStore {
       }
       body.destroy();
       await upload.abort().catch(() => undefined);
-      await this.deleteRaw(tmpKey).catch(() => undefined);
+      await this.deleteRaw(dataKey).catch(() => undefined);
       throw error;
     }
+    let created = false;
     try {
       const { sha256, md5 } = await counter.digests();
-      const target = this.objectKey(sha256);
-      const existing = await this.head(target);
-      let created = false;
-      if (existing === undefined) {
-        await this.copy(tmpKey, target, counter.bytesSeen);
-        created = true;
-      }
+      created = await this.link(this.objectKey(sha256), dataKey, counter.bytesSeen);
       return { key: sha256, size: counter.bytesSeen, sha256, md5, created };
     } finally {
-      await this.deleteRaw(tmpKey);
+      if (!created) {
+        // Identical bytes were stored already (or linking failed): these are nobody's.
+        await this.deleteRaw(dataKey).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Creates the content address `address` as a pointer to `dataKey`, unless the address exists: true
+   * when this call created it.
+   */
+  private async link(address: string, dataKey: string, size: number): Promise<boolean> {
+    // Also what keeps sequential duplicates folded on a server that ignores If-None-Match.
+    if ((await this.locate(address)) !== undefined) {
+      return false;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const conditional = this.conditionalPuts;
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: address,
+            Body: new Uint8Array(0),
+            ContentLength: 0,
+            Metadata: { [POINTER_DATA]: dataKey.slice(this.prefix.length), [POINTER_SIZE]: String(size) },
+            ...(conditional ? { IfNoneMatch: '*' } : {}),
+          }),
+        );
+        this.locations.set(address, { objectKey: dataKey, size });
+        return true;
+      } catch (error) {
+        if (conditional && isAlreadyThere(error)) {
+          return false;
+        }
+        if (conditional && isUnsupportedCondition(error)) {
+          this.conditionalPuts = false;
+          continue;
+        }
+        // Another conditional PUT of the same address was under way: whoever won, look again.
+        if (conditional && isConditionalConflict(error) && attempt < 3) {
+          if ((await this.locate(address)) !== undefined) {
+            return false;
+          }
+          continue;
+        }
+        throw error;
+      }
     }
   }
 
@@ -247,8 +343,9 @@ export class S3BlobStore implements BlobStore {
     if (!BLOB_KEY_PATTERN.test(key)) {
       return undefined;
     }
-    const size = await this.head(this.objectKey(key));
-    return size === undefined ? undefined : { size };
+    // Always asked of the store: callers use it to learn whether a blob still exists.
+    const location = await this.locate(this.objectKey(key));
+    return location === undefined ? undefined : { size: location.size };
   }
 
   read(key: string, range?: ByteRange): Readable {
@@ -259,23 +356,16 @@ export class S3BlobStore implements BlobStore {
     const abort = new AbortController();
     // A reader that goes away (a client hanging up) ends the request to the store as well.
     out.once('close', () => abort.abort());
-    this.client
-      .send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: this.objectKey(key),
-          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-        }),
-        { abortSignal: abort.signal },
-      )
-      .then((response) => pipeline(response.Body as Readable, out))
+    this.fetch(key, range, abort.signal)
+      .then((body) => {
+        if (body === undefined) {
+          throw Object.assign(new Error(`No blob ${key}`), { code: 'ENOENT' });
+        }
+        return pipeline(body, out);
+      })
       .catch((error: unknown) => {
         if (!out.destroyed) {
-          out.destroy(
-            isNotFound(error)
-              ? Object.assign(new Error(`No blob ${key}`), { code: 'ENOENT' })
-              : (error as Error),
-          );
+          out.destroy(error as Error);
         }
       });
     return out;
@@ -285,61 +375,50 @@ export class S3BlobStore implements BlobStore {
     if (!BLOB_KEY_PATTERN.test(key)) {
       return undefined;
     }
-    try {
-      // The response body itself, without a stream in between: it is the socket's own backpressure
-      // that paces the store, and destroying it (a client hanging up) ends the request to the store.
-      const response = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: this.objectKey(key),
-          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-        }),
-      );
-      return response.Body as Readable;
-    } catch (error) {
-      if (isNotFound(error)) {
-        return undefined;
-      }
-      throw error;
-    }
+    // The response body itself, without a stream in between: it is the socket's own backpressure that
+    // paces the store, and destroying it (a client hanging up) ends the request to the store.
+    return this.fetch(key, range);
   }
 
+  /**
+   * Deletes the address first and the data it pointed to second: a crash in between leaves data that
+   * nothing references (the leftover sweep's to remove), never an address without bytes.
+   */
   async delete(key: string): Promise<void> {
-    if (BLOB_KEY_PATTERN.test(key)) {
-      await this.deleteRaw(this.objectKey(key));
+    if (!BLOB_KEY_PATTERN.test(key)) {
+      return;
+    }
+    const address = this.objectKey(key);
+    const location = await this.locate(address);
+    this.locations.delete(address);
+    await this.deleteRaw(address);
+    if (location !== undefined && location.objectKey !== address) {
+      await this.deleteRaw(location.objectKey);
     }
   }
 
   async *keys(): AsyncIterable<string> {
     const listPrefix = `${this.prefix}sha256/`;
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: listPrefix,
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
-      for (const object of page.Contents ?? []) {
-        const key = object.Key?.slice(listPrefix.length);
-        if (key && BLOB_KEY_PATTERN.test(key)) {
-          yield key;
-        }
+    for await (const object of this.list(listPrefix)) {
+      const key = object.Key?.slice(listPrefix.length);
+      if (key && BLOB_KEY_PATTERN.test(key)) {
+        yield key;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
+  /** Presigned for the key that holds the bytes, so the client's GET is the only request. */
   async directUrl(key: string, options: DirectUrlOptions): Promise<string> {
     if (!BLOB_KEY_PATTERN.test(key)) {
       throw new Error(`Not a blob key: ${key}`);
     }
+    const address = this.objectKey(key);
+    const location = this.locations.get(address) ?? (await this.locate(address));
     return getSignedUrl(
       this.publicClient,
       new GetObjectCommand({
         Bucket: this.bucket,
-        Key: this.objectKey(key),
+        Key: location?.objectKey ?? address,
         ResponseContentDisposition: options.filename
           ? `attachment; filename="${options.filename}"`
           : 'attachment',
@@ -347,6 +426,85 @@ export class S3BlobStore implements BlobStore {
       }),
       { expiresIn: options.expiresInSeconds },
     );
+  }
+
+  /**
+   * Removes what interrupted work left behind before `olderThan`: data objects no address points to
+   * (an upload that died between its last byte and its pointer, a delete that died between the two),
+   * temporary objects of the former layout (`tmp/`), and multipart uploads never completed or aborted.
+   * Data younger than `olderThan` is left alone, since it may belong to an upload about to link it.
+   */
+  async sweepLeftovers(olderThan: Date): Promise<LeftoverSweep> {
+    const candidates = new Set<string>();
+    for await (const object of this.list(`${this.prefix}data/`)) {
+      if (object.Key && object.LastModified && object.LastModified < olderThan) {
+        candidates.add(object.Key);
+      }
+    }
+    if (candidates.size > 0) {
+      // Only pointers are empty (and the empty blob, which is its own bytes): the rest need no HEAD.
+      const pointers: string[] = [];
+      for await (const object of this.list(`${this.prefix}sha256/`)) {
+        if (object.Key && object.Size === 0) {
+          pointers.push(object.Key);
+        }
+      }
+      let next = 0;
+      const resolveSome = async (): Promise<void> => {
+        while (next < pointers.length && candidates.size > 0) {
+          const location = await this.locate(pointers[next++]!);
+          if (location) {
+            candidates.delete(location.objectKey);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: SWEEP_HEADS_IN_FLIGHT }, resolveSome));
+    }
+    let removed = 0;
+    for (const key of candidates) {
+      await this.deleteRaw(key);
+      removed++;
+    }
+    for await (const object of this.list(`${this.prefix}tmp/`)) {
+      if (object.Key && object.LastModified && object.LastModified < olderThan) {
+        await this.deleteRaw(object.Key);
+        removed++;
+      }
+    }
+    let abortedUploads = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key && upload.UploadId && upload.Initiated && upload.Initiated < olderThan) {
+          await this.client
+            .send(
+              new AbortMultipartUploadCommand({
+                Bucket: this.bucket,
+                Key: upload.Key,
+                UploadId: upload.UploadId,
+              }),
+            )
+            .catch((error: unknown) => {
+              if (!isNotFound(error)) {
+                throw error;
+              }
+            });
+          abortedUploads++;
+        }
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return { removed, abortedUploads };
   }
 
   async ping(): Promise<void> {
@@ -391,10 +549,64 @@ export class S3BlobStore implements BlobStore {
     return `${this.prefix}sha256/${key}`;
   }
 
-  private async head(objectKey: string): Promise<number | undefined> {
+  /**
+   * The bytes of blob `key` (or a range of them), in one GET when its location is known. Otherwise the
+   * address itself is fetched: a whole object answers with its bytes at once, a pointer with its
+   * metadata (and no bytes), after which its data is fetched and the location remembered.
+   */
+  private async fetch(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Readable | undefined> {
+    const address = this.objectKey(key);
+    const known = this.locations.get(address);
+    if (known !== undefined) {
+      const body = await this.get(known.objectKey, range, signal);
+      if (body !== undefined) {
+        return body.Body as Readable;
+      }
+      // Deleted since it was remembered, perhaps stored again since: ask afresh.
+      this.locations.delete(address);
+    }
+    let response: GetObjectCommandOutput | undefined;
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      return head.ContentLength ?? 0;
+      response = await this.get(address, range, signal);
+    } catch (error) {
+      // A pointer holds no bytes, so a range of it may be refused: resolve it, then fetch the data.
+      if (range === undefined || !isInvalidRange(error)) {
+        throw error;
+      }
+      const location = await this.locate(address);
+      if (location === undefined || location.objectKey === address) {
+        throw error;
+      }
+      return (await this.get(location.objectKey, range, signal))?.Body as Readable | undefined;
+    }
+    if (response === undefined) {
+      return undefined;
+    }
+    const pointer = pointerOf(this.prefix, response.Metadata, response.ContentLength);
+    if (pointer === undefined) {
+      return response.Body as Readable;
+    }
+    // Empty: read to its end, so the connection goes back to the pool.
+    (response.Body as Readable).resume();
+    this.locations.set(address, pointer);
+    return (await this.get(pointer.objectKey, range, signal))?.Body as Readable | undefined;
+  }
+
+  /** A GET of `objectKey`, or undefined when there is no such object. */
+  private async get(
+    objectKey: string,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<GetObjectCommandOutput | undefined> {
+    try {
+      return await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
     } catch (error) {
       if (isNotFound(error)) {
         return undefined;
@@ -403,49 +615,91 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /** Where the bytes at `address` are (a HEAD, remembered for pointers); undefined when it is absent. */
+  private async locate(address: string): Promise<Location | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: address }));
+      const pointer = pointerOf(this.prefix, head.Metadata, head.ContentLength);
+      if (pointer === undefined) {
+        return { objectKey: address, size: head.ContentLength ?? 0 };
+      }
+      this.locations.set(address, pointer);
+      return pointer;
+    } catch (error) {
+      if (isNotFound(error)) {
+        this.locations.delete(address);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private async *list(prefix: string): AsyncIterable<_Object> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          MaxKeys: LIST_PAGE,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      yield* page.Contents ?? [];
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   private async deleteRaw(objectKey: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
   }
+}
 
-  private async copy(from: string, to: string, size: number): Promise<void> {
-    const copySource = `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}`;
-    if (size <= this.singleCopyLimit) {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: copySource }));
+/** The location an empty object's metadata names, when it is a pointer. */
+function pointerOf(
+  prefix: string,
+  metadata: Record<string, string> | undefined,
+  contentLength: number | undefined,
+): Location | undefined {
+  const data = metadata?.[POINTER_DATA];
+  const size = Number(metadata?.[POINTER_SIZE]);
+  if (!data || !(contentLength === 0 || contentLength === undefined) || !Number.isSafeInteger(size)) {
+    return undefined;
+  }
+  return { objectKey: `${prefix}${data}`, size };
+}
+
+/** Address → location, least recently used first out, each trusted for LOCATION_TTL_MS. */
+class LocationCache {
+  private readonly entries = new Map<string, { location: Location; until: number }>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(address: string): Location | undefined {
+    const entry = this.entries.get(address);
+    if (entry === undefined) {
+      return undefined;
+    }
+    this.entries.delete(address);
+    if (entry.until < Date.now()) {
+      return undefined;
+    }
+    this.entries.set(address, entry);
+    return entry.location;
+  }
+
+  set(address: string, location: Location): void {
+    if (this.capacity <= 0) {
       return;
     }
-    const { UploadId } = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }),
-    );
-    try {
-      const parts: CompletedPart[] = [];
-      const partSize = Math.max(Math.min(COPY_PART_SIZE, this.singleCopyLimit), Math.ceil(size / 10_000));
-      for (let start = 0, part = 1; start < size; start += partSize, part++) {
-        const end = Math.min(size, start + partSize) - 1;
-        const { CopyPartResult } = await this.client.send(
-          new UploadPartCopyCommand({
-            Bucket: this.bucket,
-            Key: to,
-            UploadId,
-            PartNumber: part,
-            CopySource: copySource,
-            CopySourceRange: `bytes=${start}-${end}`,
-          }),
-        );
-        parts.push({ PartNumber: part, ETag: CopyPartResult?.ETag });
-      }
-      await this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.bucket,
-          Key: to,
-          UploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-    } catch (error) {
-      await this.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId }))
-        .catch(() => undefined);
-      throw error;
+    this.entries.delete(address);
+    this.entries.set(address, { location, until: Date.now() + LOCATION_TTL_MS });
+    if (this.entries.size > this.capacity) {
+      this.entries.delete(this.entries.keys().next().value as string);
     }
+  }
+
+  delete(address: string): void {
+    this.entries.delete(address);
   }
 }
