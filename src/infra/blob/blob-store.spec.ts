@@ -546,6 +546,37 @@ describe('blob store: s3 only', () => {
 });
 
 describe('blob store: local only', () => {
+  it('hashes through the shared ring whatever the chunk sizes, wrapping it many times, jobs side by side', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'blob-spec-ring-'));
+    try {
+      const store = new LocalBlobStore(root);
+      const bytes = randomBytes(37 * 1024 * 1024 + 11);
+      // Odd sizes, one larger than the whole ring, so regions end everywhere and wrap at odd places.
+      const sizes = [1, 65_537, 20 * 1024 * 1024 + 3, 3 * 1024 * 1024 + 1, 999_999];
+      const chunks: Buffer[] = [];
+      for (let offset = 0, i = 0; offset < bytes.length; i++) {
+        const size = sizes[i % sizes.length]!;
+        chunks.push(bytes.subarray(offset, offset + size));
+        offset += size;
+      }
+      const others = [randomBytes(17 * 1024 * 1024), randomBytes(10)];
+      const [stored, ...rest] = await Promise.all([
+        store.put(Readable.from(chunks)),
+        ...others.map((other) => store.put(Readable.from([other]))),
+      ]);
+      expect(stored.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(stored.md5).toBe(createHash('md5').update(bytes).digest('hex'));
+      expect(rest.map((r) => r.md5)).toEqual(others.map((o) => createHash('md5').update(o).digest('hex')));
+      // Rings go back to the pool and are reused: the next job's digests are still right.
+      const again = randomBytes(2 * 1024 * 1024);
+      expect((await store.put(Readable.from([again]))).sha256).toBe(
+        createHash('sha256').update(again).digest('hex'),
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('sweeps temporary files of uploads that never finished, once they are old enough', async () => {
     const root = await mkdtemp(join(tmpdir(), 'blob-spec-sweep-'));
     try {

@@ -1,22 +1,25 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 import { BlobTooLargeError } from './blob-store.js';
-import { digestPool, type DigestJob, type Digests } from './digest-pool.js';
+import { DIGEST_RING_BYTES, digestPool, type DigestJob, type Digests } from './digest-pool.js';
 
-/** Bytes handed to the digest worker at a time, and at most in flight to it before input waits. */
+/** Bytes handed to the digest worker at a time. */
 const DIGEST_BATCH_BYTES = 1024 * 1024;
-const DIGEST_MAX_IN_FLIGHT = 16 * 1024 * 1024;
 
 /**
  * Counts the bytes passing through and has them hashed on a worker thread, so receiving and writing
- * proceed while the previous megabyte is being hashed.
+ * proceed while the previous megabyte is being hashed. Bytes are copied into the job's shared ring (a
+ * memcpy, no allocation) and handed over as regions of it; when the ring is full, input waits for the
+ * worker, which is what bounds the memory of a fast upload and a slow hash.
  */
 export class HashingCounter extends Transform {
   /** Bytes seen so far (not `size`: upload helpers read a body's `size` as its known length). */
   bytesSeen = 0;
   private readonly job: DigestJob;
-  private pending: Buffer[] = [];
+  /** Where the next byte goes in the ring; the bytes before it not yet handed over are pending. */
+  private writeAt = 0;
   private pendingBytes = 0;
+  /** Handed over and not yet hashed: the ring cannot take them back yet. */
   private inFlight = 0;
   private continueInput: (() => void) | undefined;
   private settled = false;
@@ -25,7 +28,7 @@ export class HashingCounter extends Transform {
     super();
     this.job = digestPool().start((hashed) => {
       this.inFlight -= hashed;
-      if (this.continueInput && this.inFlight <= DIGEST_MAX_IN_FLIGHT) {
+      if (this.continueInput) {
         const continueInput = this.continueInput;
         this.continueInput = undefined;
         continueInput();
@@ -39,16 +42,7 @@ export class HashingCounter extends Transform {
       callback(new BlobTooLargeError(this.maxBytes));
       return;
     }
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= DIGEST_BATCH_BYTES) {
-      this.handOver();
-    }
-    if (this.inFlight > DIGEST_MAX_IN_FLIGHT) {
-      this.continueInput = () => callback(null, chunk);
-      return;
-    }
-    callback(null, chunk);
+    this.copyIn(chunk, 0, () => callback(null, chunk));
   }
 
   override _flush(callback: TransformCallback): void {
@@ -75,24 +69,43 @@ export class HashingCounter extends Transform {
   discard(): void {
     if (!this.settled) {
       this.settled = true;
+      this.continueInput = undefined;
       this.job.abandon();
     }
+  }
+
+  private copyIn(chunk: Buffer, from: number, done: () => void): void {
+    while (from < chunk.length) {
+      if (this.settled) {
+        return;
+      }
+      const free = DIGEST_RING_BYTES - this.inFlight - this.pendingBytes;
+      if (free === 0) {
+        this.handOver();
+        const resumeAt = from;
+        this.continueInput = () => this.copyIn(chunk, resumeAt, done);
+        return;
+      }
+      const length = Math.min(chunk.length - from, free, DIGEST_RING_BYTES - this.writeAt);
+      this.job.ring.set(chunk.subarray(from, from + length), this.writeAt);
+      this.writeAt = (this.writeAt + length) % DIGEST_RING_BYTES;
+      this.pendingBytes += length;
+      from += length;
+      // A region handed over never wraps around the end of the ring.
+      if (this.pendingBytes >= DIGEST_BATCH_BYTES || this.writeAt === 0) {
+        this.handOver();
+      }
+    }
+    done();
   }
 
   private handOver(): void {
     if (this.pendingBytes === 0) {
       return;
     }
-    // A copy the worker can own: the chunks themselves may be reused by whoever produced them.
-    const batch = new Uint8Array(this.pendingBytes);
-    let offset = 0;
-    for (const chunk of this.pending) {
-      batch.set(chunk, offset);
-      offset += chunk.length;
-    }
+    const end = this.writeAt === 0 ? DIGEST_RING_BYTES : this.writeAt;
+    this.job.update(end - this.pendingBytes, this.pendingBytes);
     this.inFlight += this.pendingBytes;
-    this.pending = [];
     this.pendingBytes = 0;
-    this.job.update(batch);
   }
 }
