@@ -4,7 +4,9 @@ import { pipeline } from 'node:stream/promises';
 
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -13,10 +15,11 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
+  type CompletedPart,
   type GetObjectCommandOutput,
   type _Object,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 import {
@@ -133,6 +136,7 @@ export class S3BlobStore implements BlobStore {
   private readonly partsInFlight: number;
   private readonly singlePutLimit: number;
   private readonly locations: LocationCache;
+  private readonly partBuffers: BufferPool;
   /** Cleared when the server refuses `If-None-Match` on PUT; then a HEAD before the PUT has to do. */
   private conditionalPuts = true;
   private bucketReady: Promise<void> | undefined;
@@ -170,6 +174,8 @@ export class S3BlobStore implements BlobStore {
     this.partsInFlight = options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
     this.singlePutLimit = options.singlePutLimitBytes ?? this.partSize;
     this.locations = new LocationCache(options.locationCacheSize ?? DEFAULT_LOCATION_CACHE_SIZE);
+    // Enough for one upload's parts in flight and the one being filled; more are made when uploads overlap.
+    this.partBuffers = new BufferPool(this.partSize, this.partsInFlight + 1);
   }
 
   async put(source: Readable, options: PutOptions = {}): Promise<StoredBlob> {
@@ -255,30 +261,13 @@ export class S3BlobStore implements BlobStore {
     counter: HashingCounter,
   ): Promise<StoredBlob> {
     const dataKey = `${this.prefix}data/${randomUUID()}`;
-    const body = Readable.from(
-      (async function* () {
-        yield* head;
-        for (let next = await rest.next(); !next.done; next = await rest.next()) {
-          yield next.value;
-        }
-      })(),
-    );
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: dataKey, Body: body },
-      partSize: this.partSize,
-      queueSize: this.partsInFlight,
-      leavePartsOnError: false,
-    });
     try {
-      await Promise.all([piping, upload.done()]);
+      await this.uploadParts(dataKey, head, rest, piping);
     } catch (error) {
       counter.discard();
       if (!counter.destroyed) {
         counter.destroy();
       }
-      body.destroy();
-      await upload.abort().catch(() => undefined);
       await this.deleteRaw(dataKey).catch(() => undefined);
       throw error;
     }
@@ -292,6 +281,109 @@ export class S3BlobStore implements BlobStore {
         // Identical bytes were stored already (or linking failed): these are nobody's.
         await this.deleteRaw(dataKey).catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * A multipart upload of `head` then `rest` to `objectKey`, `partsInFlight` parts at a time. Each part is
+   * gathered in a buffer of the store's pool and goes back to it once sent, rather than concatenated
+   * afresh (as @aws-sdk/lib-storage does): a new part-sized buffer per part was garbage at the rate of
+   * the upload, and in the hub's heap the collections it triggers cost more than the copy.
+   */
+  private async uploadParts(
+    objectKey: string,
+    head: Buffer[],
+    rest: AsyncIterator<Buffer>,
+    piping: Promise<void>,
+  ): Promise<void> {
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey }),
+    );
+    const parts: CompletedPart[] = [];
+    const sending = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    const send = (buffer: Buffer, length: number): void => {
+      const partNumber = parts.length + 1;
+      parts.push({ PartNumber: partNumber });
+      const task = this.client
+        .send(
+          new UploadPartCommand({
+            Bucket: this.bucket,
+            Key: objectKey,
+            UploadId,
+            PartNumber: partNumber,
+            Body: buffer.subarray(0, length),
+            ContentLength: length,
+          }),
+        )
+        .then(
+          (sent) => {
+            parts[partNumber - 1] = { PartNumber: partNumber, ETag: sent.ETag };
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => {
+          sending.delete(task);
+          this.partBuffers.give(buffer);
+        });
+      sending.add(task);
+    };
+    try {
+      let buffer = this.partBuffers.take();
+      let filled = 0;
+      const take = async (chunk: Buffer): Promise<void> => {
+        for (let from = 0; from < chunk.length;) {
+          const length = Math.min(chunk.length - from, this.partSize - filled);
+          chunk.copy(buffer, filled, from, from + length);
+          filled += length;
+          from += length;
+          if (filled === this.partSize) {
+            while (sending.size >= this.partsInFlight) {
+              await Promise.race(sending);
+            }
+            if (failure) {
+              throw failure.error;
+            }
+            send(buffer, filled);
+            buffer = this.partBuffers.take();
+            filled = 0;
+          }
+        }
+      };
+      for (const chunk of head) {
+        await take(chunk);
+      }
+      for (let next = await rest.next(); !next.done; next = await rest.next()) {
+        await take(next.value);
+      }
+      if (filled > 0 || parts.length === 0) {
+        send(buffer, filled);
+      } else {
+        this.partBuffers.give(buffer);
+      }
+      await piping;
+      while (sending.size > 0) {
+        await Promise.race(sending);
+      }
+      if (failure) {
+        throw failure.error;
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (error) {
+      await Promise.allSettled(sending);
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId }))
+        .catch(() => undefined);
+      throw error;
     }
   }
 
@@ -701,5 +793,25 @@ class LocationCache {
 
   delete(address: string): void {
     this.entries.delete(address);
+  }
+}
+
+/** Part-sized buffers handed out and taken back, keeping up to `spares` for the next upload. */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly spares: number,
+  ) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.free.length < this.spares) {
+      this.free.push(buffer);
+    }
   }
 }
