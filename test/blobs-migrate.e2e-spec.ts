@@ -26,7 +26,8 @@ describe('runtime-hub blobs migrate', () => {
   let backDir: string;
   let local: LocalBlobStore;
   let s3: S3BlobStore;
-  const contents = [randomBytes(3 * 1024 * 1024 + 1), randomBytes(1000), Buffer.from('small blob')];
+  // The first is larger than one part, so S3 holds it as a pointer to its data.
+  const contents = [randomBytes(9 * 1024 * 1024 + 1), randomBytes(1000), Buffer.from('small blob')];
   const keys = contents.map((bytes) => createHash('sha256').update(bytes).digest('hex'));
 
   beforeAll(async () => {
