@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +41,22 @@ describe('runtime-hub job / runs commands', () => {
     }
     redis.disconnect();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('executes housekeeping, which sweeps old leftovers of the blob store and keeps younger ones', async () => {
+    await mkdir(join(dir, 'tmp'), { recursive: true });
+    const dead = join(dir, 'tmp', 'dead.part');
+    const young = join(dir, 'tmp', 'young.part');
+    await writeFile(dead, 'half an upload');
+    await writeFile(young, 'an upload on its way');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    await utimes(dead, twoDaysAgo, twoDaysAgo);
+    const run = await cli('job', 'execute', 'housekeeping');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /sweep_blob_leftovers\s+removed 1 blob leftover\(s\) and aborted 0 unfinished upload\(s\)/,
+    );
+    expect(await readdir(join(dir, 'tmp'))).toEqual(['young.part']);
   });
 
   it('lists jobs and executes them in process, exiting 0 only on success', async () => {
