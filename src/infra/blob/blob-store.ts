@@ -55,8 +55,9 @@ export interface BlobStore {
   stat(key: string): Promise<{ size: number } | undefined>;
   read(key: string, range?: ByteRange): Readable;
   /**
-   * The bytes (or `range` of them) once the store has answered, in one request; undefined when no blob
-   * has this key. For serving: a missing blob is known before any response is begun.
+   * The bytes (or `range` of them) once the store has answered, in one request (S3: two the first time a
+   * process reads a blob stored as a pointer); undefined when no blob has this key. For serving: a
+   * missing blob is known before any response is begun.
    */
   open(key: string, range?: ByteRange): Promise<Readable | undefined>;
   delete(key: string): Promise<void>;
