@@ -79,12 +79,13 @@ function isNotFound(error: unknown): boolean {
   return name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404;
 }
 
-/** The address exists already: 412 from a conditional PUT, or 409 when another one is in progress. */
+/** The address exists already: a conditional PUT answered 412. */
 function isAlreadyThere(error: unknown): boolean {
   const name = (error as { name?: string }).name;
   return name === 'PreconditionFailed' || statusOf(error) === 412;
 }
 
+/** Another conditional PUT of the same key was in progress (AWS answers 409 and asks for a retry). */
 function isConditionalConflict(error: unknown): boolean {
   const name = (error as { name?: string }).name;
   return name === 'ConditionalRequestConflict' || statusOf(error) === 409;
