@@ -30,7 +30,7 @@ describe('serializeReply', () => {
   it('freezes what it marks, so the kept text cannot go stale', () => {
     const answer = servedUnchanged({ id: 'x' });
     expect(() => {
-      (answer as { id: string }).id = 'y';
+      answer.id = 'y';
     }).toThrow(TypeError);
     expect(serializeReply(answer)).toBe('{"id":"x"}');
   });
