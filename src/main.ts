@@ -1,25 +1,9 @@
 import 'reflect-metadata';
 
-import { setFlagsFromString } from 'node:v8';
-
 import { createApp } from './app.factory.js';
 import { ConfigError } from './config/app-config.js';
 import { loadConfigFromEnvironment } from './config/load-env.js';
 import { DrainState } from './health/drain-state.js';
-
-/**
- * Streaming blob bytes allocates a socket buffer per 64 KiB read. V8 counts those against the old
- * generation's limit, which it sets only a little above the live heap once collections have been
- * frequent (after a few large uploads, say): each further download then ran a full mark-compact of the
- * hub's ~60 MB heap every few megabytes, and spent more CPU collecting than moving the bytes (19-29
- * mark-compacts for 3 x 128 MiB, against 5-6 with the limit at twice the live heap). Growing the limit
- * by at least 100% keeps those collections rare at the price of a heap that may grow to twice its live
- * size between them. An operator's own --heap-growing-percent wins.
- */
-const HEAP_GROWING_PERCENT = 100;
-if (!process.execArgv.some((flag) => flag.startsWith('--heap-growing-percent'))) {
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-}
 
 async function main(): Promise<void> {
   const config = loadConfigFromEnvironment();
