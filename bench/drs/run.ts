@@ -459,6 +459,8 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     ...SERVICES,
     NODE_ENV: 'production',
+    // The process that serves DRS in a deployment; the orchestrator's sensors and workers run elsewhere.
+    APP_ROLE: 'api',
     JWT_SECRET: randomBytes(32).toString('hex'),
     URL_SIGNING_KEY: randomBytes(32).toString('hex'),
     MONGO_DB: `rh_bench_drs_${tag}`,
