@@ -35,7 +35,7 @@ import {
 } from '../../test/support/s3.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
-import { backgroundCpuLoad } from '../lib/processes.js';
+import { backgroundCpuLoad, cpuSecondsOf } from '../lib/processes.js';
 import { writeResults } from '../lib/report.js';
 
 const NAME = 'drs-s3';
@@ -56,20 +56,6 @@ function* generated(round: number): Generator<Buffer> {
     chunk.writeUInt32BE(index, 0);
     chunk.writeUInt32BE(round, 4);
     yield chunk;
-  }
-}
-
-/** CPU seconds (user + system) of process `pid` so far, from /proc; undefined where that is missing. */
-async function cpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) {
-    return undefined;
-  }
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
   }
 }
 

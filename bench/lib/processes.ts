@@ -144,7 +144,8 @@ export async function startNodeServer(options: StartNodeOptions): Promise<Server
 /** Linux reports process CPU time in clock ticks, which are 1/100 s on every supported architecture. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-async function cpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
+/** CPU seconds (user + system) of process `pid` so far, from /proc; undefined where that is missing. */
+export async function cpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) {
     return undefined;
   }
