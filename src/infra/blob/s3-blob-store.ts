@@ -21,6 +21,7 @@ import {
   type _Object,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LRUCache } from 'lru-cache';
 
 import {
   BLOB_KEY_PATTERN,
@@ -51,13 +52,12 @@ export interface S3BlobStoreOptions {
   readonly partsInFlight?: number;
   /** Content up to this size is held in memory and PUT straight to its content address (default: one part). */
   readonly singlePutLimitBytes?: number;
-  /** Content addresses whose data key is remembered (each entry is a few hundred bytes). */
-  readonly locationCacheSize?: number;
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_PARTS_IN_FLIGHT = 4;
-const DEFAULT_LOCATION_CACHE_SIZE = 10_000;
+/** Content addresses whose data key is remembered (each entry is a few hundred bytes). */
+const LOCATION_CACHE_SIZE = 10_000;
 /**
  * How long a remembered location is trusted without asking the store again. Reads notice a stale one
  * anyway (its data key is gone); this bounds how long a presigned URL may name the data of a blob that
@@ -70,37 +70,20 @@ const POINTER_SIZE = 'rh-size';
 const LIST_PAGE = 1000;
 const SWEEP_HEADS_IN_FLIGHT = 8;
 
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+/** Whether the store answered `status`, or one of the error `names` SDKs report for it. */
+function answered(error: unknown, status: number, ...names: string[]): boolean {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return $metadata?.httpStatusCode === status || (name !== undefined && names.includes(name));
 }
 
-function isNotFound(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404;
-}
-
+const isNotFound = (error: unknown): boolean => answered(error, 404, 'NotFound', 'NoSuchKey');
 /** The address exists already: a conditional PUT answered 412. */
-function isAlreadyThere(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  return name === 'PreconditionFailed' || statusOf(error) === 412;
-}
-
+const isAlreadyThere = (error: unknown): boolean => answered(error, 412, 'PreconditionFailed');
 /** Another conditional PUT of the same key was in progress (AWS answers 409 and asks for a retry). */
-function isConditionalConflict(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  return name === 'ConditionalRequestConflict' || statusOf(error) === 409;
-}
-
+const isConditionalConflict = (error: unknown): boolean => answered(error, 409, 'ConditionalRequestConflict');
 /** A server that does not implement `If-None-Match` on PUT may refuse the header outright. */
-function isUnsupportedCondition(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  return name === 'NotImplemented' || statusOf(error) === 501;
-}
-
-function isInvalidRange(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  return name === 'InvalidRange' || statusOf(error) === 416;
-}
+const isUnsupportedCondition = (error: unknown): boolean => answered(error, 501, 'NotImplemented');
+const isInvalidRange = (error: unknown): boolean => answered(error, 416, 'InvalidRange');
 
 /** Where a blob's bytes are: its address itself (a whole object) or the data key a pointer names. */
 interface Location {
@@ -136,7 +119,8 @@ export class S3BlobStore implements BlobStore {
   private readonly partSize: number;
   private readonly partsInFlight: number;
   private readonly singlePutLimit: number;
-  private readonly locations: LocationCache;
+  /** Address → location, least recently used out first, each trusted for LOCATION_TTL_MS. */
+  private readonly locations: LRUCache<string, Location>;
   private readonly partBuffers: BufferPool;
   /** Cleared when the server refuses `If-None-Match` on PUT; then a HEAD before the PUT has to do. */
   private conditionalPuts = true;
@@ -174,7 +158,7 @@ export class S3BlobStore implements BlobStore {
     this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
     this.partsInFlight = options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
     this.singlePutLimit = options.singlePutLimitBytes ?? this.partSize;
-    this.locations = new LocationCache(options.locationCacheSize ?? DEFAULT_LOCATION_CACHE_SIZE);
+    this.locations = new LRUCache({ max: LOCATION_CACHE_SIZE, ttl: LOCATION_TTL_MS });
     // Enough for one upload's parts in flight and the one being filled; more are made when uploads overlap.
     this.partBuffers = new BufferPool(this.partSize, this.partsInFlight + 1);
   }
@@ -760,41 +744,6 @@ function pointerOf(
     return undefined;
   }
   return { objectKey: `${prefix}${data}`, size };
-}
-
-/** Address → location, least recently used first out, each trusted for LOCATION_TTL_MS. */
-class LocationCache {
-  private readonly entries = new Map<string, { location: Location; until: number }>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(address: string): Location | undefined {
-    const entry = this.entries.get(address);
-    if (entry === undefined) {
-      return undefined;
-    }
-    this.entries.delete(address);
-    if (entry.until < Date.now()) {
-      return undefined;
-    }
-    this.entries.set(address, entry);
-    return entry.location;
-  }
-
-  set(address: string, location: Location): void {
-    if (this.capacity <= 0) {
-      return;
-    }
-    this.entries.delete(address);
-    this.entries.set(address, { location, until: Date.now() + LOCATION_TTL_MS });
-    if (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
-  }
-
-  delete(address: string): void {
-    this.entries.delete(address);
-  }
 }
 
 /** Part-sized buffers handed out and taken back, keeping up to `spares` for the next upload. */
