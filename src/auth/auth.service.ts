@@ -49,37 +49,36 @@ export class AuthService {
   }
 
   async principalFromClaims(claims: VerifiedClaims): Promise<Principal> {
-    const { sub, jti, exp } = claims;
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    const token = tokenOf(claims);
+    if (!token) {
       throw new UnauthorizedError(
         'The access token lacks the sub, jti or exp claim; request a new one from POST /token',
       );
     }
+    const { jti, subject } = token;
     const revoked = await this.cache.getOrLoad(cacheKeys.revoked(jti), () => this.revocations.isRevoked(jti));
     if (revoked) {
       throw new UnauthorizedError('The access token has been revoked; request a new one from POST /token');
     }
-    const expiresAt = new Date(exp * 1000);
-    if (sub.startsWith('user:') && sub.length > 'user:'.length) {
-      const username = sub.slice('user:'.length);
-      const user = await this.cachedUser(username);
-      if (!user || user.disabled) {
-        throw new UnauthorizedError('The account behind this access token is disabled or no longer exists');
-      }
-      return { kind: 'user', username, isAdmin: user.is_admin, tokenId: jti, tokenExpiresAt: expiresAt };
+    if (!subject) {
+      throw new UnauthorizedError('The access token subject is neither a user nor a site client');
     }
-    if (sub.startsWith('client:') && sub.length > 'client:'.length) {
-      const clientId = sub.slice('client:'.length);
-      const siteId = await this.cache.getOrLoad(cacheKeys.client(clientId), async () => {
-        const client = await this.sites.findClient(clientId);
-        return client?.site_id ?? null;
-      });
-      if (!siteId) {
-        throw new UnauthorizedError('The site client behind this access token has been revoked');
-      }
-      return { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: expiresAt };
+    const holder =
+      subject.kind === 'user'
+        ? await this.cachedUser(subject.id)
+        : await this.cache.getOrLoad(cacheKeys.client(subject.id), async () => {
+            const client = await this.sites.findClient(subject.id);
+            return client?.site_id ?? null;
+          });
+    const principal = principalOf(token, holder);
+    if (!principal) {
+      throw new UnauthorizedError(
+        subject.kind === 'user'
+          ? 'The account behind this access token is disabled or no longer exists'
+          : 'The site client behind this access token has been revoked',
+      );
     }
-    throw new UnauthorizedError('The access token subject is neither a user nor a site client');
+    return principal;
   }
 
   /**
@@ -92,47 +91,26 @@ export class AuthService {
     if (known && known.generation === this.cache.generation && known.until > Date.now()) {
       return known.principal;
     }
-    const { sub, jti, exp } = claims;
-    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    const token = tokenOf(claims);
+    if (!token?.subject) {
       return undefined;
     }
     const generation = this.cache.generation;
-    const revoked = this.cache.peekEntry(cacheKeys.revoked(jti));
+    const revoked = this.cache.peekEntry(cacheKeys.revoked(token.jti));
     if (revoked?.value !== false) {
       return undefined;
     }
-    let principal: Principal;
-    let holder: { readonly expiresAt: number } | undefined;
-    if (sub.startsWith('user:') && sub.length > 'user:'.length) {
-      const username = sub.slice('user:'.length);
-      const entry = this.cache.peekEntry(cacheKeys.user(username));
-      const user = entry?.value as CachedUser | null | undefined;
-      if (!user || user.disabled) {
-        return undefined;
-      }
-      holder = entry;
-      principal = {
-        kind: 'user',
-        username,
-        isAdmin: user.is_admin,
-        tokenId: jti,
-        tokenExpiresAt: new Date(exp * 1000),
-      };
-    } else if (sub.startsWith('client:') && sub.length > 'client:'.length) {
-      const clientId = sub.slice('client:'.length);
-      const entry = this.cache.peekEntry(cacheKeys.client(clientId));
-      const siteId = entry?.value;
-      if (typeof siteId !== 'string' || siteId === '') {
-        return undefined;
-      }
-      holder = entry;
-      principal = { kind: 'site', siteId, clientId, tokenId: jti, tokenExpiresAt: new Date(exp * 1000) };
-    } else {
+    const { subject } = token;
+    const entry = this.cache.peekEntry(
+      subject.kind === 'user' ? cacheKeys.user(subject.id) : cacheKeys.client(subject.id),
+    );
+    const principal = entry && principalOf(token, entry.value);
+    if (!principal) {
       return undefined;
     }
     // Decided from these entries alone, so the answer holds until one of them expires or is evicted.
     Object.freeze(principal);
-    const until = Math.min(revoked.expiresAt, holder?.expiresAt ?? 0, exp * 1000);
+    const until = Math.min(revoked.expiresAt, entry.expiresAt, token.exp * 1000);
     this.decided.set(claims, { principal, generation, until });
     return principal;
   }
@@ -199,4 +177,45 @@ export class AuthService {
       return rest;
     });
   }
+}
+
+interface TokenFacts {
+  jti: string;
+  exp: number;
+  /** Who the token speaks for; undefined when its subject names neither a user nor a site client. */
+  subject?: { kind: 'user' | 'site'; id: string };
+}
+
+/** The claims every access token must carry, or undefined when one is missing or mistyped. */
+function tokenOf({ sub, jti, exp }: VerifiedClaims): TokenFacts | undefined {
+  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    return undefined;
+  }
+  for (const [prefix, kind] of [
+    ['user:', 'user'],
+    ['client:', 'site'],
+  ] as const) {
+    if (sub.startsWith(prefix) && sub.length > prefix.length) {
+      return { jti, exp, subject: { kind, id: sub.slice(prefix.length) } };
+    }
+  }
+  return { jti, exp };
+}
+
+/**
+ * The principal a token's subject stands for, given what the cache holds for it (the user without its
+ * password hash, or the client's site id); undefined when that refuses the token.
+ */
+function principalOf({ jti, exp, subject }: TokenFacts, holder: unknown): Principal | undefined {
+  const tokenExpiresAt = new Date(exp * 1000);
+  if (subject?.kind === 'user') {
+    const user = holder as CachedUser | null | undefined;
+    return user && !user.disabled
+      ? { kind: 'user', username: subject.id, isAdmin: user.is_admin, tokenId: jti, tokenExpiresAt }
+      : undefined;
+  }
+  if (subject?.kind === 'site' && typeof holder === 'string' && holder !== '') {
+    return { kind: 'site', siteId: holder, clientId: subject.id, tokenId: jti, tokenExpiresAt };
+  }
+  return undefined;
 }
