@@ -20,22 +20,10 @@ export const ALLOWED_QUERY_OPERATORS = [
   '$or',
 ] as const;
 
-const FIELD_OPERATORS = new Set([
-  '$eq',
-  '$ne',
-  '$gt',
-  '$gte',
-  '$lt',
-  '$lte',
-  '$in',
-  '$nin',
-  '$exists',
-  '$regex',
-  '$options',
-  '$size',
-  '$elemMatch',
-  '$not',
-]);
+/** The operators that apply to one field; `$and` and `$or` combine whole filters instead. */
+const FIELD_OPERATORS = new Set<string>(
+  ALLOWED_QUERY_OPERATORS.filter((operator) => operator !== '$and' && operator !== '$or'),
+);
 /**
  * Operators FerretDB v1 evaluates wrongly (measured on 1.24: `$elemMatch` over an array of documents
  * matches nothing, so `$not` + `$elemMatch` matches everything); a filter using them is matched in
