@@ -46,47 +46,56 @@ export const dropSkippedTicks = op<{ olderThanDays: number }>(
   },
 );
 
-export const dropOldRunEvents = op<{ retentionDays?: number }>(
-  {
-    name: 'drop_old_run_events',
-    description:
-      'Drop the events of finished runs older than the retention (ORCH_EVENT_RETENTION_DAYS unless configured); asset materializations are kept',
-    config: {
-      type: 'object',
-      properties: { retentionDays: { type: 'number', minimum: 0 } },
-      additionalProperties: false,
+/**
+ * An op deleting what finished longer ago than a retention: its own `retentionDays` config, else the
+ * operator's default that `defaultDays` reads off the maintenance resource.
+ */
+function retentionOp(spec: {
+  name: string;
+  description: string;
+  defaultDays: (maintenance: OrchestratorMaintenance) => number;
+  deleteBefore: (maintenance: OrchestratorMaintenance, cutoff: Date) => Promise<number>;
+  /** The log line saying what was dropped. */
+  dropped: (deleted: number, days: number) => string;
+}) {
+  return op<{ retentionDays?: number }>(
+    {
+      name: spec.name,
+      description: spec.description,
+      config: {
+        type: 'object',
+        properties: { retentionDays: { type: 'number', minimum: 0 } },
+        additionalProperties: false,
+      },
+      requiredResources: [MAINTENANCE],
     },
-    requiredResources: [MAINTENANCE],
-  },
-  async (ctx) => {
-    const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
-    const days = ctx.config.retentionDays ?? maintenance.eventRetentionDays;
-    const deleted = await maintenance.deleteRunEventsBefore(new Date(Date.now() - days * DAY_MS));
-    ctx.log.info(`dropped ${deleted} event(s) of runs older than ${days} day(s)`, { deleted, days });
-    return deleted;
-  },
-);
+    async (ctx) => {
+      const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
+      const days = ctx.config.retentionDays ?? spec.defaultDays(maintenance);
+      const deleted = await spec.deleteBefore(maintenance, new Date(Date.now() - days * DAY_MS));
+      ctx.log.info(spec.dropped(deleted, days), { deleted, days });
+      return deleted;
+    },
+  );
+}
 
-export const dropFinishedOperations = op<{ retentionDays?: number }>(
-  {
-    name: 'drop_finished_operations',
-    description:
-      'Delete job operations finished longer ago than the retention (OPERATION_RETENTION_DAYS unless configured)',
-    config: {
-      type: 'object',
-      properties: { retentionDays: { type: 'number', minimum: 0 } },
-      additionalProperties: false,
-    },
-    requiredResources: [MAINTENANCE],
-  },
-  async (ctx) => {
-    const maintenance = ctx.resources[MAINTENANCE] as OrchestratorMaintenance;
-    const days = ctx.config.retentionDays ?? maintenance.operationRetentionDays;
-    const deleted = await maintenance.deleteFinishedOperationsBefore(new Date(Date.now() - days * DAY_MS));
-    ctx.log.info(`dropped ${deleted} operation(s) finished over ${days} day(s) ago`, { deleted, days });
-    return deleted;
-  },
-);
+export const dropOldRunEvents = retentionOp({
+  name: 'drop_old_run_events',
+  description:
+    'Drop the events of finished runs older than the retention (ORCH_EVENT_RETENTION_DAYS unless configured); asset materializations are kept',
+  defaultDays: (maintenance) => maintenance.eventRetentionDays,
+  deleteBefore: (maintenance, cutoff) => maintenance.deleteRunEventsBefore(cutoff),
+  dropped: (deleted, days) => `dropped ${deleted} event(s) of runs older than ${days} day(s)`,
+});
+
+export const dropFinishedOperations = retentionOp({
+  name: 'drop_finished_operations',
+  description:
+    'Delete job operations finished longer ago than the retention (OPERATION_RETENTION_DAYS unless configured)',
+  defaultDays: (maintenance) => maintenance.operationRetentionDays,
+  deleteBefore: (maintenance, cutoff) => maintenance.deleteFinishedOperationsBefore(cutoff),
+  dropped: (deleted, days) => `dropped ${deleted} operation(s) finished over ${days} day(s) ago`,
+});
 
 export const sweepLeftovers = op(
   {
