@@ -19,7 +19,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import autocannon from 'autocannon';
@@ -29,8 +29,9 @@ import { Redis } from 'ioredis';
 
 import { mintId } from '../../src/common/ids/ids.js';
 import type { ObjectDoc } from '../../src/drs/object.model.js';
-import { collect, exited, freePort, ROOT, spawnHub, waitForHttp } from '../../test/support/process.js';
+import { collect, exited, freePort, ROOT, waitForHttp } from '../../test/support/process.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
+import { hubEntry } from '../lib/hub.js';
 
 /** BENCH_DRS_OBJECTS seeds fewer objects for a quick run (a hundredth of them are bundles). */
 const OBJECTS = Number(process.env.BENCH_DRS_OBJECTS ?? 10_000);
@@ -99,9 +100,16 @@ async function backgroundLoad(): Promise<number> {
   return (after.busy - before.busy) / Math.max(after.all - before.all, 1);
 }
 
+/** The hub as `bench/lib/hub.ts` starts it (the build unless BENCH_HUB_ENTRY=src; BENCH_HUB_NODE_FLAGS). */
 async function startHub(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const child = spawnHub('src/main.ts', [], { ...env, PORT: String(port) });
+  // Its blob directory's parent exists from the start, and keeps a developer's .env out of the process.
+  const entry = hubEntry(dirname(env.BLOB_DIR ?? join(tmpdir(), 'store')));
+  const child = spawn(process.execPath, entry.args, {
+    cwd: entry.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const output = collect(child);
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -49,7 +49,7 @@ function storeUrls(): { mongo: string; postgres: string; redis: string } {
  * to the hub's `node` (`--cpu-prof --cpu-prof-dir=/tmp/prof` profiles it; Node refuses those in
  * NODE_OPTIONS); the profile is written when the hub exits at the end of the benchmark.
  */
-function hubEntry(blobDir: string): { args: string[]; cwd: string; label: string } {
+export function hubEntry(blobDir: string): { args: string[]; cwd: string; label: string } {
   const flags = (process.env.BENCH_HUB_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
   if (process.env.BENCH_HUB_ENTRY === 'src') {
     return {
