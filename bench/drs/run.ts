@@ -32,6 +32,7 @@ import type { ObjectDoc } from '../../src/drs/object.model.js';
 import { collect, exited, freePort, ROOT, waitForHttp } from '../../test/support/process.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { hubEntry } from '../lib/hub.js';
+import { cpuSecondsOf } from '../lib/processes.js';
 
 /** BENCH_DRS_OBJECTS seeds fewer objects for a quick run (a hundredth of them are bundles). */
 const OBJECTS = Number(process.env.BENCH_DRS_OBJECTS ?? 10_000);
@@ -61,6 +62,8 @@ interface Server {
 
 interface LoadFigures {
   requestsPerSecond: number;
+  /** Microseconds of the server process's CPU per answered request, when its CPU time could be read. */
+  serverCpuMicros?: number;
   p50: number;
   p99: number;
   requests: number;
@@ -255,11 +258,13 @@ async function load(
   ids: readonly string[],
   seconds: number,
   connections: number,
+  pid?: number,
 ): Promise<LoadFigures> {
   const target = new URL(url);
   if (target.hostname !== '127.0.0.1') {
     throw new Error('benchmarks only target loopback');
   }
+  const cpuBefore = await cpuSecondsOf(pid);
   const result = await autocannon({
     url,
     connections,
@@ -275,8 +280,12 @@ async function load(
       },
     ],
   });
+  const cpuAfter = await cpuSecondsOf(pid);
   return {
     requestsPerSecond: result.requests.total / result.duration,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0
+      ? { serverCpuMicros: ((cpuAfter - cpuBefore) * 1e6) / result.requests.total }
+      : {}),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
@@ -289,25 +298,27 @@ async function load(
  * shared machine weighs on both alike.
  */
 async function alternate(
-  hubUrl: string,
-  baselineUrl: string,
+  hub: Server,
+  baseline: Server,
   ids: readonly string[],
   connections: number,
 ): Promise<{ hub: LoadFigures; baseline: LoadFigures }> {
-  await load(hubUrl, ids, WARMUP_SECONDS, connections);
-  await load(baselineUrl, ids, WARMUP_SECONDS, connections);
-  const hub: LoadFigures[] = [];
-  const baseline: LoadFigures[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) {
-      hub.push(await load(hubUrl, ids, ROUND_SECONDS, connections));
-      baseline.push(await load(baselineUrl, ids, ROUND_SECONDS, connections));
+  const round = (server: Server, seconds: number): Promise<LoadFigures> =>
+    load(`${server.url}/`, ids, seconds, connections, server.child.pid);
+  await round(hub, WARMUP_SECONDS);
+  await round(baseline, WARMUP_SECONDS);
+  const hubRounds: LoadFigures[] = [];
+  const baselineRounds: LoadFigures[] = [];
+  for (let index = 0; index < ROUNDS; index++) {
+    if (index % 2 === 0) {
+      hubRounds.push(await round(hub, ROUND_SECONDS));
+      baselineRounds.push(await round(baseline, ROUND_SECONDS));
     } else {
-      baseline.push(await load(baselineUrl, ids, ROUND_SECONDS, connections));
-      hub.push(await load(hubUrl, ids, ROUND_SECONDS, connections));
+      baselineRounds.push(await round(baseline, ROUND_SECONDS));
+      hubRounds.push(await round(hub, ROUND_SECONDS));
     }
   }
-  return { hub: merge(hub), baseline: merge(baseline) };
+  return { hub: merge(hubRounds), baseline: merge(baselineRounds) };
 }
 
 async function benchUpload(hub: Server, dir: string): Promise<{ writeSpeed: number; uploadSpeed: number }> {
@@ -325,8 +336,16 @@ async function benchUpload(hub: Server, dir: string): Promise<{ writeSpeed: numb
 function merge(rounds: LoadFigures[]): LoadFigures {
   const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
   const p50s = rounds.map((r) => r.p50).sort((a, b) => a - b);
+  const cpu = rounds.map((r) => r.serverCpuMicros);
   return {
     requestsPerSecond: rounds.reduce((sum, r) => sum + r.requestsPerSecond, 0) / rounds.length,
+    // Weighted by requests: the CPU all rounds took over all they answered.
+    ...(cpu.every((micros) => micros !== undefined)
+      ? {
+          serverCpuMicros:
+            rounds.reduce((sum, r) => sum + (r.serverCpuMicros ?? 0) * r.requests, 0) / Math.max(requests, 1),
+        }
+      : {}),
     p50: p50s[Math.floor(p50s.length / 2)] ?? 0,
     p99: Math.max(...rounds.map((r) => r.p99)),
     requests,
@@ -528,7 +547,7 @@ async function main(): Promise<void> {
     const bulk = await benchBulk(hub, ids);
     const reads = [];
     for (const connections of CONNECTION_COUNTS) {
-      reads.push({ connections, ...(await alternate(`${hub.url}/`, `${baseline.url}/`, ids, connections)) });
+      reads.push({ connections, ...(await alternate(hub, baseline, ids, connections)) });
     }
     await stop(baseline);
     baseline = undefined;
@@ -559,7 +578,7 @@ async function main(): Promise<void> {
       `  the hub's cache was filled first, on demand, by asking for each of the ${ids.length} ids once (16 at a time): ${fmt(warmedMs / 1000)} s`,
     );
     const row = (label: string, f: LoadFigures) =>
-      `  ${label.padEnd(36)} ${fmt(f.requestsPerSecond, 0).padStart(7)} req/s   p50 ${fmt(f.p50).padStart(6)} ms   p99 ${fmt(f.p99).padStart(7)} ms   ${f.requests} requests, ${f.failures} failed`;
+      `  ${label.padEnd(36)} ${fmt(f.requestsPerSecond, 0).padStart(7)} req/s   p50 ${fmt(f.p50).padStart(6)} ms   p99 ${fmt(f.p99).padStart(7)} ms   ${f.serverCpuMicros === undefined ? 'server CPU n/a' : `${fmt(f.serverCpuMicros).padStart(6)} µs server CPU/req`}   ${f.requests} requests, ${f.failures} failed`;
     for (const read of reads) {
       console.log(`  ${read.connections} connections`);
       console.log(row('baseline (node:http, same JSON)', read.baseline));
@@ -569,6 +588,13 @@ async function main(): Promise<void> {
       console.log(
         `    ratio hub/baseline: ${fmt(ratio, 2)}x (target >= ${READ_TARGET}x: ${verdict(ratio >= READ_TARGET)})`,
       );
+      if (read.hub.serverCpuMicros !== undefined && read.baseline.serverCpuMicros !== undefined) {
+        // The load generator may set the baseline's pace (it has one CPU to itself and can saturate it),
+        // so the same comparison per CPU-second of each server is printed beside it.
+        console.log(
+          `    per server CPU-second, hub/baseline: ${fmt(read.baseline.serverCpuMicros / read.hub.serverCpuMicros, 2)}x`,
+        );
+      }
       const p99 = `    hub p99: ${fmt(read.hub.p99)} ms`;
       console.log(
         read.connections === 16
