@@ -13,12 +13,25 @@ tree_before=$(tree_state)
 SETUP_FOR_TESTS=1 EXTRA_DATABASES="runtime_hub_test" bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 gates_failed=0
+# Each gate logs to its own file, so two can run at once.
 gate() {
-  local name=$1 usual=$2
-  shift 2
-  if ! run_step "gate: $name" "$usual" "$DATA_DIR/logs/gate.log" "$@"; then
-    gates_failed=$((gates_failed + 1))
-  fi
+  local name=$1 slug=$2 usual=$3
+  shift 3
+  run_step "gate: $name" "$usual" "$DATA_DIR/logs/gate-$slug.log" "$@"
+}
+# Runs the gates given as "name|slug|usual|command…" side by side (each is one single-threaded process,
+# and this machine has two CPUs), then counts the ones that failed.
+gates_together() {
+  local pids=() spec name slug usual command
+  for spec in "$@"; do
+    IFS='|' read -r name slug usual command <<<"$spec"
+    # Unquoted on purpose: the command is a list of words.
+    gate "$name" "$slug" "$usual" $command &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || gates_failed=$((gates_failed + 1))
+  done
 }
 tree_unchanged() {
   local after
@@ -29,11 +42,13 @@ tree_unchanged() {
     return 1
   fi
 }
-gate "set-up leaves the working tree clean" "a second" tree_unchanged
-gate "typecheck (tsc --noEmit, hub and console)" "30-90 s" npm run --silent typecheck
-gate "lint (eslint)" "40-150 s" npx eslint --max-warnings 0 .
-gate "format (prettier --check)" "5-50 s" npx prettier --check --log-level warn .
-gate "openapi.json matches the code" "10-25 s" npm run --silent openapi:check
+gate "set-up leaves the working tree clean" tree "a second" tree_unchanged || gates_failed=$((gates_failed + 1))
+gates_together \
+  "typecheck (tsc --noEmit, hub and console)|typecheck|30-90 s|npm run --silent typecheck" \
+  "lint (eslint)|lint|40-150 s|npx eslint --max-warnings 0 ."
+gates_together \
+  "format (prettier --check)|format|5-50 s|npx prettier --check --log-level warn ." \
+  "openapi.json matches the code|openapi|10-25 s|npm run --silent openapi:check"
 
 say "running the tests (vitest; usually 8-15 minutes for the whole suite, longer on a busy machine)"
 results=".vitest-results.json"
