@@ -50,7 +50,7 @@ gates_together \
   "format (prettier --check)|format|5-50 s|npx prettier --check --log-level warn ." \
   "openapi.json matches the code|openapi|10-25 s|npm run --silent openapi:check"
 
-say "running the tests (vitest; usually 8-15 minutes for the whole suite, longer on a busy machine)"
+say "running the tests (vitest, two files at a time; usually 8-13 minutes for the whole suite, longer on a busy machine)"
 results=".vitest-results.json"
 rm -f "$results"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
