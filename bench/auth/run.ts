@@ -7,7 +7,7 @@ import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
 import { measureAlternating } from '../lib/load.js';
 import { backgroundCpuLoad, isolateCpus } from '../lib/processes.js';
-import { compare, printTable, printVerdict, writeResults } from '../lib/report.js';
+import { compare, printTable, printVerdict, reportResults, runBenchmark } from '../lib/report.js';
 import { benchSettings } from '../lib/settings.js';
 
 const NAME = 'auth';
@@ -50,27 +50,22 @@ async function main(): Promise<void> {
     console.log('');
     const verdict = compare(authenticated!.total, publicRoute!.total, TARGET);
     printVerdict('authenticated / public throughput', verdict);
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      connections: CONNECTIONS,
-      ...settings,
-      cpus,
-      backgroundCpuLoad: background,
-      publicRoute,
-      authenticated,
-      ...verdict,
-    });
-    console.log(`results: ${path}`);
-    if (!verdict.pass) {
-      process.exitCode = 1;
-    }
+    await reportResults(
+      NAME,
+      {
+        connections: CONNECTIONS,
+        ...settings,
+        cpus,
+        backgroundCpuLoad: background,
+        publicRoute,
+        authenticated,
+        ...verdict,
+      },
+      verdict.pass,
+    );
   } finally {
     await hub.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench ${NAME} failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+runBenchmark(NAME, main);

@@ -26,7 +26,7 @@ import { startHub, type BenchHub } from '../lib/hub.js';
 import { formatLatency, measureSubmitToApplied } from '../lib/latency.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { secondaryIndexes } from '../lib/mongo.js';
-import { writeResults } from '../lib/report.js';
+import { reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'changesheets';
 const DOCS = Number(process.env.BENCH_SHEET_DOCS ?? 2_000);
@@ -226,30 +226,27 @@ async function main(): Promise<void> {
         `(target p50 < 2 s, p99 < 5 s) ${latencyPass ? 'PASS' : 'FAIL'}`,
     );
     const pass = validatePass && applyPass && latencyPass;
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      node: process.version,
-      hubEntry: hub.entry,
-      backgroundCpuLoad: background,
-      docs: DOCS,
-      rows: DOCS * ROWS_PER_DOC,
-      validate: { seconds: validateSeconds, targetSeconds: VALIDATE_TARGET_SECONDS, pass: validatePass },
-      apply: {
-        seconds: applySeconds,
-        endToEndSeconds,
-        rawSeconds,
-        ratio,
-        target: APPLY_TARGET,
-        pass: applyPass,
+    await reportResults(
+      NAME,
+      {
+        hubEntry: hub.entry,
+        backgroundCpuLoad: background,
+        docs: DOCS,
+        rows: DOCS * ROWS_PER_DOC,
+        validate: { seconds: validateSeconds, targetSeconds: VALIDATE_TARGET_SECONDS, pass: validatePass },
+        apply: {
+          seconds: applySeconds,
+          endToEndSeconds,
+          rawSeconds,
+          ratio,
+          target: APPLY_TARGET,
+          pass: applyPass,
+        },
+        latency: { ...latency, target: LATENCY_TARGET, pass: latencyPass },
+        pass,
       },
-      latency: { ...latency, target: LATENCY_TARGET, pass: latencyPass },
       pass,
-    });
-    console.log(`results: ${path}`);
-    if (!pass) {
-      process.exitCode = 1;
-    }
+    );
   } catch (error) {
     console.error(`hub output (last 4 kB):\n${hub?.output?.().slice(-4000) ?? ''}`);
     throw error;
@@ -259,7 +256,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(NAME, main);

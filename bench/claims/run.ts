@@ -13,7 +13,7 @@ import { MongoClient } from 'mongodb';
 import { retryTransient } from '../../src/infra/mongo/mongo-errors.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
-import { writeResults } from '../lib/report.js';
+import { reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'claims';
 const JOBS = Number(process.env.BENCH_CLAIM_JOBS ?? 1000);
@@ -158,27 +158,22 @@ async function main(): Promise<void> {
     console.log(
       `hub / raw throughput: ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) — ${pass ? 'PASS' : 'FAIL'}`,
     );
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      jobs: JOBS,
-      claimers: CLAIMERS,
-      hub: { seconds, perSecond: hubPerSecond, requests, doubleClaims, unclaimed },
-      raw,
-      ratio,
-      target: TARGET,
+    await reportResults(
+      NAME,
+      {
+        jobs: JOBS,
+        claimers: CLAIMERS,
+        hub: { seconds, perSecond: hubPerSecond, requests, doubleClaims, unclaimed },
+        raw,
+        ratio,
+        target: TARGET,
+        pass,
+      },
       pass,
-    });
-    console.log(`results: ${path}`);
-    if (!pass) {
-      process.exitCode = 1;
-    }
+    );
   } finally {
     await hub.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench ${NAME} failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+runBenchmark(NAME, main);

@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { isDuplicateKeyError, retryTransient } from '../../src/infra/mongo/mongo-errors.js';
 import { MongoService } from '../../src/infra/mongo/mongo.service.js';
 import { RevisionLog } from '../../src/infra/mongo/revision-log.js';
-import { writeResults } from '../lib/report.js';
+import { reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'consistency';
 const WRITERS = 64;
@@ -166,31 +166,26 @@ async function main(): Promise<void> {
     console.log(
       `primitive / raw throughput: ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) — ${pass ? 'PASS' : 'FAIL'}`,
     );
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      writers: WRITERS,
-      writesPerWriter: WRITES_PER_WRITER,
-      cold: COLD,
-      hotWrites: hot,
-      insertsOnly: { seconds: floorSeconds, perSecond: total / floorSeconds },
-      raw: { seconds: rawSeconds, perSecond: rawPerSecond },
-      primitive: { seconds, perSecond, lost },
-      ratio,
-      target: TARGET,
+    await reportResults(
+      NAME,
+      {
+        writers: WRITERS,
+        writesPerWriter: WRITES_PER_WRITER,
+        cold: COLD,
+        hotWrites: hot,
+        insertsOnly: { seconds: floorSeconds, perSecond: total / floorSeconds },
+        raw: { seconds: rawSeconds, perSecond: rawPerSecond },
+        primitive: { seconds, perSecond, lost },
+        ratio,
+        target: TARGET,
+        pass,
+      },
       pass,
-    });
-    console.log(`results: ${path}`);
-    if (!pass) {
-      process.exitCode = 1;
-    }
+    );
   } finally {
     await mongo.db.dropDatabase().catch(() => undefined);
     await mongo.onApplicationShutdown();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench ${NAME} failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+runBenchmark(NAME, main);

@@ -18,7 +18,7 @@ import type { Page, Route } from 'playwright-core';
 import { launchBrowser } from '../../test/support/browser.js';
 import { BENCH_ADMIN, BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
-import { writeResults } from '../lib/report.js';
+import { reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'console';
 const FIRST_LOAD_BUDGET = 300 * 1024;
@@ -275,23 +275,21 @@ async function main(): Promise<void> {
     for (const [name, pass] of Object.entries(checks)) {
       console.log(`${name}: ${pass ? 'PASS' : 'FAIL'}`);
     }
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      hubEntry: hub.entry,
-      firstLoad: load,
-      runsRender: { runs: RUNS, medianMs: renderMs, bareMedianMs: bareMs, rounds: renders },
-      eventLog: log,
-      checks,
-    });
-    console.log(`results: ${path}`);
-    if (!Object.values(checks).every(Boolean)) {
-      process.exitCode = 1;
-    }
+    await reportResults(
+      NAME,
+      {
+        hubEntry: hub.entry,
+        firstLoad: load,
+        runsRender: { runs: RUNS, medianMs: renderMs, bareMedianMs: bareMs, rounds: renders },
+        eventLog: log,
+        checks,
+      },
+      Object.values(checks).every(Boolean),
+    );
   } finally {
     await browser.close();
     await hub.stop();
   }
 }
 
-await main();
+runBenchmark(NAME, main);

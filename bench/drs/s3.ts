@@ -36,7 +36,7 @@ import {
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad, cpuSecondsOf } from '../lib/processes.js';
-import { writeResults } from '../lib/report.js';
+import { reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'drs-s3';
 const MIB = 1024 * 1024;
@@ -274,32 +274,26 @@ async function main(): Promise<void> {
     console.log(
       `download: hub / direct ${downloadRatio.toFixed(2)}× (target ≥ ${DOWNLOAD_TARGET}×) ${downloadPass ? 'PASS' : 'FAIL'}`,
     );
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      node: process.version,
-      hubEntry: hub.entry,
-      backgroundCpuLoad: background,
-      bytes: SIZE,
-      upload,
-      download,
-      cpuMsPerMiB: cpu,
-      loadAverage: loadavg()[0],
-      uploadRatio,
-      downloadRatio,
-      pass: uploadPass && downloadPass,
-    });
-    console.log(`results: ${path}`);
-    if (!uploadPass || !downloadPass) {
-      process.exitCode = 1;
-    }
+    await reportResults(
+      NAME,
+      {
+        hubEntry: hub.entry,
+        backgroundCpuLoad: background,
+        bytes: SIZE,
+        upload,
+        download,
+        cpuMsPerMiB: cpu,
+        loadAverage: loadavg()[0],
+        uploadRatio,
+        downloadRatio,
+        pass: uploadPass && downloadPass,
+      },
+      uploadPass && downloadPass,
+    );
   } finally {
     await hub?.stop();
     await emptyS3Prefix(prefix);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(NAME, main);

@@ -39,7 +39,7 @@ import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { secondaryIndexes } from '../lib/mongo.js';
-import { documentsSince, type DocumentThroughput, writeResults } from '../lib/report.js';
+import { documentsSince, type DocumentThroughput, reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'export';
 const DOCS = Number(process.env.BENCH_EXPORT_DOCS ?? 1_000_000);
@@ -231,28 +231,25 @@ async function main(): Promise<void> {
     console.log(
       `import: hub / raw insertMany ${importRatio.toFixed(2)}× (target ≥ ${IMPORT_TARGET}×) ${importPass ? 'PASS' : 'FAIL'}`,
     );
-    const path = await writeResults(S3 ? `${NAME}-s3` : NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      node: process.version,
-      hubEntry: hub.entry,
-      blobStore: S3 ? 's3' : 'local',
-      backgroundCpuLoad: background,
-      docs: DOCS,
-      insert,
-      rawExport,
-      exported,
-      imported,
-      exportRatio,
-      importRatio,
-      exportTarget: EXPORT_TARGET,
-      importTarget: IMPORT_TARGET,
-      pass: exportPass && importPass,
-    });
-    console.log(`results: ${path}`);
-    if (!exportPass || !importPass) {
-      process.exitCode = 1;
-    }
+    await reportResults(
+      S3 ? `${NAME}-s3` : NAME,
+      {
+        hubEntry: hub.entry,
+        blobStore: S3 ? 's3' : 'local',
+        backgroundCpuLoad: background,
+        docs: DOCS,
+        insert,
+        rawExport,
+        exported,
+        imported,
+        exportRatio,
+        importRatio,
+        exportTarget: EXPORT_TARGET,
+        importTarget: IMPORT_TARGET,
+        pass: exportPass && importPass,
+      },
+      exportPass && importPass,
+    );
   } finally {
     await client?.close();
     await hub?.stop();
@@ -263,7 +260,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(NAME, main);

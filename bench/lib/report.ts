@@ -99,6 +99,34 @@ export function printVerdict(what: string, verdict: Verdict): void {
   console.log(`${what}: ${decimal.format(verdict.ratio)}× (target ≥ ${verdict.target}×) ${status}${detail}`);
 }
 
+/**
+ * Writes a benchmark's figures with its name, the date and the Node version to
+ * bench/results/<name>.json, says where, and makes the process exit 1 when a target was missed.
+ */
+export async function reportResults(name: string, figures: object, pass: boolean): Promise<void> {
+  const path = await writeResults(name, {
+    name,
+    date: new Date().toISOString(),
+    node: process.version,
+    ...figures,
+  });
+  console.log(`results: ${path}`);
+  if (!pass) {
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * Runs a benchmark's `main`. A failure prints what went wrong and ends the process at once (exit 1),
+ * even while sockets of half-stopped servers would keep it alive.
+ */
+export function runBenchmark(name: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(`bench ${name} failed:`, error);
+    process.exit(1);
+  });
+}
+
 /** Writes the run to bench/results/<name>.json (ignored by git) and returns the path. */
 export async function writeResults(name: string, data: unknown): Promise<string> {
   const dir = join(ROOT, 'bench/results');

@@ -23,7 +23,7 @@ import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
 import { formatLatency, measureSubmitToApplied, type LatencyReport } from '../lib/latency.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
-import { documentsSince, type DocumentThroughput, writeResults } from '../lib/report.js';
+import { documentsSince, type DocumentThroughput, reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'metadata';
 const DOCS = Number(process.env.BENCH_DOCS ?? 100_000);
@@ -201,34 +201,28 @@ async function main(): Promise<void> {
       `hub / raw cursor (batch ${PAGE}): ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) ${ratio >= TARGET ? 'PASS' : 'FAIL'}; ` +
         `against the driver's default batch: ${(api.docsPerSecond / rawDefault.docsPerSecond).toFixed(2)}×`,
     );
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      node: process.version,
-      hubEntry,
-      backgroundCpuLoad: background,
-      docs: DOCS,
-      page: PAGE,
-      raw,
-      rawDefault,
-      api,
-      ratio,
-      target: TARGET,
-      submit: { docs: SUBMITTED, ...submission, targetSeconds: SUBMIT_TARGET_SECONDS, pass: submitPass },
-      latency: { ...latency, targetP50Ms: LATENCY_TARGET_P50_MS, pass: latencyPass },
+    await reportResults(
+      NAME,
+      {
+        hubEntry,
+        backgroundCpuLoad: background,
+        docs: DOCS,
+        page: PAGE,
+        raw,
+        rawDefault,
+        api,
+        ratio,
+        target: TARGET,
+        submit: { docs: SUBMITTED, ...submission, targetSeconds: SUBMIT_TARGET_SECONDS, pass: submitPass },
+        latency: { ...latency, targetP50Ms: LATENCY_TARGET_P50_MS, pass: latencyPass },
+        pass,
+      },
       pass,
-    });
-    console.log(`results: ${path}`);
-    if (!pass) {
-      process.exitCode = 1;
-    }
+    );
   } finally {
     await client?.close();
     await hub?.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(NAME, main);

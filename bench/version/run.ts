@@ -6,7 +6,7 @@ import { startBareJsonServer } from '../lib/baseline.js';
 import { startHub } from '../lib/hub.js';
 import { measureAlternating } from '../lib/load.js';
 import { backgroundCpuLoad, isolateCpus, type ServerProcess } from '../lib/processes.js';
-import { compare, printTable, printVerdict, writeResults } from '../lib/report.js';
+import { compare, printTable, printVerdict, reportResults, runBenchmark } from '../lib/report.js';
 import { benchSettings } from '../lib/settings.js';
 
 const NAME = 'version';
@@ -63,30 +63,24 @@ async function main(): Promise<void> {
     console.log('');
     const verdict = compare(measured!.total, baseline!.total, TARGET);
     printVerdict('hub / bare throughput', verdict);
-    const path = await writeResults(NAME, {
-      name: NAME,
-      date: new Date().toISOString(),
-      node: process.version,
-      request: 'GET /version',
-      connections: CONNECTIONS,
-      ...settings,
-      hubEntry: hub.entry,
-      cpus,
-      backgroundCpuLoad: background,
-      baseline,
-      hub: measured,
-      ...verdict,
-    });
-    console.log(`results: ${path}`);
-    if (!verdict.pass) {
-      process.exitCode = 1;
-    }
+    await reportResults(
+      NAME,
+      {
+        request: 'GET /version',
+        connections: CONNECTIONS,
+        ...settings,
+        hubEntry: hub.entry,
+        cpus,
+        backgroundCpuLoad: background,
+        baseline,
+        hub: measured,
+        ...verdict,
+      },
+      verdict.pass,
+    );
   } finally {
     await Promise.allSettled(running.map((server) => server.stop()));
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench ${NAME} failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+runBenchmark(NAME, main);
