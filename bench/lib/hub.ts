@@ -32,7 +32,7 @@ export interface BenchHub extends ServerProcess {
  * The stores the benchmark uses: the same ones the hub would (environment first, then .env, then the
  * built-in defaults), so a bench runs against whatever `scripts/setup.sh` brought up.
  */
-function storeUrls(): { mongo: string; postgres: string; redis: string } {
+export function storeUrls(): { mongo: string; postgres: string; redis: string } {
   const file = existsSync(join(ROOT, '.env')) ? dotenv.parse(readFileSync(join(ROOT, '.env'))) : {};
   const pick = (key: string): string | undefined => process.env[key] ?? file[key];
   const config = loadConfig({

@@ -18,12 +18,19 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { loadConfig } from '../../src/config/app-config.js';
 import { executeInProcess } from '../../src/orchestrator/core/index.js';
 import { hello } from '../../src/site/hello.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
-import { startHub } from '../lib/hub.js';
+import { startHub, storeUrls } from '../lib/hub.js';
 import { sendRequests, type CountedRequests } from '../lib/load.js';
+import {
+  describeBreakdown,
+  isServerProcess,
+  redisServerPid,
+  startCpuBreakdown,
+  type CpuBreakdown,
+  type Party,
+} from '../lib/party-cpu.js';
 import {
   backgroundCpuLoad,
   freePort,
@@ -67,7 +74,10 @@ function requests(count: number, request: Omit<CountedRequests, 'count' | 'inFli
  * 1,000 no-op jobs added by 50 concurrent producers and consumed with concurrency 50, both in one
  * process pinned like the hub (which also enqueues and executes its runs on its own CPU).
  */
-async function rawBullmq(redisUrl: string): Promise<{ seconds: number; cpuSeconds?: number }> {
+async function rawBullmq(
+  redisUrl: string,
+  shared: readonly Party[],
+): Promise<{ seconds: number; cpuSeconds?: number; cpu: CpuBreakdown }> {
   const prefix = `bench:raw:${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const worker = await startNodeServer({
@@ -97,12 +107,17 @@ async function rawBullmq(redisUrl: string): Promise<{ seconds: number; cpuSecond
   try {
     await produce(WARM_UP);
     await until('the raw warm-up jobs', async () => (await completed()) >= WARM_UP);
+    const breakdown = await startCpuBreakdown([
+      { name: 'raw worker and producer (pinned)', pids: () => Promise.resolve([worker.pid]) },
+      ...shared,
+    ]);
     const cpuBefore = await worker.cpuSeconds();
     const started = performance.now();
     await produce(RUNS);
     await until('the raw jobs', async () => (await completed()) >= WARM_UP + RUNS);
     const seconds = (performance.now() - started) / 1000;
-    return { seconds, ...cpuUsed(cpuBefore, await worker.cpuSeconds()) };
+    const cpu = cpuUsed(cpuBefore, await worker.cpuSeconds());
+    return { seconds, ...cpu, cpu: await breakdown.finish() };
   } finally {
     await worker.stop();
     await queue.obliterate({ force: true });
@@ -136,22 +151,48 @@ async function main(): Promise<void> {
         'these figures are unreliable, run again on a quiet machine',
     );
   }
-  const stores = loadConfig({});
-  const redisUrl = process.env.REDIS_URL ?? stores.redis.url;
+  // The stores the hub uses, so the bench reads the database the hub writes.
+  const stores = storeUrls();
+  const redisUrl = stores.redis;
   const id = randomBytes(4).toString('hex');
   const schema = `bench_orch_${id}`;
+  // PostgreSQL names each backend's client by this, which tells the hub's backends from the others.
+  const hubService = `runtime-hub-bench-${id}`;
+  const benchService = `runtime-hub-bench-probe-${id}`;
   // The bench's own definitions are TypeScript, so the hub runs from source through SWC.
   process.env.BENCH_HUB_ENTRY = 'src';
   const running: ServerProcess[] = [];
-  const db = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? stores.postgres.url, max: 2 });
+  const db = new pg.Pool({ connectionString: stores.postgres, max: 2, application_name: benchService });
+  const backendsOf = async (service: string): Promise<number[]> =>
+    (
+      await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+        service,
+      ])
+    ).rows.map((r) => r.pid);
+  const redisInfo = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redisInfo.connect();
+  const redisPid = await redisServerPid(() => redisInfo.info('server'));
+  redisInfo.disconnect();
+  // Counted in both windows. Redis and PostgreSQL's server processes serve every client of theirs, so on
+  // a shared machine their figures include other work.
+  const shared: Party[] = [
+    { name: 'Redis server', pids: () => Promise.resolve(redisPid === undefined ? [] : [redisPid]) },
+    {
+      name: 'PostgreSQL server processes (WAL writer…)',
+      pids: (postgres) => Promise.resolve(postgres.filter(isServerProcess).map((p) => p.pid)),
+    },
+    { name: 'PostgreSQL backends of the bench', pids: () => backendsOf(benchService) },
+    { name: 'load generator (this process)', pids: () => Promise.resolve([process.pid]) },
+  ];
   try {
-    const raw = await rawBullmq(redisUrl);
+    const raw = await rawBullmq(redisUrl, shared);
     const rawSeconds = raw.seconds;
 
     const hub = await startHub({
       role: 'all',
       env: {
         PG_SCHEMA: schema,
+        SERVICE_NAME: hubService,
         REDIS_PREFIX: `bench:orch:${id}`,
         ...BENCH_ADMIN_ENV,
         TOKEN_RATE_LIMIT: '100000',
@@ -184,6 +225,11 @@ async function main(): Promise<void> {
     const launch = { url: launchUrl, method: 'POST', headers, body: '{}' };
     await requests(WARM_UP, launch);
     await until('the warm-up runs', async () => (await finished()) >= WARM_UP);
+    const breakdown = await startCpuBreakdown([
+      { name: 'hub (pinned)', pids: () => Promise.resolve([hub.pid]) },
+      { name: 'PostgreSQL backends of the hub', pids: () => backendsOf(hubService) },
+      ...shared,
+    ]);
     const hubCpuBefore = await hub.cpuSeconds();
     const windowStart = monotonicMicros();
     const clientCpuBefore = process.cpuUsage();
@@ -195,6 +241,7 @@ async function main(): Promise<void> {
     await until('the runs to finish', async () => (await finished()) >= RUNS + WARM_UP);
     const apiSeconds = (performance.now() - started) / 1000;
     const hubCpu = cpuUsed(hubCpuBefore, await hub.cpuSeconds());
+    const apiCpu = await breakdown.finish();
     if (process.env.BENCH_HUB_NODE_FLAGS?.includes('--cpu-prof')) {
       // The hub's profile covers its whole life; its sample times use this same clock, so these bound
       // the samples of the measured launches.
@@ -259,6 +306,7 @@ async function main(): Promise<void> {
         launchesPerSecond: RUNS / launchSeconds,
         loadGeneratorCpuMsPerLaunch: clientCpuMsPerLaunch,
         failedRuns,
+        cpu: apiCpu,
       },
       authenticatedHttpFloorPerSecond: authFloor,
       throughputRatio: apiPerSecond / rawPerSecond,
@@ -292,6 +340,10 @@ async function main(): Promise<void> {
     console.log(
       `  load generator                              ${f(clientCpuMsPerLaunch, 2)} ms CPU per launch (its own CPU)`,
     );
+    console.log(`  CPU per job while raw BullMQ ran (${f(raw.cpu.seconds, 2)} s), by party:`);
+    describeBreakdown(raw.cpu, RUNS).forEach((line) => console.log(line));
+    console.log(`  CPU per run while the API path ran (${f(apiCpu.seconds, 2)} s), by party:`);
+    describeBreakdown(apiCpu, RUNS).forEach((line) => console.log(line));
     console.log(`  authenticated HTTP floor (GET, no I/O)      ${f(authFloor)} requests/s`);
     console.log(
       `  ratio API path / raw BullMQ                 ${f(results.throughputRatio, 2)}× (target ≥ 0.5×)`,
