@@ -9,6 +9,13 @@ import { isDataError } from '../../src/orchestrator/storage/pg-safe.js';
 import { RunRepository } from '../../src/orchestrator/storage/run.repository.js';
 import { isolatedEnv } from '../support/harness.js';
 
+interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Relation Name'?: string;
+  readonly 'Index Name'?: string;
+  readonly Plans?: readonly PlanNode[];
+}
+
 /** RunRepository on PostgreSQL, in a schema of its own: the statements the run workers share. */
 describe('RunRepository', () => {
   let postgres: PostgresService;
@@ -37,6 +44,29 @@ describe('RunRepository', () => {
       [runId],
     );
     return rows.map((r) => r.event_type);
+  }
+
+  /**
+   * How PostgreSQL would run a statement the repository sent, as the scans of each table in its plan
+   * (`Seq Scan`, `Index Scan using <index>`, `Tid Scan`…), without running it again.
+   */
+  async function scansOf(statement: [text: string, values?: unknown[]], table: string): Promise<string[]> {
+    const [text, values] = statement;
+    const { rows } = await postgres.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (FORMAT JSON) ${text}`,
+      values,
+    );
+    const scans: string[] = [];
+    const walk = (node: PlanNode): void => {
+      if (node['Relation Name'] === table && node['Node Type'].endsWith('Scan')) {
+        scans.push(
+          node['Index Name'] ? `${node['Node Type']} using ${node['Index Name']}` : node['Node Type'],
+        );
+      }
+      (node.Plans ?? []).forEach(walk);
+    };
+    walk(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode);
+    return scans;
   }
 
   beforeAll(async () => {
@@ -142,5 +172,34 @@ describe('RunRepository', () => {
     expect((await runs.get(later))?.status).toBe('QUEUED');
     expect((await runs.get(started))?.status).toBe('STARTED');
     expect((await runs.dequeueUnlimited(10)).map((m) => m.payload.runId)).toEqual([later]);
+  });
+
+  it('finds the runs of a batch of transitions by key in a history of thousands of runs', async () => {
+    await runsIn('SUCCESS', 10_000);
+    const ids = await runsIn('STARTING', 25);
+    const statements = vi.spyOn(postgres, 'query');
+    await Promise.all(
+      ids.map((runId) =>
+        runs.transition(runId, {
+          from: ['STARTING'],
+          to: 'STARTED',
+          fence: 0,
+          events: [makeEvent('RUN_START', 'started')],
+        }),
+      ),
+    );
+    const transition = statements.mock.calls[0] as [string, unknown[]];
+    statements.mockRestore();
+    expect(await scansOf(transition, 'orch_runs')).not.toContain('Seq Scan');
+  });
+
+  it('reads the queue once in a pass without limits, updating the very rows it picked', async () => {
+    await runsIn('SUCCESS', 10_000);
+    await runsIn('QUEUED', 25);
+    const statements = vi.spyOn(postgres, 'query');
+    expect(await runs.dequeueUnlimited(10)).toHaveLength(10);
+    const pass = statements.mock.calls[0] as [string, unknown[]];
+    statements.mockRestore();
+    expect(await scansOf(pass, 'orch_runs')).toEqual(['Index Scan using orch_runs_queue', 'Tid Scan']);
   });
 });

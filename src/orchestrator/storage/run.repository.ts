@@ -254,7 +254,10 @@ export class RunRepository {
       })),
     );
     // A run listed twice is updated once (the other request lost the race); events are numbered by
-    // request and position so they keep the order each caller gave them.
+    // request and position so they keep the order each caller gave them. The run ids come again as an
+    // array: PostgreSQL guesses 100 rows for any jsonb_to_recordset, and hash-joining that many to
+    // orch_runs it read the whole run history on every transition until that held tens of thousands
+    // of runs; `run_id = ANY` tells it how few runs a batch names.
     const { rows } = await this.postgres.query<Row>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id uuid, to_status text,
@@ -270,7 +273,7 @@ export class RunRepository {
            worker_id = coalesce(x.worker_id, r.worker_id),
            heartbeat_at = CASE WHEN x.worker_id IS NOT NULL THEN now() ELSE r.heartbeat_at END
          FROM input x
-         WHERE r.run_id = x.run_id AND r.status = ANY(x.from_statuses)
+         WHERE r.run_id = ANY($2::uuid[]) AND r.run_id = x.run_id AND r.status = ANY(x.from_statuses)
            AND (x.fence IS NULL OR r.resume_attempts = x.fence)
          RETURNING r.*, x.i AS request_index
        ), logged AS (
@@ -282,7 +285,7 @@ export class RunRepository {
          RETURNING id, (payload->>'runId')::uuid AS run_id
        )
        SELECT updated.*, queued.id AS outbox_id FROM updated LEFT JOIN queued USING (run_id)`,
-      [input],
+      [input, requests.map((r) => r.runId)],
     );
     const results: ((RunRecord & { readonly outboxId?: number }) | undefined)[] = requests.map(
       () => undefined,
@@ -408,16 +411,18 @@ export class RunRepository {
   /**
    * A coordinator pass without limits, in one statement: the first `limit` QUEUED runs by priority move
    * to STARTING like {@link dequeue}'s. Nothing to count means nothing to serialise, so no advisory lock:
-   * the compare-and-set moves each run once, and a concurrent pass skips the rows this one holds.
+   * the compare-and-set moves each run once, and a concurrent pass skips the rows this one holds. The
+   * update finds the rows it locked by their address: nothing moves a locked QUEUED run meanwhile, and
+   * finding them by status again read every run that ever was QUEUED (until vacuumed) a second time.
    */
   async dequeueUnlimited(limit: number): Promise<OutboxMessage[]> {
     const { rows } = await this.postgres.query<{ id: string; run_id: string; attempt: number }>(
       `WITH chosen AS (
-         SELECT run_id FROM orch_runs WHERE status = 'QUEUED' ORDER BY priority DESC, id LIMIT $1
+         SELECT ctid FROM orch_runs WHERE status = 'QUEUED' ORDER BY priority DESC, id LIMIT $1
          FOR UPDATE SKIP LOCKED
        ), started AS (
          UPDATE orch_runs r SET status = 'STARTING', updated_at = now()
-         FROM chosen WHERE r.run_id = chosen.run_id AND r.status = 'QUEUED'
+         WHERE r.ctid = ANY(ARRAY(SELECT ctid FROM chosen))
          RETURNING r.id, r.priority, r.run_id, r.job_name, r.resume_attempts
        ), logged AS (
          INSERT INTO orch_event_logs (run_id, event_type, level, message)
