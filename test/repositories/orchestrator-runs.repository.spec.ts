@@ -174,6 +174,37 @@ describe('RunRepository', () => {
     expect((await runs.dequeueUnlimited(10)).map((m) => m.payload.runId)).toEqual([later]);
   });
 
+  it('creates the runs of a batch marked start in STARTING with their events and outbox messages, the others QUEUED', async () => {
+    const run = (start: boolean) => ({
+      runId: randomUUID(),
+      jobName: 'noop_job',
+      runConfig: {},
+      tags: { team: 'qa' },
+      instigatorType: 'manual' as const,
+      start,
+    });
+    const [started, queued] = [run(true), run(false)];
+    const created = await runs.insertRuns([started, queued]);
+    expect(created.find((r) => r.runId === started.runId)).toMatchObject({ status: 'STARTING' });
+    expect(created.find((r) => r.runId === queued.runId)).toMatchObject({ status: 'QUEUED' });
+    expect(created.find((r) => r.runId === queued.runId)?.outboxId).toBeUndefined();
+    const outboxId = created.find((r) => r.runId === started.runId)?.outboxId;
+    const { rows } = await postgres.query<{ id: string; kind: string; payload: unknown }>(
+      'SELECT id, kind, payload FROM orch_outbox WHERE dispatched_at IS NULL AND payload->>$1 = ANY($2::text[])',
+      ['runId', [started.runId, queued.runId]],
+    );
+    expect(rows.map((r) => ({ id: Number(r.id), kind: r.kind, payload: r.payload }))).toEqual([
+      { id: outboxId, kind: 'execute-run', payload: { runId: started.runId, attempt: 0 } },
+    ]);
+    expect(await eventTypes(started.runId)).toEqual(['RUN_ENQUEUED', 'RUN_STARTING']);
+    expect(await eventTypes(queued.runId)).toEqual(['RUN_ENQUEUED']);
+    const { rows: tags } = await postgres.query<{ key: string }>(
+      'SELECT key FROM orch_run_tags WHERE run_id = $1',
+      [started.runId],
+    );
+    expect(tags.map((t) => t.key)).toEqual(['team']);
+  });
+
   it('finds the runs of a batch of transitions by key in a history of thousands of runs', async () => {
     await runsIn('SUCCESS', 10_000);
     const ids = await runsIn('STARTING', 25);

@@ -79,7 +79,7 @@ export class OrchestratorJobsController {
   @ApiOperation({
     summary: 'Launch a run of a job',
     description:
-      'The run config is validated against every op and resource config schema; the run is created QUEUED and started by the run coordinator within the concurrency limits.',
+      'The run config is validated against every op and resource config schema; the run is created QUEUED and started by the run coordinator within the concurrency limits. Without any limit (ORCH_MAX_CONCURRENT_RUNS=-1 and no tag limits) it is created STARTING, already handed to a worker.',
   })
   @ApiCreatedResponse({ type: OrchRunDto })
   @ApiBadRequestResponse({ description: 'The run config or tags are invalid; `errors` names every bad key' })

@@ -19,7 +19,7 @@ import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
 import { OutboxRelay } from '../daemon/outbox-relay.js';
 import { EventRepository } from '../storage/event.repository.js';
 import type { EventRecord, NewRun, RunRecord } from '../storage/records.js';
-import { RunRepository } from '../storage/run.repository.js';
+import { RunRepository, type CreatedRun } from '../storage/run.repository.js';
 import { PRIORITY_TAG, priorityOf, SYSTEM_TAG_PREFIX } from '../tags.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
 import { jobView, type JobView } from './job-view.js';
@@ -91,7 +91,10 @@ export class RunService {
     return jobView(this.job(name));
   }
 
-  /** Validates the run config against every op's schema, then creates the run QUEUED. */
+  /**
+   * Validates the run config against every op's schema, then creates the run QUEUED for the coordinator,
+   * or, when no concurrency limit could hold it back, STARTING and handed to a worker at once.
+   */
   async launch(jobName: string, request: LaunchRequest, createdBy?: string): Promise<RunRecord> {
     const job = this.job(jobName);
     const tags = { ...(request.tags ?? {}) };
@@ -108,17 +111,33 @@ export class RunService {
       });
     }
     checkRunConfig(job, request.runConfig ?? {});
-    const run = await this.runs.insertRun({
+    const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
+    // Without limits a coordinator pass would start the run as soon as it saw it; starting it in the
+    // statement that creates it saves that pass its statement and the run a row version.
+    const start = maxConcurrentRuns < 0 && tagConcurrencyLimits.length === 0;
+    const created = (await this.runs.insertRun({
       runId: randomUUID(),
       jobName,
       runConfig: request.runConfig ?? {},
       tags: { ...job.tags, ...tags },
       instigatorType: 'manual',
       priority: priorityOf(tags),
+      start,
       ...(createdBy ? { createdBy } : {}),
-    });
-    await this.wake();
-    return run as RunRecord;
+    })) as CreatedRun;
+    const { outboxId, ...run } = created;
+    if (outboxId === undefined) {
+      await this.wake();
+    } else {
+      // Not awaited, as a coordinator pass is not: the run is safe in PostgreSQL once committed, the
+      // relay logs its own failures, and the run monitor relays what it could not send.
+      void this.relay.relayOne({
+        id: outboxId,
+        kind: 'execute-run',
+        payload: { runId: run.runId, attempt: run.resumeAttempts },
+      });
+    }
+    return run;
   }
 
   /**

@@ -29,7 +29,7 @@ export interface RunRecord {
   readonly endTime?: Date;
 }
 
-/** A run to create in QUEUED, with its RUN_ENQUEUED event. */
+/** A run to create in QUEUED, with its RUN_ENQUEUED event (or `start`ed at once: see RunRepository.insertRuns). */
 export interface NewRun {
   readonly runId: string;
   readonly jobName: string;
@@ -44,6 +44,8 @@ export interface NewRun {
   readonly stepKeysToExecute?: readonly string[];
   readonly priority?: number;
   readonly createdBy?: string;
+  /** Hand it to a worker at once, in STARTING: no concurrency limit applies to it. */
+  readonly start?: boolean;
 }
 
 export interface EventRecord {

@@ -57,6 +57,9 @@ interface TransitionRequest {
 type SettledTransition =
   { readonly run: (RunRecord & { readonly outboxId?: number }) | undefined } | { readonly error: unknown };
 
+/** A run just created, with the id of its `execute-run` outbox message when it was created STARTING. */
+export type CreatedRun = RunRecord & { readonly outboxId?: number };
+
 /** A QUEUED run as the coordinator sees it. */
 export interface QueuedRun {
   readonly runId: string;
@@ -84,7 +87,7 @@ export class RunRepository {
     this.transitionEach(requests),
   );
 
-  private readonly launches = new MicroBatcher<NewRun, RunRecord | undefined>(async (runs) => {
+  private readonly launches = new MicroBatcher<NewRun, CreatedRun | undefined>(async (runs) => {
     const created = new Map((await this.insertRuns(runs)).map((run) => [run.runId, run]));
     return runs.map((run) => created.get(run.runId));
   });
@@ -95,15 +98,18 @@ export class RunRepository {
    * Creates one run like {@link insertRuns}, batched with the launches other requests make at the same
    * moment. Undefined when its run key (or scheduled time) already has a run.
    */
-  insertRun(run: NewRun): Promise<RunRecord | undefined> {
+  insertRun(run: NewRun): Promise<CreatedRun | undefined> {
     return this.launches.submit(run);
   }
 
   /**
-   * Creates runs in QUEUED with their tags and RUN_ENQUEUED events, in one statement. Runs whose
-   * (instigator, run key) or (instigator, scheduled time) already exists are silently not created.
+   * Creates runs in QUEUED with their tags and RUN_ENQUEUED events, in one statement; those marked
+   * `start` go on to STARTING in the same statement, with their RUN_STARTING events and `execute-run`
+   * outbox messages (returned with them, to relay once committed), as a coordinator pass would have
+   * moved them. Runs whose (instigator, run key) or (instigator, scheduled time) already exists are
+   * silently not created.
    */
-  async insertRuns(runs: readonly NewRun[], db: Queryable = this.postgres): Promise<RunRecord[]> {
+  async insertRuns(runs: readonly NewRun[], db: Queryable = this.postgres): Promise<CreatedRun[]> {
     if (runs.length === 0) {
       return [];
     }
@@ -122,32 +128,49 @@ export class RunRepository {
         scheduled_time: r.scheduledTime?.toISOString() ?? null,
         priority: r.priority ?? 0,
         created_by: r.createdBy ?? null,
+        start: r.start ?? false,
       })),
     );
+    // One row version per run instead of two for those started at once; their events keep the order
+    // and wording of a run the coordinator started.
     const { rows } = await db.query<Row>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, job_name text, run_config jsonb, tags jsonb,
            parent_run_id uuid, root_run_id uuid, step_keys_to_execute text[], instigator_type text,
-           instigator_name text, run_key text, scheduled_time timestamptz, priority integer, created_by text)
+           instigator_name text, run_key text, scheduled_time timestamptz, priority integer, created_by text,
+           start boolean)
        ), created AS (
          INSERT INTO orch_runs (run_id, job_name, status, run_config, tags, parent_run_id, root_run_id,
            step_keys_to_execute, instigator_type, instigator_name, run_key, scheduled_time, priority, created_by)
-         SELECT run_id, job_name, 'QUEUED', run_config, tags, parent_run_id, root_run_id, step_keys_to_execute,
-           instigator_type, instigator_name, run_key, scheduled_time, priority, created_by
+         SELECT run_id, job_name, CASE WHEN start THEN 'STARTING' ELSE 'QUEUED' END, run_config, tags,
+           parent_run_id, root_run_id, step_keys_to_execute, instigator_type, instigator_name, run_key,
+           scheduled_time, priority, created_by
          FROM input
          ON CONFLICT DO NOTHING
          RETURNING *
        ), tagged AS (
          INSERT INTO orch_run_tags (run_id, key, value)
          SELECT created.run_id, t.key, t.value FROM created, jsonb_each_text(created.tags) AS t
-       ), enqueued AS (
+       ), logged AS (
          INSERT INTO orch_event_logs (run_id, event_type, level, message)
-         SELECT run_id, 'RUN_ENQUEUED', 'info', 'Enqueued run for "' || job_name || '".' FROM created
+         SELECT created.run_id, e.event_type, 'info', e.prefix || created.job_name || '".'
+         FROM created, (VALUES (1, 'RUN_ENQUEUED', 'Enqueued run for "'),
+           (2, 'RUN_STARTING', 'Launching run for "')) AS e(n, event_type, prefix)
+         WHERE e.n = 1 OR created.status = 'STARTING'
+         ORDER BY created.id, e.n
+       ), queued AS (
+         INSERT INTO orch_outbox (kind, payload)
+         SELECT 'execute-run', jsonb_build_object('runId', run_id, 'attempt', resume_attempts)
+         FROM created WHERE status = 'STARTING' ORDER BY id
+         RETURNING id, (payload->>'runId')::uuid AS run_id
        )
-       SELECT * FROM created`,
+       SELECT created.*, queued.id AS outbox_id FROM created LEFT JOIN queued USING (run_id)`,
       [input],
     );
-    return rows.map(toRun);
+    return rows.map(({ outbox_id: outboxId, ...run }) => ({
+      ...toRun(run),
+      ...(outboxId !== null && outboxId !== undefined ? { outboxId: Number(outboxId) } : {}),
+    }));
   }
 
   async get(runId: string, db: Queryable = this.postgres): Promise<RunRecord | undefined> {
