@@ -50,8 +50,8 @@ describe('RunRepository', () => {
    * How PostgreSQL would run a statement the repository sent, as the scans of each table in its plan
    * (`Seq Scan`, `Index Scan using <index>`, `Tid Scan`…), without running it again.
    */
-  async function scansOf(statement: [text: string, values?: unknown[]], table: string): Promise<string[]> {
-    const [text, values] = statement;
+  async function scansOf(statement: unknown[], table: string): Promise<string[]> {
+    const [text, values] = textOf(statement);
     const { rows } = await postgres.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
       `EXPLAIN (FORMAT JSON) ${text}`,
       values,
@@ -69,6 +69,17 @@ describe('RunRepository', () => {
     return scans;
   }
 
+  /** Watches every statement sent through the pool, plain or prepared. */
+  function statementsSent() {
+    return vi.spyOn(postgres.pool, 'query');
+  }
+
+  /** The text and parameters of a statement the pool was given, plain or prepared. */
+  function textOf(call: unknown[]): [string, unknown[] | undefined] {
+    const [first, values] = call as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
+    return typeof first === 'string' ? [first, values] : [first.text, first.values];
+  }
+
   beforeAll(async () => {
     postgres = new PostgresService(loadConfig(isolatedEnv()));
     await postgres.migrate();
@@ -81,7 +92,7 @@ describe('RunRepository', () => {
 
   it('applies concurrent transitions in one statement, each caller getting its own run and events in order', async () => {
     const ids = await runsIn('STARTING', 20);
-    const statements = vi.spyOn(postgres, 'query');
+    const statements = statementsSent();
     const claimed = await Promise.all(
       ids.map((runId, i) =>
         runs.transition(runId, {
@@ -158,7 +169,7 @@ describe('RunRepository', () => {
     await postgres.query(`UPDATE orch_runs SET status = 'CANCELED' WHERE status = 'QUEUED'`);
     const [low, high, later] = (await runsIn('QUEUED', 3, [0, 5, 0])) as [string, string, string];
     const [started] = (await runsIn('STARTED', 1)) as [string];
-    const statements = vi.spyOn(postgres, 'query');
+    const statements = statementsSent();
     const messages = await runs.dequeueUnlimited(2);
     expect(statements).toHaveBeenCalledTimes(1);
     statements.mockRestore();
@@ -208,7 +219,7 @@ describe('RunRepository', () => {
   it('finds the runs of a batch of transitions by key in a history of thousands of runs', async () => {
     await runsIn('SUCCESS', 10_000);
     const ids = await runsIn('STARTING', 25);
-    const statements = vi.spyOn(postgres, 'query');
+    const statements = statementsSent();
     await Promise.all(
       ids.map((runId) =>
         runs.transition(runId, {
@@ -219,7 +230,7 @@ describe('RunRepository', () => {
         }),
       ),
     );
-    const transition = statements.mock.calls[0] as [string, unknown[]];
+    const transition = statements.mock.calls[0] as unknown[];
     statements.mockRestore();
     expect(await scansOf(transition, 'orch_runs')).not.toContain('Seq Scan');
   });
@@ -227,9 +238,9 @@ describe('RunRepository', () => {
   it('reads the queue once in a pass without limits, updating the very rows it picked', async () => {
     await runsIn('SUCCESS', 10_000);
     await runsIn('QUEUED', 25);
-    const statements = vi.spyOn(postgres, 'query');
+    const statements = statementsSent();
     expect(await runs.dequeueUnlimited(10)).toHaveLength(10);
-    const pass = statements.mock.calls[0] as [string, unknown[]];
+    const pass = statements.mock.calls[0] as unknown[];
     statements.mockRestore();
     expect(await scansOf(pass, 'orch_runs')).toEqual(['Index Scan using orch_runs_queue', 'Tid Scan']);
   });

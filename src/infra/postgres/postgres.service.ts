@@ -51,6 +51,25 @@ export class PostgresService implements OnApplicationShutdown {
   }
 
   /**
+   * Like {@link query}, as the prepared statement `name`: each connection parses and plans it once (then
+   * PostgreSQL may keep a generic plan), and every later execution sends only its parameters. For the
+   * statements a busy process repeats many times a second. A statement's text must never change under
+   * its name, and its result columns must be listed rather than `*`: a column added to a table while the
+   * process runs would otherwise change the cached result type, which PostgreSQL refuses.
+   */
+  async queryPrepared<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>({ name, text, values });
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /**
    * A client of the pool for a transaction or a session. The pool stops listening for a client's errors
    * while it is checked out, so a connection lost between two of its queries would be an uncaught
    * exception that ends the process; the loss still fails the client's next query.

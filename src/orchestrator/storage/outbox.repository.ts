@@ -60,9 +60,11 @@ export class OutboxRepository {
 
   async markDispatched(ids: readonly number[]): Promise<void> {
     if (ids.length > 0) {
-      await this.postgres.query('UPDATE orch_outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [
-        ids,
-      ]);
+      await this.postgres.queryPrepared(
+        'orch_outbox_dispatched',
+        'UPDATE orch_outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])',
+        [ids],
+      );
     }
   }
 

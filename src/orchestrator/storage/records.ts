@@ -106,6 +106,36 @@ export function defined<T extends object>(value: T): T {
 
 export type Row = Record<string, unknown>;
 
+/** The columns of orch_runs that {@link toRun} reads, qualified by `table`, for statements that must list them. */
+export function runColumns(table: string): string {
+  return [
+    'run_id',
+    'job_name',
+    'status',
+    'run_config',
+    'tags',
+    'parent_run_id',
+    'root_run_id',
+    'step_keys_to_execute',
+    'instigator_type',
+    'instigator_name',
+    'run_key',
+    'scheduled_time',
+    'priority',
+    'resume_attempts',
+    'worker_id',
+    'heartbeat_at',
+    'failure_reason',
+    'created_by',
+    'created_at',
+    'updated_at',
+    'start_time',
+    'end_time',
+  ]
+    .map((column) => `${table}.${column}`)
+    .join(', ');
+}
+
 export function toRun(row: Row): RunRecord {
   return defined({
     runId: row.run_id as string,

@@ -5,7 +5,7 @@ import type { OrchestratorEvent, RunStatus } from '../core/index.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { OutboxMessage } from './outbox.repository.js';
 import { isDataError, MAX_MESSAGE_CHARS, pgSafeText } from './pg-safe.js';
-import { toRun, type NewRun, type Row, type RunRecord } from './records.js';
+import { runColumns, toRun, type NewRun, type Row, type RunRecord } from './records.js';
 import {
   eventsJson,
   eventsParam,
@@ -133,8 +133,7 @@ export class RunRepository {
     );
     // One row version per run instead of two for those started at once; their events keep the order
     // and wording of a run the coordinator started.
-    const { rows } = await db.query<Row>(
-      `WITH input AS (
+    const text = `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, job_name text, run_config jsonb, tags jsonb,
            parent_run_id uuid, root_run_id uuid, step_keys_to_execute text[], instigator_type text,
            instigator_name text, run_key text, scheduled_time timestamptz, priority integer, created_by text,
@@ -164,9 +163,11 @@ export class RunRepository {
          FROM created WHERE status = 'STARTING' ORDER BY id
          RETURNING id, (payload->>'runId')::uuid AS run_id
        )
-       SELECT created.*, queued.id AS outbox_id FROM created LEFT JOIN queued USING (run_id)`,
-      [input],
-    );
+       SELECT ${runColumns('created')}, queued.id AS outbox_id FROM created LEFT JOIN queued USING (run_id)`;
+    const { rows } =
+      db === this.postgres
+        ? await this.postgres.queryPrepared<Row>('orch_insert_runs', text, [input])
+        : await db.query<Row>(text, [input]);
     return rows.map(({ outbox_id: outboxId, ...run }) => ({
       ...toRun(run),
       ...(outboxId !== null && outboxId !== undefined ? { outboxId: Number(outboxId) } : {}),
@@ -281,7 +282,8 @@ export class RunRepository {
     // array: PostgreSQL guesses 100 rows for any jsonb_to_recordset, and hash-joining that many to
     // orch_runs it read the whole run history on every transition until that held tens of thousands
     // of runs; `run_id = ANY` tells it how few runs a batch names.
-    const { rows } = await this.postgres.query<Row>(
+    const { rows } = await this.postgres.queryPrepared<Row>(
+      'orch_transition_runs',
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id uuid, to_status text,
            from_statuses text[], fence integer, failure_reason text, worker_id text, broadcast boolean,
@@ -307,7 +309,8 @@ export class RunRepository {
          FROM updated u JOIN input x ON x.i = u.request_index WHERE x.broadcast
          RETURNING id, (payload->>'runId')::uuid AS run_id
        )
-       SELECT updated.*, queued.id AS outbox_id FROM updated LEFT JOIN queued USING (run_id)`,
+       SELECT ${runColumns('updated')}, updated.request_index, queued.id AS outbox_id
+       FROM updated LEFT JOIN queued USING (run_id)`,
       [input, requests.map((r) => r.runId)],
     );
     const results: ((RunRecord & { readonly outboxId?: number }) | undefined)[] = requests.map(
@@ -439,7 +442,8 @@ export class RunRepository {
    * finding them by status again read every run that ever was QUEUED (until vacuumed) a second time.
    */
   async dequeueUnlimited(limit: number): Promise<OutboxMessage[]> {
-    const { rows } = await this.postgres.query<{ id: string; run_id: string; attempt: number }>(
+    const { rows } = await this.postgres.queryPrepared<{ id: string; run_id: string; attempt: number }>(
+      'orch_dequeue_unlimited',
       `WITH chosen AS (
          SELECT ctid FROM orch_runs WHERE status = 'QUEUED' ORDER BY priority DESC, id LIMIT $1
          FOR UPDATE SKIP LOCKED
