@@ -39,7 +39,7 @@ import {
   TYPESCRIPT_LOADER,
   type ServerProcess,
 } from '../lib/processes.js';
-import { writeResults } from '../lib/report.js';
+import { reportResults, runBenchmark } from '../lib/report.js';
 
 const RUNS = 1000;
 /**
@@ -357,18 +357,11 @@ async function main(): Promise<void> {
     for (const [what, pass] of Object.entries(verdicts)) {
       console.log(`  ${what.padEnd(43)} ${pass ? 'meets its target' : 'MISSES its target'}`);
     }
-    const path = await writeResults('orchestrator', {
-      name: 'orchestrator',
-      date: new Date().toISOString(),
-      node: process.version,
-      backgroundCpuLoad: background,
-      ...results,
-      verdicts,
-    });
-    console.log(`results: ${path}`);
-    if (Object.values(verdicts).includes(false)) {
-      process.exitCode = 1;
-    }
+    await reportResults(
+      'orchestrator',
+      { backgroundCpuLoad: background, ...results, verdicts },
+      !Object.values(verdicts).includes(false),
+    );
   } finally {
     await Promise.allSettled(running.map((server) => server.stop()));
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
@@ -376,11 +369,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  // Exit explicitly: closed Redis and pool sockets can hold the event loop open for a while.
-  () => process.exit(process.exitCode ?? 0),
-  (error: unknown) => {
-    console.error(`bench orchestrator failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+// Closed Redis and pool sockets can hold the event loop open for a while after the report.
+runBenchmark('orchestrator', main, { exitWhenDone: true });
