@@ -17,6 +17,7 @@ import {
 } from '../core/index.js';
 import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
 import { OutboxRelay } from '../daemon/outbox-relay.js';
+import { runsUnlimited } from '../daemon/run-coordinator.js';
 import { EventRepository } from '../storage/event.repository.js';
 import type { EventRecord, NewRun, RunRecord } from '../storage/records.js';
 import { RunRepository, type CreatedRun } from '../storage/run.repository.js';
@@ -111,10 +112,9 @@ export class RunService {
       });
     }
     checkRunConfig(job, request.runConfig ?? {});
-    const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
     // Without limits a coordinator pass would start the run as soon as it saw it; starting it in the
     // statement that creates it saves that pass its statement and the run a row version.
-    const start = maxConcurrentRuns < 0 && tagConcurrencyLimits.length === 0;
+    const start = runsUnlimited(this.config.orchestrator);
     const created = (await this.runs.insertRun({
       runId: randomUUID(),
       jobName,

@@ -18,6 +18,17 @@ function bucketOf(limit: TagConcurrencyLimit, tags: Readonly<Record<string, stri
 }
 
 /**
+ * Whether no concurrency limit applies at all (−1 and no tag limits): then nothing can hold a run back,
+ * so launches start their runs themselves and a finished run frees no slot anyone waits for.
+ */
+export function runsUnlimited({
+  maxConcurrentRuns,
+  tagConcurrencyLimits,
+}: Pick<AppConfig['orchestrator'], 'maxConcurrentRuns' | 'tagConcurrencyLimits'>): boolean {
+  return maxConcurrentRuns < 0 && tagConcurrencyLimits.length === 0;
+}
+
+/**
  * Dagster's QueuedRunCoordinator rule: fill free slots up to `maxConcurrentRuns` (−1: no limit) in
  * priority then FIFO order; a run blocked by a tag limit does not block the runs behind it.
  */
@@ -78,7 +89,7 @@ export class RunCoordinator {
     if (maxConcurrentRuns === 0) {
       return { launched: 0, full: false };
     }
-    if (maxConcurrentRuns < 0 && tagConcurrencyLimits.length === 0) {
+    if (runsUnlimited(this.config.orchestrator)) {
       const launched = await this.runs.dequeueUnlimited(BATCH);
       await this.relay.relayCommitted(launched);
       return { launched: launched.length, full: launched.length >= BATCH };

@@ -16,6 +16,7 @@ import {
   type RepositoryDefinition,
 } from '../core/index.js';
 import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
+import { runsUnlimited } from '../daemon/run-coordinator.js';
 import { ORCH_HOST_VALUES } from '../host-values.js';
 import { isDataError } from '../storage/pg-safe.js';
 import type { RunRecord } from '../storage/records.js';
@@ -95,8 +96,7 @@ export class RunExecutor implements OnApplicationShutdown {
       if (this.active.get(runId) === entry) {
         this.active.delete(runId);
       }
-      const { maxConcurrentRuns, tagConcurrencyLimits } = this.config.orchestrator;
-      if (claimed && (maxConcurrentRuns >= 0 || tagConcurrencyLimits.length > 0)) {
+      if (claimed && !runsUnlimited(this.config.orchestrator)) {
         // A slot is free: let queued runs in without waiting for the next periodic pass.
         await this.queues.wakeCoordinator().catch(() => undefined);
       }
