@@ -20,7 +20,7 @@ import { OutboxRelay } from '../daemon/outbox-relay.js';
 import { runsUnlimited } from '../daemon/run-coordinator.js';
 import { EventRepository } from '../storage/event.repository.js';
 import type { EventRecord, NewRun, RunRecord } from '../storage/records.js';
-import { RunRepository, type CreatedRun } from '../storage/run.repository.js';
+import { RunRepository, type RunWithOutbox } from '../storage/run.repository.js';
 import { PRIORITY_TAG, priorityOf, SYSTEM_TAG_PREFIX } from '../tags.js';
 import { ORCH_WORKSPACE } from '../workspace.js';
 import { jobView, type JobView } from './job-view.js';
@@ -124,7 +124,7 @@ export class RunService {
       priority: priorityOf(tags),
       start,
       ...(createdBy ? { createdBy } : {}),
-    })) as CreatedRun;
+    })) as RunWithOutbox;
     const { outboxId, ...run } = created;
     if (outboxId === undefined) {
       await this.wake();

@@ -54,11 +54,21 @@ interface TransitionRequest {
   readonly options: TransitionOptions;
 }
 
-type SettledTransition =
-  { readonly run: (RunRecord & { readonly outboxId?: number }) | undefined } | { readonly error: unknown };
+type SettledTransition = { readonly run: RunWithOutbox | undefined } | { readonly error: unknown };
 
-/** A run just created, with the id of its `execute-run` outbox message when it was created STARTING. */
-export type CreatedRun = RunRecord & { readonly outboxId?: number };
+/**
+ * A run as a statement that may also write its outbox message left it: created STARTING, or moved by a
+ * transition that broadcasts, carries the id of that message.
+ */
+export type RunWithOutbox = RunRecord & { readonly outboxId?: number };
+
+/** A run row with the id of the outbox message its statement wrote (`outbox_id`, null when none). */
+function toRunWithOutbox({ outbox_id: outboxId, ...run }: Row): RunWithOutbox {
+  return {
+    ...toRun(run),
+    ...(outboxId !== null && outboxId !== undefined ? { outboxId: Number(outboxId) } : {}),
+  };
+}
 
 /** A QUEUED run as the coordinator sees it. */
 export interface QueuedRun {
@@ -87,7 +97,7 @@ export class RunRepository {
     this.transitionEach(requests),
   );
 
-  private readonly launches = new MicroBatcher<NewRun, CreatedRun | undefined>(async (runs) => {
+  private readonly launches = new MicroBatcher<NewRun, RunWithOutbox | undefined>(async (runs) => {
     const created = new Map((await this.insertRuns(runs)).map((run) => [run.runId, run]));
     return runs.map((run) => created.get(run.runId));
   });
@@ -98,7 +108,7 @@ export class RunRepository {
    * Creates one run like {@link insertRuns}, batched with the launches other requests make at the same
    * moment. Undefined when its run key (or scheduled time) already has a run.
    */
-  insertRun(run: NewRun): Promise<CreatedRun | undefined> {
+  insertRun(run: NewRun): Promise<RunWithOutbox | undefined> {
     return this.launches.submit(run);
   }
 
@@ -109,7 +119,7 @@ export class RunRepository {
    * moved them. Runs whose (instigator, run key) or (instigator, scheduled time) already exists are
    * silently not created.
    */
-  async insertRuns(runs: readonly NewRun[], db: Queryable = this.postgres): Promise<CreatedRun[]> {
+  async insertRuns(runs: readonly NewRun[], db: Queryable = this.postgres): Promise<RunWithOutbox[]> {
     if (runs.length === 0) {
       return [];
     }
@@ -168,10 +178,7 @@ export class RunRepository {
       db === this.postgres
         ? await this.postgres.queryPrepared<Row>('orch_insert_runs', text, [input])
         : await db.query<Row>(text, [input]);
-    return rows.map(({ outbox_id: outboxId, ...run }) => ({
-      ...toRun(run),
-      ...(outboxId !== null && outboxId !== undefined ? { outboxId: Number(outboxId) } : {}),
-    }));
+    return rows.map(toRunWithOutbox);
   }
 
   async get(runId: string, db: Queryable = this.postgres): Promise<RunRecord | undefined> {
@@ -225,10 +232,7 @@ export class RunRepository {
    * its run on its own, so with many short runs in flight these arrive together). Returns the updated
    * run, or undefined when the run was not in an expected status (or the fence moved).
    */
-  async transition(
-    runId: string,
-    options: TransitionOptions,
-  ): Promise<(RunRecord & { readonly outboxId?: number }) | undefined> {
+  async transition(runId: string, options: TransitionOptions): Promise<RunWithOutbox | undefined> {
     const settled = await this.transitions.submit({ runId, options });
     if ('error' in settled) {
       throw settled.error;
@@ -261,7 +265,7 @@ export class RunRepository {
 
   private async transitionMany(
     requests: readonly TransitionRequest[],
-  ): Promise<((RunRecord & { readonly outboxId?: number }) | undefined)[]> {
+  ): Promise<(RunWithOutbox | undefined)[]> {
     const input = JSON.stringify(
       requests.map(({ runId, options }, i) => ({
         i,
@@ -313,15 +317,9 @@ export class RunRepository {
        FROM updated LEFT JOIN queued USING (run_id)`,
       [input, requests.map((r) => r.runId)],
     );
-    const results: ((RunRecord & { readonly outboxId?: number }) | undefined)[] = requests.map(
-      () => undefined,
-    );
-    for (const row of rows) {
-      const { request_index: index, outbox_id: outboxId, ...run } = row;
-      results[Number(index)] = {
-        ...toRun(run),
-        ...(outboxId !== null && outboxId !== undefined ? { outboxId: Number(outboxId) } : {}),
-      };
+    const results: (RunWithOutbox | undefined)[] = requests.map(() => undefined);
+    for (const { request_index: index, ...row } of rows) {
+      results[Number(index)] = toRunWithOutbox(row);
     }
     return results;
   }
