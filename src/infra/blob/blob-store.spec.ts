@@ -26,6 +26,7 @@ import {
 } from '../../../test/support/s3.js';
 import { migrateBlobs } from './blob-migration.js';
 import { BlobTooLargeError, type BlobStore } from './blob-store.js';
+import { LARGE_STREAM_BYTES, largeStreamsRelaying } from './heap-growth.js';
 import { LocalBlobStore } from './local-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 
@@ -174,6 +175,44 @@ describe.each(Object.keys(implementations))('blob store: %s', (kind) => {
     const missing = createHash('sha256').update('never stored').digest('hex');
     expect(await store.stat(missing)).toBeUndefined();
     await expect(buffer(store.read(missing))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('relays large streams with room for the garbage collector, and gives it back when each ends', async () => {
+    const MIB = 1024 * 1024;
+    const bytes = randomBytes(LARGE_STREAM_BYTES + 4 * MIB);
+    const before = largeStreamsRelaying();
+    let midUpload = -1;
+    function* source(): Generator<Buffer> {
+      for (let offset = 0; offset < bytes.length; offset += MIB) {
+        if (offset === LARGE_STREAM_BYTES + 2 * MIB) {
+          midUpload = largeStreamsRelaying();
+        }
+        yield bytes.subarray(offset, offset + MIB);
+      }
+    }
+    const stored = await store.put(Readable.from(source()));
+    expect(midUpload).toBe(before + 1);
+    expect(largeStreamsRelaying()).toBe(before);
+
+    const download = (await store.open(stored.key))!;
+    expect(largeStreamsRelaying()).toBe(before + 1);
+    expect(Buffer.compare(await buffer(download), bytes)).toBe(0);
+    expect(largeStreamsRelaying()).toBe(before);
+
+    // A client hanging up half-way releases it too.
+    const abandoned = (await store.open(stored.key))!;
+    expect(largeStreamsRelaying()).toBe(before + 1);
+    abandoned.destroy();
+    await new Promise((resolve) => abandoned.once('close', resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(largeStreamsRelaying()).toBe(before);
+
+    // Small reads, whole or ranged, leave V8's own heuristic alone.
+    const small = await store.put(Readable.from([Buffer.from('small')]));
+    await buffer((await store.open(small.key))!);
+    const ranged = (await store.open(stored.key, { start: 0, end: MIB }))!;
+    expect(largeStreamsRelaying()).toBe(before);
+    await buffer(ranged);
   });
 
   it('stores empty content', async () => {

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 import { BlobTooLargeError } from './blob-store.js';
+import { LARGE_STREAM_BYTES, withHeapGrowth } from './heap-growth.js';
 import { DIGEST_RING_BYTES, digestPool, type DigestJob, type Digests } from './digest-pool.js';
 
 /** Bytes handed to the digest worker at a time. */
@@ -37,6 +38,10 @@ export class HashingCounter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.bytesSeen < LARGE_STREAM_BYTES && this.bytesSeen + chunk.length >= LARGE_STREAM_BYTES) {
+      // From here on the upload is a large stream, held until this stream ends or is destroyed.
+      withHeapGrowth(this);
+    }
     this.bytesSeen += chunk.length;
     if (this.bytesSeen > this.maxBytes) {
       callback(new BlobTooLargeError(this.maxBytes));

@@ -14,6 +14,7 @@ import {
   type StoredBlob,
 } from './blob-store.js';
 import { HashingCounter } from './hashing-counter.js';
+import { withHeapGrowth } from './heap-growth.js';
 
 /**
  * Stores blobs as files named by their sha-256 under `<root>/sha256/ab/cd/`. Bytes are streamed to a
@@ -83,7 +84,10 @@ export class LocalBlobStore implements BlobStore {
     if (!BLOB_KEY_PATTERN.test(key)) {
       throw new Error(`Not a blob key: ${key}`);
     }
-    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+    return withHeapGrowth(
+      createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {}),
+      range ? range.end - range.start + 1 : undefined,
+    );
   }
 
   async open(key: string, range?: ByteRange): Promise<Readable | undefined> {
@@ -96,7 +100,14 @@ export class LocalBlobStore implements BlobStore {
     } catch {
       return undefined;
     }
-    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
+    // Unknown (a failed stat) counts as large, as for read().
+    const size = range
+      ? range.end - range.start + 1
+      : await file.stat().then(
+          (info) => info.size,
+          () => undefined,
+        );
+    return withHeapGrowth(file.createReadStream(range ? { start: range.start, end: range.end } : {}), size);
   }
 
   async delete(key: string): Promise<void> {

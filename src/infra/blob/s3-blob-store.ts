@@ -33,6 +33,7 @@ import {
   type StoredBlob,
 } from './blob-store.js';
 import { HashingCounter } from './hashing-counter.js';
+import { withHeapGrowth } from './heap-growth.js';
 
 export interface S3BlobStoreOptions {
   /** The S3 API address, e.g. http://127.0.0.1:8333; undefined means AWS itself for the region. */
@@ -635,9 +636,9 @@ export class S3BlobStore implements BlobStore {
     const address = this.objectKey(key);
     const known = this.locations.get(address);
     if (known !== undefined) {
-      const body = await this.get(known.objectKey, range, signal);
-      if (body !== undefined) {
-        return body.Body as Readable;
+      const response = await this.get(known.objectKey, range, signal);
+      if (response !== undefined) {
+        return bodyOf(response);
       }
       // Deleted since it was remembered, perhaps stored again since: ask afresh.
       this.locations.delete(address);
@@ -654,19 +655,19 @@ export class S3BlobStore implements BlobStore {
       if (location === undefined || location.objectKey === address) {
         throw error;
       }
-      return (await this.get(location.objectKey, range, signal))?.Body as Readable | undefined;
+      return bodyOf(await this.get(location.objectKey, range, signal));
     }
     if (response === undefined) {
       return undefined;
     }
     const pointer = pointerOf(this.prefix, response.Metadata, response.ContentLength);
     if (pointer === undefined) {
-      return response.Body as Readable;
+      return bodyOf(response);
     }
     // Empty: read to its end, so the connection goes back to the pool.
     (response.Body as Readable).resume();
     this.locations.set(address, pointer);
-    return (await this.get(pointer.objectKey, range, signal))?.Body as Readable | undefined;
+    return bodyOf(await this.get(pointer.objectKey, range, signal));
   }
 
   /** A GET of `objectKey`, or undefined when there is no such object. */
@@ -730,6 +731,15 @@ export class S3BlobStore implements BlobStore {
   private async deleteRaw(objectKey: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
   }
+}
+
+/** A GET's bytes, relayed with room for the garbage collector when there are many of them. */
+function bodyOf(response: GetObjectCommandOutput): Readable;
+function bodyOf(response: GetObjectCommandOutput | undefined): Readable | undefined;
+function bodyOf(response: GetObjectCommandOutput | undefined): Readable | undefined {
+  return response === undefined
+    ? undefined
+    : withHeapGrowth(response.Body as Readable, response.ContentLength);
 }
 
 /** The location an empty object's metadata names, when it is a pointer. */
