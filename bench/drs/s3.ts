@@ -6,7 +6,9 @@
  *    (same part size and parts in flight). Target: ≥ 0.8× its throughput. The hub also computes sha-256
  *    and md5 and then creates the content address (a small pointer object naming the uploaded key).
  * 2. Download: the blob through the hub's signed URL (streamed from S3), against a direct S3 GET of the
- *    same bytes (a presigned URL, fetched by the same client). Target: ≥ 0.7×.
+ *    same bytes (a presigned URL, fetched by the same client). Target: ≥ 0.7×. A third contender, a bare
+ *    node:http relay of that presigned GET pinned like the hub (`relay-server.ts`), shows what the extra
+ *    hop itself costs: the hub against it is the hub's own share.
  *
  * Rounds alternate between contender and baseline (BENCH_ROUNDS, default 3) and the medians are compared.
  * Each round also reports the CPU milliseconds per MiB of the hub, of SeaweedFS and of this client, since
@@ -17,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 
@@ -35,7 +38,14 @@ import {
 } from '../../test/support/s3.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub, type BenchHub } from '../lib/hub.js';
-import { backgroundCpuLoad, cpuSecondsOf } from '../lib/processes.js';
+import {
+  backgroundCpuLoad,
+  cpuSecondsOf,
+  freePort,
+  startNodeServer,
+  TYPESCRIPT_LOADER,
+  type ServerProcess,
+} from '../lib/processes.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
 
 const NAME = 'drs-s3';
@@ -171,14 +181,27 @@ async function hubDownload(signedUrl: string): Promise<number> {
 }
 
 /** The same HTTP client as the hub download, so only the server side differs: a presigned GET of S3. */
-async function rawDownload(presignedUrl: string): Promise<number> {
+async function rawDownload(presignedUrl: string, what = 'direct download'): Promise<number> {
   const started = performance.now();
   const res = await fetch(presignedUrl);
   const bytes = await drain(res.body as unknown as AsyncIterable<Uint8Array>);
   if (res.status !== 200 || bytes !== SIZE) {
-    throw new Error(`direct download: ${res.status}, ${bytes} bytes`);
+    throw new Error(`${what}: ${res.status}, ${bytes} bytes`);
   }
   return performance.now() - started;
+}
+
+/** The bare relay of `presignedUrl` (see relay-server.ts), pinned to the CPU the hub is pinned to. */
+async function startRelay(presignedUrl: string): Promise<ServerProcess> {
+  const port = await freePort();
+  return startNodeServer({
+    args: [...TYPESCRIPT_LOADER, fileURLToPath(new URL('./relay-server.ts', import.meta.url))],
+    env: { PORT: String(port), UPSTREAM: presignedUrl },
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/',
+    label: 'bare relay',
+  });
 }
 
 async function main(): Promise<void> {
@@ -186,6 +209,7 @@ async function main(): Promise<void> {
   const background = await backgroundCpuLoad();
   const prefix = testS3Prefix();
   let hub: BenchHub | undefined;
+  let relay: ServerProcess | undefined;
   try {
     hub = await startHub({
       env: { ...BENCH_ADMIN_ENV, ...s3Env(prefix), UPLOAD_LIMIT_BYTES: String(SIZE * 2) },
@@ -200,13 +224,14 @@ async function main(): Promise<void> {
     await rawUpload(`${prefix}raw/warm`, 1001);
 
     const upload = { hub: [] as number[], raw: [] as number[] };
-    const download = { hub: [] as number[], raw: [] as number[] };
+    const download = { hub: [] as number[], raw: [] as number[], relay: [] as number[] };
     const storePid = await seaweedPid();
     const cpu = {
       hubUpload: newCpuCost(),
       rawUpload: newCpuCost(),
       hubDownload: newCpuCost(),
       rawDownload: newCpuCost(),
+      relayDownload: newCpuCost(),
     };
     const measure = <T>(cost: CpuCost, work: () => Promise<T>): Promise<T> =>
       measured(cost, hub?.pid, storePid, work);
@@ -234,15 +259,29 @@ async function main(): Promise<void> {
       { expiresIn: 600 },
     );
     presigned.destroy();
+    relay = await startRelay(presignedUrl);
+    const relayUrl = `${relay.url}/relay`;
+    const relayPid = relay.pid;
     await hubDownload(signedUrl);
     await rawDownload(presignedUrl);
+    await rawDownload(relayUrl, 'bare relay download');
     for (let round = 0; round < ROUNDS; round++) {
       download.hub.push(mibPerSecond(SIZE, await measure(cpu.hubDownload, () => hubDownload(signedUrl))));
       download.raw.push(mibPerSecond(SIZE, await measure(cpu.rawDownload, () => rawDownload(presignedUrl))));
+      download.relay.push(
+        mibPerSecond(
+          SIZE,
+          await measured(cpu.relayDownload, relayPid, storePid, () =>
+            rawDownload(relayUrl, 'bare relay download'),
+          ),
+        ),
+      );
     }
 
     const uploadRatio = median(upload.hub) / median(upload.raw);
     const downloadRatio = median(download.hub) / median(download.raw);
+    const relayRatio = median(download.relay) / median(download.raw);
+    const hubToRelay = median(download.hub) / median(download.relay);
     const row = (what: string, values: number[]): void =>
       console.log(
         `${what.padEnd(58)} median ${median(values).toFixed(1).padStart(7)} MiB/s  [${values.map((v) => v.toFixed(1)).join(', ')}]`,
@@ -251,12 +290,13 @@ async function main(): Promise<void> {
     row('upload: raw @aws-sdk/lib-storage Upload', upload.raw);
     row('download: hub signed URL (streamed from S3)', download.hub);
     row('download: direct S3 GET (presigned URL, same client)', download.raw);
-    const cpuRow = (what: string, cost: CpuCost): void => {
+    row('download: bare node:http relay of that GET (pinned)', download.relay);
+    const cpuRow = (what: string, cost: CpuCost, middle = 'hub'): void => {
       const part = (label: string, values: number[]): string =>
         values.length > 0 ? `${label} ${median(values).toFixed(2)}` : `${label} n/a`;
       console.log(
         `${`CPU ms per MiB, ${what}:`.padEnd(40)} ${[
-          part('hub', cost.hub),
+          part(middle, cost.hub),
           part('SeaweedFS', cost.store),
           part('client', cost.client),
         ].join(', ')}`,
@@ -266,13 +306,15 @@ async function main(): Promise<void> {
     cpuRow('raw upload', cpu.rawUpload);
     cpuRow('hub download', cpu.hubDownload);
     cpuRow('direct download', cpu.rawDownload);
+    cpuRow('bare relay download', cpu.relayDownload, 'relay');
     const uploadPass = uploadRatio >= UPLOAD_TARGET;
     const downloadPass = downloadRatio >= DOWNLOAD_TARGET;
     console.log(
       `upload: hub / raw ${uploadRatio.toFixed(2)}× (target ≥ ${UPLOAD_TARGET}×) ${uploadPass ? 'PASS' : 'FAIL'}`,
     );
     console.log(
-      `download: hub / direct ${downloadRatio.toFixed(2)}× (target ≥ ${DOWNLOAD_TARGET}×) ${downloadPass ? 'PASS' : 'FAIL'}`,
+      `download: hub / direct ${downloadRatio.toFixed(2)}× (target ≥ ${DOWNLOAD_TARGET}×) ${downloadPass ? 'PASS' : 'FAIL'}; ` +
+        `bare relay / direct ${relayRatio.toFixed(2)}×, hub / bare relay ${hubToRelay.toFixed(2)}×`,
     );
     await reportResults(
       NAME,
@@ -286,11 +328,14 @@ async function main(): Promise<void> {
         loadAverage: loadavg()[0],
         uploadRatio,
         downloadRatio,
+        relayRatio,
+        hubToRelay,
         pass: uploadPass && downloadPass,
       },
       uploadPass && downloadPass,
     );
   } finally {
+    await relay?.stop();
     await hub?.stop();
     await emptyS3Prefix(prefix);
   }
