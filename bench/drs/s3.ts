@@ -31,6 +31,7 @@ import {
   emptyS3Prefix,
   ensureTestS3,
   rawS3Client,
+  reclaimS3Space,
   s3Env,
   TEST_S3,
   testS3DataDir,
@@ -338,6 +339,7 @@ async function main(): Promise<void> {
     await relay?.stop();
     await hub?.stop();
     await emptyS3Prefix(prefix);
+    await reclaimS3Space();
   }
 }
 

@@ -29,6 +29,7 @@ import {
   emptyS3Prefix,
   ensureTestS3,
   rawS3Client,
+  reclaimS3Space,
   s3Env,
   TEST_S3,
   testS3Prefix,
@@ -256,6 +257,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
     if (S3) {
       await emptyS3Prefix(S3_PREFIX);
+      await reclaimS3Space();
     }
   }
 }

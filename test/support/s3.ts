@@ -139,3 +139,19 @@ export async function emptyS3Prefix(prefix: string): Promise<void> {
     client.destroy();
   }
 }
+
+/** Longer than the filer takes to pass deleted objects' chunks on to the volume servers. */
+const FILER_DELETION_LAG_MS = 3000;
+
+/**
+ * Asks the test SeaweedFS to compact its volumes now. It frees a deleted object's space only when it
+ * vacuums a volume (on its own, every 15 minutes and only past 30 % garbage), and the benchmarks write
+ * and delete gigabytes per run into memory (`/dev/shm`): without this, a few runs fill it and S3 calls
+ * start failing with InternalError. The filer hands deletions to the volumes in the background, so the
+ * vacuum waits for that first. Best effort: a store that cannot vacuum now is left as it is.
+ */
+export async function reclaimS3Space(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, FILER_DELETION_LAG_MS));
+  const master = `http://127.0.0.1:${testS3Port() - 30}`;
+  await fetch(`${master}/vol/vacuum?garbageThreshold=0.01`).catch(() => undefined);
+}
