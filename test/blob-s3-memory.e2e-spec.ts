@@ -112,4 +112,42 @@ describe('a 1 GiB upload into the S3 store', () => {
     console.log(`rss growth ${((peak - baseline) / MIB).toFixed(1)} MiB`);
     expect((peak - baseline) / MIB).toBeLessThan(100);
   }, 300_000);
+
+  it('counts large streams while they pass through, and stops when a client hangs up half-way', async () => {
+    const relaying = async (): Promise<number> => {
+      const text = await (await fetch(`${hub.url}/metrics`)).text();
+      return Number(/^blob_large_streams_relaying (\d+)$/m.exec(text)?.[1]);
+    };
+    expect(await relaying()).toBe(0);
+    const uploaded = await streamUpload(`${hub.url}/objects:upload`, token, 64 * MIB);
+    expect(uploaded.status, uploaded.body).toBe(201);
+    const { id } = JSON.parse(uploaded.body) as { id: string };
+    expect(await relaying()).toBe(0);
+    const access = await fetch(`${hub.url}/ga4gh/drs/v1/objects/${id}/access/https`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const signed = new URL((await access.json()).url as string);
+    // Signed for the public address; this hub listens on a port of its own.
+    const url = `${hub.url}${signed.pathname}${signed.search}`;
+    // Reads 1 MiB of the 64, then hangs up while the hub still relays.
+    await new Promise<void>((resolve, reject) => {
+      const req = request(url, (res) => {
+        let received = 0;
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received >= MIB && !req.destroyed) {
+            relaying().then((during) => {
+              expect(during).toBe(1);
+              req.destroy();
+              resolve();
+            }, reject);
+            res.pause();
+          }
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+    });
+    await expect.poll(relaying, { timeout: 5_000 }).toBe(0);
+  }, 120_000);
 });

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+import { largeStreamsRelaying } from '../blob/heap-growth.js';
 
 import { RouteHistogram } from './route-histogram.js';
 
@@ -20,6 +22,15 @@ export class MetricsService {
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       this.registry,
     );
+    // Read when scraped: while it is above 0 the process lets its heap grow further (see heap-growth.ts).
+    new Gauge({
+      name: 'blob_large_streams_relaying',
+      help: 'Blob uploads and downloads of 16 MiB or more passing through this process now',
+      registers: [this.registry],
+      collect() {
+        this.set(largeStreamsRelaying());
+      },
+    });
   }
 
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
