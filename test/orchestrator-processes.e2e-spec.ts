@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { INSTIGATORS_QUEUE, OrchestratorQueues } from '../src/orchestrator/daemon/orchestrator-queues.js';
 import { PostgresService } from '../src/infra/postgres/postgres.service.js';
+import { ADMIN, bearer } from './support/auth.js';
 import { isolatedEnv, startTestHub, type TestHub } from './support/harness.js';
 import {
   eventsOf,
@@ -138,6 +139,54 @@ describe('orchestrator across worker processes', () => {
     expect(events.find((e) => e.type === 'STEP_FAILURE')?.stepKey).toBe('ignore_abort');
     expect(events.some((e) => e.stepKey === 'last')).toBe(false);
   });
+
+  it('resumes a run started at launch by an `all` process on a worker after kill -9 of that process', async () => {
+    const port = await freePort();
+    const child = spawnHub('src/main.ts', [], {
+      ...env,
+      APP_ROLE: 'all',
+      PORT: String(port),
+      BLOB_DIR: blobDir,
+      ORCH_MAX_CONCURRENT_RUNS: '-1',
+    });
+    const output = collect(child);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/health`, 60_000);
+      await waitFor('its run workers to start', () =>
+        output.stdout().includes('orchestrator daemon and run workers started'),
+      );
+      const token = await fetch(`${url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'password', username: ADMIN.username, password: ADMIN.password }),
+      }).then(async (res) => (await res.json()) as { access_token: string });
+      const launched = await fetch(`${url}/orchestrator/jobs/slow_job/runs`, {
+        method: 'POST',
+        headers: { ...bearer(token.access_token), 'content-type': 'application/json' },
+        body: JSON.stringify({ runConfig: { ops: { wait: { config: { ms: 2500 } } } } }),
+      }).then(async (res) => (await res.json()) as { runId: string; status: string; workerId: string });
+      expect(launched.status).toBe('STARTED');
+      expect(Number(launched.workerId.split(':')[1])).toBe(child.pid);
+      await waitFor('the wait step to start', async () =>
+        (await eventsOf(api, launched.runId)).some((e) => e.type === 'STEP_START' && e.stepKey === 'wait'),
+      );
+      child.kill('SIGKILL');
+      await exited(child);
+
+      const run = await waitForStatus(api, launched.runId, ['SUCCESS', 'FAILURE'], 20_000);
+      expect(run).toMatchObject({ status: 'SUCCESS', resumeAttempts: 1 });
+      expect(workers.map((w) => w.child.pid)).toContain(Number(String(run.workerId).split(':')[1]));
+      const events = await eventsOf(api, launched.runId);
+      expect(events.filter((e) => e.type === 'STEP_START' && e.stepKey === 'first')).toHaveLength(1);
+      expect(events.at(-1)?.type).toBe('RUN_SUCCESS');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+    }
+  }, 90_000);
 
   it('resumes a run on the surviving worker after kill -9 of the worker running it', async () => {
     const runId = await launch('slow_job', { runConfig: { ops: { wait: { config: { ms: 2500 } } } } });

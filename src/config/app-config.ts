@@ -300,6 +300,9 @@ class EnvironmentVariables {
   @Max(1000)
   ORCH_RUN_WORKER_CONCURRENCY = 4;
 
+  @IsBooleanish()
+  ORCH_EAGER_START = true;
+
   @Transform(toInteger)
   @IsInt()
   @Min(50)
@@ -472,6 +475,11 @@ export interface OrchestratorConfig {
   readonly maxConcurrentRuns: number;
   readonly tagConcurrencyLimits: readonly TagConcurrencyLimit[];
   readonly runWorkerConcurrency: number;
+  /**
+   * Without concurrency limits, a process with run workers executes a run launched through it at once
+   * when one of them has a free slot, instead of sending it through the queue (see LocalRuns).
+   */
+  readonly eagerStart: boolean;
   readonly dequeueIntervalMs: number;
   readonly monitorIntervalMs: number;
   readonly startTimeoutMs: number;
@@ -863,6 +871,7 @@ export function loadConfig(
       maxConcurrentRuns: env.ORCH_MAX_CONCURRENT_RUNS,
       tagConcurrencyLimits,
       runWorkerConcurrency: env.ORCH_RUN_WORKER_CONCURRENCY,
+      eagerStart: env.ORCH_EAGER_START,
       dequeueIntervalMs: env.ORCH_DEQUEUE_INTERVAL_MS,
       monitorIntervalMs: env.ORCH_MONITOR_INTERVAL_MS,
       startTimeoutMs: env.ORCH_START_TIMEOUT_MS,

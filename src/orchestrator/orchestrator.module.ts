@@ -22,6 +22,7 @@ import { OutboxRepository } from './storage/outbox.repository.js';
 import { RunRepository } from './storage/run.repository.js';
 import { OrchestratorDaemon } from './worker/orchestrator-daemon.js';
 import { RunExecutor } from './worker/run-executor.js';
+import { LocalRuns } from './local-runs.js';
 import { WORK_ARRIVED } from './work-arrived.js';
 
 const SHARED = [
@@ -36,6 +37,7 @@ const SHARED = [
   RunService,
   InstigatorService,
   SensorWakeUps,
+  LocalRuns,
 ];
 
 /**

@@ -79,7 +79,7 @@ export class OrchestratorJobsController {
   @ApiOperation({
     summary: 'Launch a run of a job',
     description:
-      'The run config is validated against every op and resource config schema; the run is created QUEUED and started by the run coordinator within the concurrency limits. Without any limit (ORCH_MAX_CONCURRENT_RUNS=-1 and no tag limits) it is created STARTING, already handed to a worker.',
+      'The run config is validated against every op and resource config schema; the run is created QUEUED and started by the run coordinator within the concurrency limits. Without any limit (ORCH_MAX_CONCURRENT_RUNS=-1 and no tag limits) it is created STARTING, already handed to a worker, or STARTED when a run worker of the process that took the request was free and executes it there (ORCH_EAGER_START).',
   })
   @ApiCreatedResponse({ type: OrchRunDto })
   @ApiBadRequestResponse({ description: 'The run config or tags are invalid; `errors` names every bad key' })

@@ -18,6 +18,7 @@ import {
 import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
 import { OutboxRelay } from '../daemon/outbox-relay.js';
 import { runsUnlimited } from '../daemon/run-coordinator.js';
+import { LocalRuns } from '../local-runs.js';
 import { EventRepository } from '../storage/event.repository.js';
 import type { EventRecord, NewRun, RunRecord } from '../storage/records.js';
 import { RunRepository, type RunWithOutbox } from '../storage/run.repository.js';
@@ -67,6 +68,7 @@ export class RunService {
     private readonly eventLog: EventRepository,
     private readonly queues: OrchestratorQueues,
     private readonly relay: OutboxRelay,
+    private readonly localRuns: LocalRuns,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.tokens = new PositionTokens(config.secrets.urlSigningKey);
@@ -113,20 +115,37 @@ export class RunService {
     }
     checkRunConfig(job, request.runConfig ?? {});
     // Without limits a coordinator pass would start the run as soon as it saw it; starting it in the
-    // statement that creates it saves that pass its statement and the run a row version.
+    // statement that creates it saves that pass its statement and the run a row version. A free run
+    // worker of this very process saves the queue too: the run is created claimed by it.
     const start = runsUnlimited(this.config.orchestrator);
-    const created = (await this.runs.insertRun({
-      runId: randomUUID(),
-      jobName,
-      runConfig: request.runConfig ?? {},
-      tags: { ...job.tags, ...tags },
-      instigatorType: 'manual',
-      priority: priorityOf(tags),
-      start,
-      ...(createdBy ? { createdBy } : {}),
-    })) as RunWithOutbox;
+    const runId = randomUUID();
+    const slot = start && this.config.orchestrator.eagerStart ? this.localRuns.reserve(runId) : undefined;
+    let created: RunWithOutbox | undefined;
+    try {
+      created = await this.runs.insertRun({
+        runId,
+        jobName,
+        runConfig: request.runConfig ?? {},
+        tags: { ...job.tags, ...tags },
+        instigatorType: 'manual',
+        priority: priorityOf(tags),
+        start,
+        ...(slot ? { startedBy: slot.workerId } : {}),
+        ...(createdBy ? { createdBy } : {}),
+      });
+    } finally {
+      if (!created) {
+        slot?.release();
+      }
+    }
+    if (!created) {
+      // A manual launch has no run key or scheduled time to collide on, so only a broken invariant lands here.
+      throw new Error(`run ${runId} was not created`);
+    }
     const { outboxId, ...run } = created;
-    if (outboxId === undefined) {
+    if (slot) {
+      slot.start(run);
+    } else if (outboxId === undefined) {
       await this.wake();
     } else {
       // Not awaited, as a coordinator pass is not: the run is safe in PostgreSQL once committed, the

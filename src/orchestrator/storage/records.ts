@@ -46,6 +46,11 @@ export interface NewRun {
   readonly createdBy?: string;
   /** Hand it to a worker at once, in STARTING: no concurrency limit applies to it. */
   readonly start?: boolean;
+  /**
+   * Create it STARTED and claimed by this worker (id), which executes it at once in the launching
+   * process: no concurrency limit applies to it and that worker had a free slot.
+   */
+  readonly startedBy?: string;
 }
 
 export interface EventRecord {

@@ -116,8 +116,9 @@ export class RunRepository {
    * Creates runs in QUEUED with their tags and RUN_ENQUEUED events, in one statement; those marked
    * `start` go on to STARTING in the same statement, with their RUN_STARTING events and `execute-run`
    * outbox messages (returned with them, to relay once committed), as a coordinator pass would have
-   * moved them. Runs whose (instigator, run key) or (instigator, scheduled time) already exists are
-   * silently not created.
+   * moved them; those `startedBy` a worker go on to STARTED, claimed by it, with the RUN_START event its
+   * claim would have written and no message (that worker executes them). Runs whose (instigator, run
+   * key) or (instigator, scheduled time) already exists are silently not created.
    */
   async insertRuns(runs: readonly NewRun[], db: Queryable = this.postgres): Promise<RunWithOutbox[]> {
     if (runs.length === 0) {
@@ -139,21 +140,25 @@ export class RunRepository {
         priority: r.priority ?? 0,
         created_by: r.createdBy ?? null,
         start: r.start ?? false,
+        started_by: r.startedBy ?? null,
       })),
     );
-    // One row version per run instead of two for those started at once; their events keep the order
-    // and wording of a run the coordinator started.
+    // One row version per run instead of two (or three) for those started at once; their events keep
+    // the order and wording of a run the coordinator started and a worker claimed.
     const text = `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, job_name text, run_config jsonb, tags jsonb,
            parent_run_id uuid, root_run_id uuid, step_keys_to_execute text[], instigator_type text,
            instigator_name text, run_key text, scheduled_time timestamptz, priority integer, created_by text,
-           start boolean)
+           start boolean, started_by text)
        ), created AS (
          INSERT INTO orch_runs (run_id, job_name, status, run_config, tags, parent_run_id, root_run_id,
-           step_keys_to_execute, instigator_type, instigator_name, run_key, scheduled_time, priority, created_by)
-         SELECT run_id, job_name, CASE WHEN start THEN 'STARTING' ELSE 'QUEUED' END, run_config, tags,
-           parent_run_id, root_run_id, step_keys_to_execute, instigator_type, instigator_name, run_key,
-           scheduled_time, priority, created_by
+           step_keys_to_execute, instigator_type, instigator_name, run_key, scheduled_time, priority, created_by,
+           worker_id, heartbeat_at, start_time)
+         SELECT run_id, job_name,
+           CASE WHEN started_by IS NOT NULL THEN 'STARTED' WHEN start THEN 'STARTING' ELSE 'QUEUED' END,
+           run_config, tags, parent_run_id, root_run_id, step_keys_to_execute, instigator_type, instigator_name,
+           run_key, scheduled_time, priority, created_by, started_by,
+           CASE WHEN started_by IS NOT NULL THEN now() END, CASE WHEN started_by IS NOT NULL THEN now() END
          FROM input
          ON CONFLICT DO NOTHING
          RETURNING *
@@ -161,11 +166,14 @@ export class RunRepository {
          INSERT INTO orch_run_tags (run_id, key, value)
          SELECT created.run_id, t.key, t.value FROM created, jsonb_each_text(created.tags) AS t
        ), logged AS (
-         INSERT INTO orch_event_logs (run_id, event_type, level, message)
-         SELECT created.run_id, e.event_type, 'info', e.prefix || created.job_name || '".'
+         INSERT INTO orch_event_logs (run_id, event_type, level, message, data)
+         SELECT created.run_id, e.event_type, 'info',
+           CASE WHEN e.n = 3 THEN 'Started execution of the run.' ELSE e.prefix || created.job_name || '".' END,
+           CASE WHEN e.n = 3 THEN jsonb_build_object('workerId', created.worker_id) END
          FROM created, (VALUES (1, 'RUN_ENQUEUED', 'Enqueued run for "'),
-           (2, 'RUN_STARTING', 'Launching run for "')) AS e(n, event_type, prefix)
-         WHERE e.n = 1 OR created.status = 'STARTING'
+           (2, 'RUN_STARTING', 'Launching run for "'), (3, 'RUN_START', NULL)) AS e(n, event_type, prefix)
+         WHERE e.n = 1 OR (e.n = 2 AND created.status IN ('STARTING', 'STARTED'))
+           OR (e.n = 3 AND created.status = 'STARTED')
          ORDER BY created.id, e.n
        ), queued AS (
          INSERT INTO orch_outbox (kind, payload)

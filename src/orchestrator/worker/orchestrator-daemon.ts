@@ -28,6 +28,7 @@ import { RunCoordinator } from '../daemon/run-coordinator.js';
 import { RunMonitor } from '../daemon/run-monitor.js';
 import { SchedulerReconciler } from '../daemon/scheduler-reconciler.js';
 import { TransportRecovery } from '../daemon/transport-recovery.js';
+import { LocalRuns } from '../local-runs.js';
 import { RunExecutor } from './run-executor.js';
 
 /** How soon a wake-up looks again while the sensor it wakes is being evaluated. */
@@ -54,6 +55,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
   private stopBoot: (() => void) | undefined;
   private stopReconnectListener: (() => void) | undefined;
   private stopLocalCoordinator: (() => Promise<void>) | undefined;
+  private stopLocalRuns: (() => void) | undefined;
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
   private recoverAgain: string | undefined;
@@ -70,6 +72,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     private readonly ticker: InstigatorTicker,
     private readonly executor: RunExecutor,
     private readonly recovery: TransportRecovery,
+    private readonly localRuns: LocalRuns,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -88,6 +91,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
       await this.subscribeToCancels();
       this.startWorkers();
       this.stopLocalCoordinator = this.queues.useLocalCoordinator(() => this.localCoordinatorPass());
+      this.stopLocalRuns = this.localRuns.use(this.executor);
     }
     await this.reconciler.reconcileAll('all');
     await this.queues.wakeCoordinator();
@@ -246,10 +250,11 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     }
     await this.recovering;
     await this.stopLocalCoordinator?.();
+    this.stopLocalRuns?.();
     // Let active runs finish within most of the shutdown budget; a run cut short keeps its STARTED
     // status and is resumed by the monitor of another worker once its heartbeat is stale.
     const grace = Math.max(500, this.config.http.shutdownTimeoutMs - 3000);
-    const closing = Promise.allSettled(this.workers.map((w) => w.close()));
+    const closing = Promise.allSettled([...this.workers.map((w) => w.close()), this.executor.drain(grace)]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       closing.then(() => false),

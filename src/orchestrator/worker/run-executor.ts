@@ -18,6 +18,7 @@ import {
 import { OrchestratorQueues } from '../daemon/orchestrator-queues.js';
 import { runsUnlimited } from '../daemon/run-coordinator.js';
 import { ORCH_HOST_VALUES } from '../host-values.js';
+import type { LocalRunWorkers, RunSlot } from '../local-runs.js';
 import { isDataError } from '../storage/pg-safe.js';
 import type { RunRecord } from '../storage/records.js';
 import { RunRepository } from '../storage/run.repository.js';
@@ -30,14 +31,18 @@ interface ActiveRun {
 }
 
 /**
- * Executes runs handed over by the coordinator (or the monitor, for a resumed attempt). Every write is
- * a compare-and-set fenced by the attempt number, so a duplicate or stale delivery does nothing and a
- * worker presumed dead cannot overwrite its successor's result.
+ * Executes runs handed over by the coordinator (or the monitor, for a resumed attempt), or created
+ * claimed by this worker at launch (see LocalRuns). Every write is a compare-and-set fenced by the
+ * attempt number, so a duplicate or stale delivery does nothing and a worker presumed dead cannot
+ * overwrite its successor's result.
  */
 @Injectable()
-export class RunExecutor implements OnApplicationShutdown {
+export class RunExecutor implements OnApplicationShutdown, LocalRunWorkers {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly active = new Map<string, ActiveRun>();
+  /** Executions of runs this process started at launch (no BullMQ job waits for them at shutdown). */
+  private readonly eager = new Set<Promise<void>>();
+  private draining = false;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -75,28 +80,89 @@ export class RunExecutor implements OnApplicationShutdown {
       return;
     }
     // Registered before the claim so that a cancel broadcast right after it is not missed.
-    const controller = new AbortController();
-    const entry: ActiveRun = { controller, attempt };
-    this.active.set(runId, entry);
+    const entry = this.register(runId, attempt);
     let claimed: RunRecord | undefined;
     try {
       claimed = await this.claim(runId, attempt);
-      if (!claimed) {
-        return;
-      }
+    } catch (error) {
+      this.interrupted(runId, error);
+    }
+    if (!claimed) {
+      this.unregister(runId, entry);
+      return;
+    }
+    await this.executeClaimed(claimed, entry);
+  }
+
+  /**
+   * A slot for a run the launch is about to create claimed by this worker, while fewer runs than
+   * `ORCH_RUN_WORKER_CONCURRENCY` execute here (those the queue delivered included). The queue's own
+   * worker keeps its limit too, so a process busy with eager runs still takes queued ones up to it.
+   */
+  reserve(runId: string): RunSlot | undefined {
+    if (this.draining || this.active.size >= this.config.orchestrator.runWorkerConcurrency) {
+      return undefined;
+    }
+    // Registered before the run exists, so a cancel broadcast right after the launch is not missed.
+    const entry = this.register(runId, 0);
+    return {
+      workerId: this.workerId,
+      start: (run) => {
+        const execution = this.executeClaimed(run, entry);
+        this.eager.add(execution);
+        void execution.finally(() => this.eager.delete(execution));
+      },
+      release: () => this.unregister(runId, entry),
+    };
+  }
+
+  /**
+   * Stops taking runs at launch and waits up to `graceMs` for the ones it took to end; a run cut short
+   * keeps its STARTED status and the monitor resumes it elsewhere, as for a run the queue delivered.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.eager]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private register(runId: string, attempt: number): ActiveRun {
+    const entry: ActiveRun = { controller: new AbortController(), attempt };
+    this.active.set(runId, entry);
+    return entry;
+  }
+
+  private unregister(runId: string, entry: ActiveRun): void {
+    if (this.active.get(runId) === entry) {
+      this.active.delete(runId);
+    }
+  }
+
+  private interrupted(runId: string, error: unknown): void {
+    // An infrastructure failure (database or Redis gone): leave the run STARTED. Its heartbeat stops
+    // with this attempt, and the monitor resumes it elsewhere or fails it.
+    this.log.error({ err: error, runId }, 'run execution interrupted by an infrastructure error');
+  }
+
+  /** Executes a run this attempt holds (STARTED, claimed by this worker) and records how it ended. */
+  private async executeClaimed(claimed: RunRecord, entry: ActiveRun): Promise<void> {
+    const { runId } = claimed;
+    try {
       this.startHeartbeat();
       const host = new PgRunHost(this.runs, runId, () => this.queues.isCancelRequested(runId));
-      const outcome = await this.runPlan(claimed, host, controller);
-      await this.finish(claimed, attempt, outcome, await host.drain());
+      const outcome = await this.runPlan(claimed, host, entry.controller);
+      await this.finish(claimed, entry.attempt, outcome, await host.drain());
     } catch (error) {
-      // An infrastructure failure (database or Redis gone): leave the run STARTED. Its heartbeat stops
-      // with this attempt, and the monitor resumes it elsewhere or fails it.
-      this.log.error({ err: error, runId }, 'run execution interrupted by an infrastructure error');
+      this.interrupted(runId, error);
     } finally {
-      if (this.active.get(runId) === entry) {
-        this.active.delete(runId);
-      }
-      if (claimed && !runsUnlimited(this.config.orchestrator)) {
+      this.unregister(runId, entry);
+      if (!runsUnlimited(this.config.orchestrator)) {
         // A slot is free: let queued runs in without waiting for the next periodic pass.
         await this.queues.wakeCoordinator().catch(() => undefined);
       }
