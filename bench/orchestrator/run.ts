@@ -201,6 +201,8 @@ async function main(): Promise<void> {
         ORCH_RUN_WORKER_CONCURRENCY: String(IN_FLIGHT),
         ORCH_DEQUEUE_INTERVAL_MS: '1000',
         ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
+        // `ORCH_EAGER_START=false npm run bench:orchestrator` measures the queue path of an `api` process.
+        ...(process.env.ORCH_EAGER_START ? { ORCH_EAGER_START: process.env.ORCH_EAGER_START } : {}),
       },
     });
     running.push(hub);
@@ -248,6 +250,22 @@ async function main(): Promise<void> {
       // the samples of the measured launches.
       console.log(`measured window, monotonic µs: ${windowStart}-${monotonicMicros()}`);
     }
+    // How the measured runs went, created → ended, for those the launching process started itself and
+    // those that went through the queue (its run workers had no free slot).
+    const { rows: byPath } = await db.query<{ queued: boolean; p50: number; p99: number; n: number }>(
+      `SELECT queued, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+         percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n
+       FROM (SELECT extract(epoch FROM r.end_time - r.created_at) * 1000 AS ms,
+               EXISTS (SELECT 1 FROM "${schema}".orch_outbox o
+                       WHERE o.kind = 'execute-run' AND o.payload->>'runId' = r.run_id::text) AS queued
+             FROM "${schema}".orch_runs r WHERE r.job_name = 'bench_noop_job'
+             ORDER BY r.id DESC LIMIT ${RUNS}) measured GROUP BY queued`,
+    );
+    const path = (queued: boolean): { runs: number; p50?: number; p99?: number } => {
+      const row = byPath.find((r) => r.queued === queued);
+      return row ? { runs: row.n, p50: Number(row.p50), p99: Number(row.p99) } : { runs: 0 };
+    };
+    const createdToEndedMs = { startedAtLaunch: path(false), throughTheQueue: path(true) };
     const failedRuns =
       (
         await db.query<{ n: number }>(
@@ -307,6 +325,7 @@ async function main(): Promise<void> {
         launchesPerSecond: RUNS / launchSeconds,
         loadGeneratorCpuMsPerLaunch: clientCpuMsPerLaunch,
         failedRuns,
+        createdToEndedMs,
         cpu: apiCpu,
       },
       authenticatedHttpFloorPerSecond: authFloor,
@@ -335,6 +354,12 @@ async function main(): Promise<void> {
     console.log(
       `  API path, ${RUNS} runs of a 1-op no-op job     ${f(apiPerSecond)} runs/s (${f(apiSeconds, 2)} s; launches ${f(results.apiPath.launchesPerSecond)}/s)`,
     );
+    for (const [what, stats] of Object.entries(createdToEndedMs)) {
+      const label = what === 'startedAtLaunch' ? 'started at launch' : 'through the queue';
+      console.log(
+        `  runs ${label.padEnd(39)} ${stats.runs}${stats.runs > 0 ? `, created → ended p50 ${f(stats.p50 ?? NaN)} ms, p99 ${f(stats.p99 ?? NaN)} ms` : ''}`,
+      );
+    }
     console.log(
       `  CPU per item: API path ${cpuPerItem(hubCpu.cpuSeconds)}, raw BullMQ ${cpuPerItem(raw.cpuSeconds)}`,
     );
