@@ -19,11 +19,11 @@ export interface LocalRunWorkers {
 }
 
 /**
- * The run workers of the launching process, when it has any (roles `worker` and `all`, once the daemon
- * has started them). A launch that no concurrency limit could hold back and that finds a free slot here
- * creates its run claimed by that worker and executes it in place, as Temporal's eager start does: the
- * run skips the outbox, the BullMQ round trip and the claim, and starts a few milliseconds sooner.
- * Without a free slot (or in an `api` process) the run goes through the queue as before.
+ * The run workers of the launching process, when it has any (role `all`, once the daemon has started
+ * them). A launch that no concurrency limit could hold back and that finds a free slot here creates its
+ * run claimed by that worker and executes it in place (eager start): the run skips the outbox, the
+ * BullMQ round trip and the claim, and starts a few milliseconds sooner. Without a free slot, or in an
+ * `api` process, the run goes through the queue.
  */
 @Injectable()
 export class LocalRuns {
