@@ -254,7 +254,7 @@ export class OrchestratorDaemon implements OnApplicationBootstrap, BeforeApplica
     // Let active runs finish within most of the shutdown budget; a run cut short keeps its STARTED
     // status and is resumed by the monitor of another worker once its heartbeat is stale.
     const grace = Math.max(500, this.config.http.shutdownTimeoutMs - 3000);
-    const closing = Promise.allSettled([...this.workers.map((w) => w.close()), this.executor.drain(grace)]);
+    const closing = Promise.allSettled([...this.workers.map((w) => w.close()), this.executor.drain()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       closing.then(() => false),

@@ -40,9 +40,11 @@ interface ActiveRun {
 export class RunExecutor implements OnApplicationShutdown, LocalRunWorkers {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly active = new Map<string, ActiveRun>();
-  /** Executions of runs this process started at launch (no BullMQ job waits for them at shutdown). */
+  /**
+   * One promise per slot taken at launch, settled when its run ends or the slot is released unused:
+   * no BullMQ job waits for these at shutdown, and a launch still inserting its run holds one too.
+   */
   private readonly eager = new Set<Promise<void>>();
-  private draining = false;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -100,36 +102,37 @@ export class RunExecutor implements OnApplicationShutdown, LocalRunWorkers {
    * worker keeps its limit too, so a process busy with eager runs still takes queued ones up to it.
    */
   reserve(runId: string): RunSlot | undefined {
-    if (this.draining || this.active.size >= this.config.orchestrator.runWorkerConcurrency) {
+    if (this.active.size >= this.config.orchestrator.runWorkerConcurrency) {
       return undefined;
     }
     // Registered before the run exists, so a cancel broadcast right after the launch is not missed.
     const entry = this.register(runId, 0);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.eager.add(settled);
+    void settled.then(() => this.eager.delete(settled));
     return {
       workerId: this.workerId,
       start: (run) => {
-        const execution = this.executeClaimed(run, entry);
-        this.eager.add(execution);
-        void execution.finally(() => this.eager.delete(execution));
+        void this.executeClaimed(run, entry).finally(settle);
       },
-      release: () => this.unregister(runId, entry),
+      release: () => {
+        this.unregister(runId, entry);
+        settle();
+      },
     };
   }
 
   /**
-   * Stops taking runs at launch and waits up to `graceMs` for the ones it took to end; a run cut short
-   * keeps its STARTED status and the monitor resumes it elsewhere, as for a run the queue delivered.
+   * Resolves once every slot taken at launch has ended, including those whose launch was still
+   * inserting its run. Called after the daemon withdrew this worker from LocalRuns, so no slot is
+   * taken meanwhile; the daemon bounds the wait by its shutdown grace, and a run cut short keeps its
+   * STARTED status for the monitor to resume elsewhere, as for a run the queue delivered.
    */
-  async drain(graceMs: number): Promise<void> {
-    this.draining = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.eager]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.eager]);
   }
 
   private register(runId: string, attempt: number): ActiveRun {
