@@ -13,6 +13,7 @@ import {
   eventsOf,
   FAST_ORCHESTRATOR_ENV,
   getRun,
+  launchRun,
   waitFor,
   waitForStatus,
   adminClient,
@@ -23,6 +24,7 @@ import { collect, exited, freePort, spawnHub, waitForHttp } from './support/proc
 interface Worker {
   child: ChildProcess;
   output: { stdout: () => string; stderr: () => string };
+  url: string;
 }
 
 /**
@@ -36,28 +38,37 @@ describe('orchestrator across worker processes', () => {
   let blobDir: string;
   const workers: Worker[] = [];
 
-  async function startWorker(): Promise<Worker> {
+  /** A hub process of `role` on these stores, once its health answers and its run workers run. */
+  async function startProcess(role: 'worker' | 'all', extra: Record<string, string> = {}): Promise<Worker> {
     const port = await freePort();
     const child = spawnHub('src/main.ts', [], {
       ...env,
-      APP_ROLE: 'worker',
+      APP_ROLE: role,
       PORT: String(port),
       BLOB_DIR: blobDir,
+      ...extra,
     });
-    const worker = { child, output: collect(child) };
-    workers.push(worker);
-    await waitForHttp(`http://127.0.0.1:${port}/health`, 60_000);
-    await waitFor('the worker daemon to start', () =>
-      worker.output.stdout().includes('orchestrator daemon and run workers started'),
-    );
+    const worker = { child, output: collect(child), url: `http://127.0.0.1:${port}` };
+    try {
+      await waitForHttp(`${worker.url}/health`, 60_000);
+      await waitFor('its orchestrator daemon to start', () =>
+        worker.output.stdout().includes('orchestrator daemon and run workers started'),
+      );
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
     return worker;
   }
 
-  const launch = async (job: string, payload: object = {}): Promise<string> => {
-    const res = await api.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload });
-    expect(res.statusCode).toBe(201);
-    return res.json<{ runId: string }>().runId;
-  };
+  async function startWorker(): Promise<Worker> {
+    const worker = await startProcess('worker');
+    workers.push(worker);
+    return worker;
+  }
+
+  const launch = async (job: string, payload: object = {}): Promise<string> =>
+    (await launchRun(api, job, payload)).runId;
 
   beforeAll(async () => {
     blobDir = await mkdtemp(join(tmpdir(), 'rh-orch-proc-'));
@@ -141,21 +152,9 @@ describe('orchestrator across worker processes', () => {
   });
 
   it('resumes a run started at launch by an `all` process on a worker after kill -9 of that process', async () => {
-    const port = await freePort();
-    const child = spawnHub('src/main.ts', [], {
-      ...env,
-      APP_ROLE: 'all',
-      PORT: String(port),
-      BLOB_DIR: blobDir,
-      ORCH_MAX_CONCURRENT_RUNS: '-1',
-    });
-    const output = collect(child);
+    // Kept out of `workers`: the run it starts must be resumed by one of those.
+    const { child, url } = await startProcess('all', { ORCH_MAX_CONCURRENT_RUNS: '-1' });
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHttp(`${url}/health`, 60_000);
-      await waitFor('its run workers to start', () =>
-        output.stdout().includes('orchestrator daemon and run workers started'),
-      );
       const token = await fetch(`${url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -13,9 +13,11 @@ import {
   eventsOf,
   FAST_ORCHESTRATOR_ENV,
   getRun,
+  launchRun,
   waitFor,
   waitForStatus,
   type ApiClient,
+  type RunBody,
 } from './support/orchestrator.js';
 
 /**
@@ -27,11 +29,7 @@ describe('orchestrator without concurrency limits, through the queue', () => {
   let api: ApiClient;
   let postgres: PostgresService;
 
-  async function launch(job: string): Promise<{ runId: string; status: string }> {
-    const res = await api.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload: {} });
-    expect(res.statusCode).toBe(201);
-    return res.json<{ runId: string; status: string }>();
-  }
+  const launch = (job: string): Promise<RunBody> => launchRun(api, job);
 
   async function undispatched(): Promise<number> {
     const { rows } = await postgres.query<{ n: number }>(
@@ -92,11 +90,7 @@ describe('orchestrator without concurrency limits, started at launch', () => {
   let api: ApiClient;
   let postgres: PostgresService;
 
-  async function launch(job: string, payload: object = {}): Promise<RunState> {
-    const res = await api.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json<RunState>();
-  }
+  const launch = (job: string, payload: object = {}): Promise<RunBody> => launchRun(api, job, payload);
 
   async function messagesFor(runIds: readonly string[]): Promise<Record<string, number>> {
     const { rows } = await postgres.query<{ run_id: string; n: number }>(

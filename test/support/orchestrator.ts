@@ -70,6 +70,13 @@ export async function getRun(hub: ApiClient, runId: string): Promise<RunBody> {
   return res.json<RunBody>();
 }
 
+/** Launches `job` through the API (201 expected) and returns the new run as the launch answered it. */
+export async function launchRun(hub: ApiClient, job: string, payload: object = {}): Promise<RunBody> {
+  const res = await hub.inject({ method: 'POST', url: `/orchestrator/jobs/${job}/runs`, payload });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<RunBody>();
+}
+
 export function waitForStatus(
   hub: ApiClient,
   runId: string,
