@@ -8,6 +8,8 @@
  *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
  *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
+ * The hub's ORCH_RUN_WORKER_CONCURRENCY matches the baseline's 50 unless BENCH_RUN_SLOTS sets it: a slot
+ * is held from before a launch's insert, so at 50 slots the launches in flight alone can fill them.
  */
 import 'reflect-metadata';
 
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
         TOKEN_RATE_LIMIT: '100000',
         PG_POOL_MAX: '20',
         ORCH_MAX_CONCURRENT_RUNS: '-1',
-        ORCH_RUN_WORKER_CONCURRENCY: String(IN_FLIGHT),
+        ORCH_RUN_WORKER_CONCURRENCY: process.env.BENCH_RUN_SLOTS ?? String(IN_FLIGHT),
         ORCH_DEQUEUE_INTERVAL_MS: '1000',
         ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
         // `ORCH_EAGER_START=false npm run bench:orchestrator` measures the queue path of an `api` process.
