@@ -33,6 +33,7 @@ import { collect, exited, freePort, ROOT, waitForHttp } from '../../test/support
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { hubEntry } from '../lib/hub.js';
 import { cpuSecondsOf } from '../lib/processes.js';
+import { benchRounds } from '../lib/settings.js';
 
 /** BENCH_DRS_OBJECTS seeds fewer objects for a quick run (a hundredth of them are bundles). */
 const OBJECTS = Number(process.env.BENCH_DRS_OBJECTS ?? 10_000);
@@ -47,7 +48,7 @@ const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MIB ?? 1024) * 1024 * 1024;
 const CHUNK_BYTES = 16 * 1024 * 1024;
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = benchRounds(3);
 
 const SERVICES = {
   MONGO_URL: process.env.BENCH_MONGO_URL ?? 'mongodb://127.0.0.1:27017',

@@ -48,11 +48,12 @@ import {
   type ServerProcess,
 } from '../lib/processes.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
+import { benchRounds } from '../lib/settings.js';
 
 const NAME = 'drs-s3';
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_S3_MIB ?? 128) * MIB;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = benchRounds(3);
 const UPLOAD_TARGET = 0.8;
 const DOWNLOAD_TARGET = 0.7;
 const PART_SIZE = 8 * MIB;

@@ -15,7 +15,8 @@ function seconds(name: string, fallback: number): number {
   return value;
 }
 
-function rounds(fallback: number): number {
+/** BENCH_ROUNDS, or `fallback` when it is unset: how many alternating rounds a benchmark measures. */
+export function benchRounds(fallback: number): number {
   const raw = process.env.BENCH_ROUNDS;
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 20) {
@@ -28,6 +29,6 @@ export function benchSettings(defaults: BenchSettings): BenchSettings {
   return {
     durationSeconds: seconds('BENCH_DURATION_SECONDS', defaults.durationSeconds),
     warmupSeconds: seconds('BENCH_WARMUP_SECONDS', defaults.warmupSeconds),
-    rounds: rounds(defaults.rounds),
+    rounds: benchRounds(defaults.rounds),
   };
 }

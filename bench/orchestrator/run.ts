@@ -44,6 +44,7 @@ import {
   type ServerProcess,
 } from '../lib/processes.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
+import { benchRounds } from '../lib/settings.js';
 
 const RUNS = 1000;
 /**
@@ -59,7 +60,7 @@ const LATENCY_SAMPLES = 40;
  * Rounds of raw BullMQ and the API path, alternating, compared by their medians: one burst of 1,000
  * lasts a fraction of a second, and single bursts of the same build varied 1.6× on this machine.
  */
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ROUNDS = benchRounds(3);
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,7 +81,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
 interface ApiRound {
   seconds: number;
   launchSeconds: number;
-  cpuSeconds?: number;
+  /** The hub's own CPU time over the round, when it could be read. */
+  hubCpu: { cpuSeconds?: number };
   cpu: CpuBreakdown;
   clientCpuMsPerLaunch: number;
   createdToEndedMs: Record<
@@ -292,7 +294,7 @@ async function main(): Promise<void> {
       return {
         seconds,
         launchSeconds,
-        ...hubCpu,
+        hubCpu,
         cpu,
         clientCpuMsPerLaunch: (clientCpu.user + clientCpu.system) / 1000 / RUNS,
         createdToEndedMs: await createdToEnded(),
@@ -318,8 +320,8 @@ async function main(): Promise<void> {
       cpu: apiCpu,
       clientCpuMsPerLaunch,
       createdToEndedMs,
+      hubCpu,
     } = median.api;
-    const hubCpu = median.api.cpuSeconds === undefined ? {} : { cpuSeconds: median.api.cpuSeconds };
     const failedRuns =
       (
         await db.query<{ n: number }>(
