@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { loadConfig } from '../../src/config/app-config.js';
 import { PostgresService } from '../../src/infra/postgres/postgres.service.js';
-import { makeEvent } from '../../src/orchestrator/core/index.js';
+import { makeEvent, type RunStatus } from '../../src/orchestrator/core/index.js';
 import { isDataError } from '../../src/orchestrator/storage/pg-safe.js';
+import { EventRepository } from '../../src/orchestrator/storage/event.repository.js';
 import { RunRepository } from '../../src/orchestrator/storage/run.repository.js';
 import { isolatedEnv } from '../support/harness.js';
 
@@ -242,6 +243,31 @@ describe('RunRepository', () => {
     expect(await runs.dequeueUnlimited(10)).toHaveLength(10);
     const pass = statements.mock.calls[0] as unknown[];
     statements.mockRestore();
-    expect(await scansOf(pass, 'orch_runs')).toEqual(['Index Scan using orch_runs_queue', 'Tid Scan']);
+    expect(await scansOf(pass, 'orch_runs')).toEqual(['Index Scan using orch_runs_active', 'Tid Scan']);
+  });
+
+  it("lists runs by status and reads a run's events through indexes that runs ending in success leave", async () => {
+    await runsIn('SUCCESS', 10_000);
+    const [queued] = await runsIn('QUEUED', 3);
+    await runsIn('FAILURE', 3);
+    await postgres.query('ANALYZE orch_runs');
+    await postgres.query('ANALYZE orch_event_logs');
+    const scansOfList = async (statuses: RunStatus[]): Promise<string[]> => {
+      const statements = statementsSent();
+      const listed = await runs.list({ statuses, limit: 2 });
+      const call = statements.mock.calls[0] as unknown[];
+      statements.mockRestore();
+      expect(listed.runs.map((r) => r.status)).toEqual([statuses[0], statuses[0]]);
+      return scansOf(call, 'orch_runs');
+    };
+    expect((await scansOfList(['QUEUED']))[0]).toMatch(/using orch_runs_active$/);
+    expect((await scansOfList(['FAILURE']))[0]).toMatch(/using orch_runs_unsuccessful$/);
+
+    const events = new EventRepository(postgres);
+    const statements = statementsSent();
+    expect((await events.list(queued!, 0, 10)).map((e) => e.type)).toEqual(['RUN_ENQUEUED']);
+    const read = statements.mock.calls[0] as unknown[];
+    statements.mockRestore();
+    expect((await scansOf(read, 'orch_event_logs'))[0]).toMatch(/using orch_event_logs_pkey$/);
   });
 });
