@@ -2,16 +2,18 @@
  * Orchestrator benchmarks (`npm run bench:orchestrator`), against the local PostgreSQL and Redis. The hub
  * (role `all`) and the baseline (a BullMQ producer and worker) each run as their own process pinned to
  * one CPU, so each enqueues and processes on that CPU; this process sends the hub's requests.
- *  1. 1,000 runs of a one-op no-op job through the API path (HTTP launch → PostgreSQL → coordinator →
- *     BullMQ → run worker → events) against 1,000 raw BullMQ no-op jobs on the same Redis (enqueue,
- *     process, complete), both with 50 in flight, in BENCH_ROUNDS (default 3) alternating rounds; the
- *     hub stays up, idle, while the baseline runs. Target: the median round reaches ≥ 0.5× the
- *     baseline's throughput.
+ *  1. 1,000 runs of a one-op no-op job through the API path (HTTP launch → PostgreSQL, where the run is
+ *     created claimed by the hub's free run worker → execution → its final status and events) against
+ *     1,000 raw BullMQ no-op jobs on the same Redis (enqueue, process, complete), both with 50 in
+ *     flight, in BENCH_ROUNDS (default 3) alternating rounds; the hub stays up, idle, while the baseline
+ *     runs. Target: the median round reaches ≥ 0.5× the baseline's throughput.
  *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
  *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
- * The hub's ORCH_RUN_WORKER_CONCURRENCY matches the baseline's 50 unless BENCH_RUN_SLOTS sets it: a slot
- * is held from before a launch's insert, so at 50 slots the launches in flight alone can fill them.
+ * The hub gets 100 run slots (ORCH_RUN_WORKER_CONCURRENCY) unless BENCH_RUN_SLOTS sets them: the
+ * baseline's 50 adds in flight take none of its worker's 50 slots, but a launch holds one of the hub's
+ * from before its insert, so the hub needs 50 for the launches in flight and 50 for the runs executing,
+ * as docs/orchestrator.md sizes an `all` process (C + R × D slots).
  */
 import 'reflect-metadata';
 
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
         TOKEN_RATE_LIMIT: '100000',
         PG_POOL_MAX: '20',
         ORCH_MAX_CONCURRENT_RUNS: '-1',
-        ORCH_RUN_WORKER_CONCURRENCY: process.env.BENCH_RUN_SLOTS ?? String(IN_FLIGHT),
+        ORCH_RUN_WORKER_CONCURRENCY: process.env.BENCH_RUN_SLOTS ?? String(2 * IN_FLIGHT),
         ORCH_DEQUEUE_INTERVAL_MS: '1000',
         ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
         // `ORCH_EAGER_START=false npm run bench:orchestrator` measures the queue path of an `api` process.
