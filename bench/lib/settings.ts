@@ -15,14 +15,22 @@ function seconds(name: string, fallback: number): number {
   return value;
 }
 
-/** BENCH_ROUNDS, or `fallback` when it is unset: how many alternating rounds a benchmark measures. */
-export function benchRounds(fallback: number): number {
-  const raw = process.env.BENCH_ROUNDS;
+/**
+ * The integer environment variable `name`, or `fallback` when it is unset; any other value stops the
+ * bench and says what it may be.
+ */
+export function benchInteger(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 20) {
-    throw new Error('BENCH_ROUNDS must be an integer between 1 and 20');
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}`);
   }
   return value;
+}
+
+/** BENCH_ROUNDS, or `fallback` when it is unset: how many alternating rounds a benchmark measures. */
+export function benchRounds(fallback: number): number {
+  return benchInteger('BENCH_ROUNDS', fallback, 1, 20);
 }
 
 export function benchSettings(defaults: BenchSettings): BenchSettings {

@@ -2,11 +2,11 @@
  * Orchestrator benchmarks (`npm run bench:orchestrator`), against the local PostgreSQL and Redis. The hub
  * (role `all`) and the baseline (a BullMQ producer and worker) each run as their own process pinned to
  * one CPU, so each enqueues and processes on that CPU; this process sends the hub's requests.
- *  1. 1,000 runs of a one-op no-op job through the API path (HTTP launch → PostgreSQL, where the run is
- *     created claimed by the hub's free run worker → execution → its final status and events) against
- *     1,000 raw BullMQ no-op jobs on the same Redis (enqueue, process, complete), both with 50 in
- *     flight, in BENCH_ROUNDS (default 3) alternating rounds; the hub stays up, idle, while the baseline
- *     runs. Target: the median round reaches ≥ 0.5× the baseline's throughput.
+ *  1. 1,000 runs (BENCH_RUNS) of a one-op no-op job through the API path (HTTP launch → PostgreSQL,
+ *     where the run is created claimed by the hub's free run worker → execution → its final status and
+ *     events) against as many raw BullMQ no-op jobs on the same Redis (enqueue, process, complete), both
+ *     with 50 in flight, in BENCH_ROUNDS (default 3) alternating rounds; the hub stays up, idle, while the
+ *     baseline runs. Target: the median round reaches ≥ 0.5× the baseline's throughput.
  *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
  *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
@@ -46,16 +46,20 @@ import {
   type ServerProcess,
 } from '../lib/processes.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
-import { benchRounds } from '../lib/settings.js';
+import { benchInteger, benchRounds } from '../lib/settings.js';
 
-const RUNS = 1000;
+/**
+ * Runs (and raw jobs) measured per round (BENCH_RUNS). A burst of 1,000 lasts 0.1–0.5 s, so a GC pause
+ * or a scheduling hiccup weighs on it; longer bursts cost minutes but say more.
+ */
+const RUNS = benchInteger('BENCH_RUNS', 1000, 100, 100_000);
 /**
  * Items each side processes before the measured ones (BENCH_WARM_UP). The JIT needs a few thousand runs
  * to compile the hub's longer path, so with a short warm-up a measurement mostly compares how fast each
  * side compiles; with 8,000 the hub spent 0.39–0.48 ms of CPU per run against 0.62 ms after 2,000, and
  * raw BullMQ sped up as well, so the ratio moved less.
  */
-const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 2000);
+const WARM_UP = benchInteger('BENCH_WARM_UP', 2000, 0, 100_000);
 const IN_FLIGHT = 50;
 const LATENCY_SAMPLES = 40;
 /**
@@ -99,7 +103,7 @@ function requests(count: number, request: Omit<CountedRequests, 'count' | 'inFli
 }
 
 /**
- * 1,000 no-op jobs added by 50 concurrent producers and consumed with concurrency 50, both in one
+ * RUNS no-op jobs added by 50 concurrent producers and consumed with concurrency 50, both in one
  * process pinned like the hub (which also enqueues and executes its runs on its own CPU).
  */
 async function rawBullmq(
