@@ -10,10 +10,11 @@
  *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
  *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
- * The hub gets 100 run slots (ORCH_RUN_WORKER_CONCURRENCY) unless BENCH_RUN_SLOTS sets them: the
+ * The hub gets 200 run slots (ORCH_RUN_WORKER_CONCURRENCY) unless BENCH_RUN_SLOTS sets them: the
  * baseline's 50 adds in flight take none of its worker's 50 slots, but a launch holds one of the hub's
- * from before its insert, so the hub needs 50 for the launches in flight and 50 for the runs executing,
- * as docs/orchestrator.md sizes an `all` process (C + R × D slots).
+ * from before its insert until its run's final status is written, so the hub needs C + R × D slots, as
+ * docs/orchestrator.md sizes an `all` process: 50 launches in flight, plus runs of up to 50 ms each at
+ * 3,000 a second. With 100, sustained bursts sent a third of the runs through the queue.
  */
 import 'reflect-metadata';
 
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
         TOKEN_RATE_LIMIT: '100000',
         PG_POOL_MAX: '20',
         ORCH_MAX_CONCURRENT_RUNS: '-1',
-        ORCH_RUN_WORKER_CONCURRENCY: process.env.BENCH_RUN_SLOTS ?? String(2 * IN_FLIGHT),
+        ORCH_RUN_WORKER_CONCURRENCY: process.env.BENCH_RUN_SLOTS ?? String(4 * IN_FLIGHT),
         ORCH_DEQUEUE_INTERVAL_MS: '1000',
         ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
         // `ORCH_EAGER_START=false npm run bench:orchestrator` measures the queue path of an `api` process.
