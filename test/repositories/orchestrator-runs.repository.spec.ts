@@ -75,6 +75,17 @@ describe('RunRepository', () => {
     return vi.spyOn(postgres.pool, 'query');
   }
 
+  /** What `action` resolves to, and the first statement it sent through the pool. */
+  async function firstStatementOf<T>(action: () => Promise<T>): Promise<{ result: T; statement: unknown[] }> {
+    const statements = statementsSent();
+    try {
+      const result = await action();
+      return { result, statement: statements.mock.calls[0] as unknown[] };
+    } finally {
+      statements.mockRestore();
+    }
+  }
+
   /** The text and parameters of a statement the pool was given, plain or prepared. */
   function textOf(call: unknown[]): [string, unknown[] | undefined] {
     const [first, values] = call as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
@@ -220,29 +231,26 @@ describe('RunRepository', () => {
   it('finds the runs of a batch of transitions by key in a history of thousands of runs', async () => {
     await runsIn('SUCCESS', 10_000);
     const ids = await runsIn('STARTING', 25);
-    const statements = statementsSent();
-    await Promise.all(
-      ids.map((runId) =>
-        runs.transition(runId, {
-          from: ['STARTING'],
-          to: 'STARTED',
-          fence: 0,
-          events: [makeEvent('RUN_START', 'started')],
-        }),
+    const { statement: transition } = await firstStatementOf(() =>
+      Promise.all(
+        ids.map((runId) =>
+          runs.transition(runId, {
+            from: ['STARTING'],
+            to: 'STARTED',
+            fence: 0,
+            events: [makeEvent('RUN_START', 'started')],
+          }),
+        ),
       ),
     );
-    const transition = statements.mock.calls[0] as unknown[];
-    statements.mockRestore();
     expect(await scansOf(transition, 'orch_runs')).not.toContain('Seq Scan');
   });
 
   it('reads the queue once in a pass without limits, updating the very rows it picked', async () => {
     await runsIn('SUCCESS', 10_000);
     await runsIn('QUEUED', 25);
-    const statements = statementsSent();
-    expect(await runs.dequeueUnlimited(10)).toHaveLength(10);
-    const pass = statements.mock.calls[0] as unknown[];
-    statements.mockRestore();
+    const { result: started, statement: pass } = await firstStatementOf(() => runs.dequeueUnlimited(10));
+    expect(started).toHaveLength(10);
     expect(await scansOf(pass, 'orch_runs')).toEqual(['Index Scan using orch_runs_active', 'Tid Scan']);
   });
 
@@ -253,21 +261,16 @@ describe('RunRepository', () => {
     await postgres.query('ANALYZE orch_runs');
     await postgres.query('ANALYZE orch_event_logs');
     const scansOfList = async (statuses: RunStatus[]): Promise<string[]> => {
-      const statements = statementsSent();
-      const listed = await runs.list({ statuses, limit: 2 });
-      const call = statements.mock.calls[0] as unknown[];
-      statements.mockRestore();
+      const { result: listed, statement } = await firstStatementOf(() => runs.list({ statuses, limit: 2 }));
       expect(listed.runs.map((r) => r.status)).toEqual([statuses[0], statuses[0]]);
-      return scansOf(call, 'orch_runs');
+      return scansOf(statement, 'orch_runs');
     };
     expect((await scansOfList(['QUEUED']))[0]).toMatch(/using orch_runs_active$/);
     expect((await scansOfList(['FAILURE']))[0]).toMatch(/using orch_runs_unsuccessful$/);
 
     const events = new EventRepository(postgres);
-    const statements = statementsSent();
-    expect((await events.list(queued!, 0, 10)).map((e) => e.type)).toEqual(['RUN_ENQUEUED']);
-    const read = statements.mock.calls[0] as unknown[];
-    statements.mockRestore();
-    expect((await scansOf(read, 'orch_event_logs'))[0]).toMatch(/using orch_event_logs_pkey$/);
+    const { result: read, statement } = await firstStatementOf(() => events.list(queued!, 0, 10));
+    expect(read.map((e) => e.type)).toEqual(['RUN_ENQUEUED']);
+    expect((await scansOf(statement, 'orch_event_logs'))[0]).toMatch(/using orch_event_logs_pkey$/);
   });
 });
