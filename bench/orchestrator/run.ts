@@ -62,6 +62,8 @@ const RUNS = benchInteger('BENCH_RUNS', 1000, 100, 100_000);
  */
 const WARM_UP = benchInteger('BENCH_WARM_UP', 2000, 0, 100_000);
 const IN_FLIGHT = 50;
+/** The hub's run slots (BENCH_RUN_SLOTS; the hub accepts 1–1,000): see the header for the default. */
+const RUN_SLOTS = benchInteger('BENCH_RUN_SLOTS', 4 * IN_FLIGHT, 1, 1000);
 const LATENCY_SAMPLES = 40;
 /**
  * Rounds of raw BullMQ and the API path, alternating, compared by their medians: one burst of 1,000
@@ -228,7 +230,7 @@ async function main(): Promise<void> {
         TOKEN_RATE_LIMIT: '100000',
         PG_POOL_MAX: '20',
         ORCH_MAX_CONCURRENT_RUNS: '-1',
-        ORCH_RUN_WORKER_CONCURRENCY: process.env.BENCH_RUN_SLOTS ?? String(4 * IN_FLIGHT),
+        ORCH_RUN_WORKER_CONCURRENCY: String(RUN_SLOTS),
         ORCH_DEQUEUE_INTERVAL_MS: '1000',
         ORCH_CODE_LOCATIONS: fileURLToPath(new URL('./definitions.ts', import.meta.url)),
         // `ORCH_EAGER_START=false npm run bench:orchestrator` measures the queue path of an `api` process.
