@@ -235,14 +235,20 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
     return ((await res.json()) as { runId: string }).runId;
   }
 
-  async function runRow(
-    runId: string,
-  ): Promise<{ status: string; worker_id: string | null; resume_attempts: number }> {
-    const { rows } = await db.query<{ status: string; worker_id: string | null; resume_attempts: number }>(
-      'SELECT status, worker_id, resume_attempts FROM orch_runs WHERE run_id = $1',
-      [runId],
+  type RunRow = { status: string; worker_id: string | null; resume_attempts: number };
+
+  /** One statement for all of them: `db` is a single connection, which runs one query at a time. */
+  async function runRows(runIds: readonly string[]): Promise<RunRow[]> {
+    const { rows } = await db.query<RunRow & { run_id: string }>(
+      'SELECT run_id, status, worker_id, resume_attempts FROM orch_runs WHERE run_id = ANY($1::uuid[])',
+      [runIds],
     );
-    return rows[0]!;
+    return runIds.map((id) => rows.find((r) => r.run_id === id)!);
+  }
+
+  async function runRow(runId: string): Promise<RunRow> {
+    const [row] = await runRows([runId]);
+    return row!;
   }
 
   const pidOf = (workerId: string | null): number => Number(String(workerId).split(':')[1]);
@@ -254,10 +260,10 @@ describe('a deployment of 2 api and 2 worker processes on shared stores', () => 
     );
     await waitFor(
       'the four runs to finish',
-      async () => (await Promise.all(runIds.map(runRow))).every((r) => r.status === 'SUCCESS'),
+      async () => (await runRows(runIds)).every((r) => r.status === 'SUCCESS'),
       40_000,
     );
-    const pids = new Set((await Promise.all(runIds.map(runRow))).map((r) => pidOf(r.worker_id)));
+    const pids = new Set((await runRows(runIds)).map((r) => pidOf(r.worker_id)));
     expect([...pids].sort()).toEqual([byName('worker-1').child.pid, byName('worker-2').child.pid].sort());
   }, 60_000);
 
