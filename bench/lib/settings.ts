@@ -6,13 +6,27 @@ export interface BenchSettings {
   readonly rounds: number;
 }
 
-function seconds(name: string, fallback: number): number {
+/** The environment variable `name` as a number, `fallback` when it is unset or empty (not yet checked). */
+function environmentNumber(name: string, fallback: number): number {
   const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 120) {
-    throw new Error(`${name} must be a number of seconds between 0 and 120`);
+  return raw === undefined || raw === '' ? fallback : Number(raw);
+}
+
+/**
+ * The numeric environment variable `name` (a fraction, seconds, any finite number), or `fallback` when it
+ * is unset; anything else, or a value outside `min`–`max`, stops the bench and says what it may be,
+ * `unit` naming what the number counts ("seconds").
+ */
+export function benchNumber(name: string, fallback: number, min: number, max: number, unit?: string): number {
+  const value = environmentNumber(name, fallback);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${name} must be a number${unit ? ` of ${unit}` : ''} between ${min} and ${max}`);
   }
   return value;
+}
+
+function seconds(name: string, fallback: number): number {
+  return benchNumber(name, fallback, 0, 120, 'seconds');
 }
 
 /**
@@ -20,8 +34,7 @@ function seconds(name: string, fallback: number): number {
  * bench and says what it may be.
  */
 export function benchInteger(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  const value = environmentNumber(name, fallback);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${name} must be an integer between ${min} and ${max}`);
   }
