@@ -14,7 +14,9 @@
  *   it fast. Target: p50 < 2 s, p99 < 5 s.
  *
  * The hub runs as a real production-mode process with APP_ROLE=all (its worker applies the sheet).
- * BENCH_SHEET_DOCS changes the number of studies.
+ * BENCH_SHEET_DOCS changes the number of studies (1–40,000, default 2,000), BENCH_LATENCY_SHEETS the
+ * latency samples (10–1,000) and BENCH_MAX_POLLS how many times, 100 ms apart, the apply is polled before
+ * the bench gives up (100–100,000, default 6,000: ten minutes); any other value stops the bench at once.
  */
 import { loadavg } from 'node:os';
 
@@ -27,14 +29,20 @@ import { formatLatency, measureSubmitToApplied } from '../lib/latency.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { secondaryIndexes } from '../lib/mongo.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
+import { benchInteger } from '../lib/settings.js';
 
 const NAME = 'changesheets';
-const DOCS = Number(process.env.BENCH_SHEET_DOCS ?? 2_000);
 const ROWS_PER_DOC = 5;
+/** At most 40,000: the hub accepts sheets of up to 200,000 rows (src/changesheets/changesheet-parser.ts). */
+const DOCS = benchInteger('BENCH_SHEET_DOCS', 2_000, 1, 200_000 / ROWS_PER_DOC);
 const VALIDATE_TARGET_SECONDS = 5;
 const APPLY_TARGET = 0.5;
-const LATENCY_SHEETS = Number(process.env.BENCH_LATENCY_SHEETS ?? 50);
+/** At least ten samples, or the percentiles say nothing. */
+const LATENCY_SHEETS = benchInteger('BENCH_LATENCY_SHEETS', 50, 10, 1000);
 const LATENCY_TARGET = { p50Ms: 2000, p99Ms: 5000 };
+const POLL_MS = 100;
+/** Polls of the submitted sheet, POLL_MS apart, before the bench gives up: 10 s to about 3 hours. */
+const MAX_POLLS = benchInteger('BENCH_MAX_POLLS', 6000, 100, 100_000);
 /**
  * The raw baseline's statements per bulkWrite command: the most FerretDB v1 answers (an update command of
  * 100 or more statements never returns). MongoDB takes far more, but the copy lives on the same engine.
@@ -137,9 +145,10 @@ async function main(): Promise<void> {
     const endToEndStarted = process.hrtime.bigint();
     let status: { status: string; run: { run_id: string } | null; error?: unknown };
     for (let polls = 0; ; polls++) {
-      if (polls > Number(process.env.BENCH_MAX_POLLS ?? 6000)) {
+      if (polls > MAX_POLLS) {
         throw new Error(
-          `the sheet was not applied within 10 minutes: ${JSON.stringify(status!).slice(0, 800)}`,
+          `the sheet was not applied within ${MAX_POLLS} polls ${POLL_MS} ms apart (BENCH_MAX_POLLS): ` +
+            JSON.stringify(status!).slice(0, 800),
         );
       }
       status = await api(
@@ -153,7 +162,7 @@ async function main(): Promise<void> {
       if (status.status !== 'pending' && status.run) {
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     const endToEndSeconds = Number(process.hrtime.bigint() - endToEndStarted) / 1e9;
     if (status.status !== 'applied') {

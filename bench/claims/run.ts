@@ -7,6 +7,9 @@
  * The baseline's raw write rate is printed too, for information only: on FerretDB its findOneAndUpdate is
  * not atomic, so most of those writes claim a document someone else already holds; counting them as
  * throughput would credit the baseline for wrong answers.
+ *
+ * BENCH_CLAIM_JOBS changes the number of jobs (64–100,000, default 1,000); any other value stops the bench
+ * at once.
  */
 import { MongoClient } from 'mongodb';
 
@@ -14,10 +17,12 @@ import { retryTransient } from '../../src/infra/mongo/mongo-errors.js';
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { startHub } from '../lib/hub.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
+import { benchInteger } from '../lib/settings.js';
 
 const NAME = 'claims';
-const JOBS = Number(process.env.BENCH_CLAIM_JOBS ?? 1000);
 const CLAIMERS = 64;
+/** At least one job for each claimer, or some of them only measure finding nothing. */
+const JOBS = benchInteger('BENCH_CLAIM_JOBS', 1000, CLAIMERS, 100_000);
 const TARGET = 0.5;
 
 async function json<T>(res: Response): Promise<T> {

@@ -9,6 +9,10 @@
  *
  * Reports writes per second on both sides, the ratio (target ≥ 0.5×), and checks the primitive lost
  * nothing: every counter equals the writes aimed at it.
+ *
+ * BENCH_CONSISTENCY_COLD sets the cold documents (1–100,000, default 1,000), BENCH_CONSISTENCY_WRITES the
+ * writes of each writer (1–1,000, default 12) and BENCH_CONSISTENCY_HOT_SHARE the share of them on the hot
+ * document (0–1, default 0.25); any other value stops the bench at once.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -20,12 +24,16 @@ import { isDuplicateKeyError, retryTransient } from '../../src/infra/mongo/mongo
 import { MongoService } from '../../src/infra/mongo/mongo.service.js';
 import { RevisionLog } from '../../src/infra/mongo/revision-log.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
+import { benchInteger, benchNumber } from '../lib/settings.js';
 
 const NAME = 'consistency';
 const WRITERS = 64;
-const COLD = Number(process.env.BENCH_CONSISTENCY_COLD ?? 1000);
-const WRITES_PER_WRITER = Number(process.env.BENCH_CONSISTENCY_WRITES ?? 12);
-const HOT_SHARE = Number(process.env.BENCH_CONSISTENCY_HOT_SHARE ?? 0.25);
+/** At most 100× the default: each is created one at a time through the RevisionLog before the measurement. */
+const COLD = benchInteger('BENCH_CONSISTENCY_COLD', 1000, 1, 100_000);
+/** At most 1,000: 64,000 writes a side take 16–30 minutes at the rates docs/consistency.md reports. */
+const WRITES_PER_WRITER = benchInteger('BENCH_CONSISTENCY_WRITES', 12, 1, 1000);
+/** A fraction: 0 sends every write to the cold documents, 1 every write to the hot one. */
+const HOT_SHARE = benchNumber('BENCH_CONSISTENCY_HOT_SHARE', 0.25, 0, 1);
 const TARGET = 0.5;
 
 /** The documents each writer writes, in order: the same plan for both sides. */

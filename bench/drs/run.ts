@@ -12,6 +12,10 @@
  *
  * The hub runs as a real process with isolated MONGO_DB / PG_SCHEMA / REDIS_PREFIX and LOG_LEVEL=warn;
  * everything it creates is removed at the end.
+ *
+ * Knobs for a quick run: BENCH_DRS_OBJECTS (100–100,000, default 10,000), BENCH_UPLOAD_MIB (1–16,384,
+ * default 1,024), BENCH_WARMUP_SECONDS (0–120, default 3) and BENCH_ROUND_SECONDS (1–120, default 10) per
+ * connection count and server, BENCH_ROUNDS (1–20, default 3); any other value stops the bench at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,21 +37,30 @@ import { collect, exited, freePort, ROOT, waitForHttp } from '../../test/support
 import { BENCH_ADMIN_ENV, fetchToken } from '../lib/auth.js';
 import { hubEntry } from '../lib/hub.js';
 import { cpuSecondsOf } from '../lib/processes.js';
-import { benchRounds } from '../lib/settings.js';
+import { benchInteger, benchNumber, benchRounds } from '../lib/settings.js';
 
-/** BENCH_DRS_OBJECTS seeds fewer objects for a quick run (a hundredth of them are bundles). */
-const OBJECTS = Number(process.env.BENCH_DRS_OBJECTS ?? 10_000);
+/**
+ * BENCH_DRS_OBJECTS seeds fewer objects for a quick run (a hundredth of them are bundles, hence at least
+ * 100). At most 100,000: the baseline server parses all their bodies from one JSON file, and a million
+ * would come near V8's longest string (512 MiB).
+ */
+const OBJECTS = benchInteger('BENCH_DRS_OBJECTS', 10_000, 100, 100_000);
 const BUNDLES = Math.floor(OBJECTS / 100);
 const CONNECTION_COUNTS = [16, 64] as const;
 const READ_TARGET = 0.5;
 const P99_TARGET_MS = 10;
 const BULK_IDS = 1000;
 const BULK_REQUESTS = 20;
-/** BENCH_UPLOAD_MIB shrinks the upload for a quick run; the target is set for the full 1 GiB. */
-const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MIB ?? 1024) * 1024 * 1024;
+/**
+ * BENCH_UPLOAD_MIB shrinks the upload for a quick run; the target is set for the full 1 GiB. Up to 16 GiB,
+ * written twice to local disk (the plain write, then the hub's blob).
+ */
+const UPLOAD_BYTES = benchInteger('BENCH_UPLOAD_MIB', 1024, 1, 16_384) * 1024 * 1024;
 const CHUNK_BYTES = 16 * 1024 * 1024;
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
+/** The same bounds as every bench's BENCH_WARMUP_SECONDS (bench/lib/settings.ts). */
+const WARMUP_SECONDS = benchNumber('BENCH_WARMUP_SECONDS', 3, 0, 120, 'seconds');
+/** A round under a second measures start-up more than throughput. */
+const ROUND_SECONDS = benchNumber('BENCH_ROUND_SECONDS', 10, 1, 120, 'seconds');
 const ROUNDS = benchRounds(3);
 
 const SERVICES = {

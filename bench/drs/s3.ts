@@ -13,7 +13,8 @@
  * Rounds alternate between contender and baseline (BENCH_ROUNDS, default 3) and the medians are compared.
  * Each round also reports the CPU milliseconds per MiB of the hub, of SeaweedFS and of this client, since
  * on a small shared machine throughput ratios are noisy and CPU per MiB is what the hub can change.
- * The hub runs as a real process (BENCH_HUB_ENTRY=src runs the sources without a build).
+ * The hub runs as a real process (BENCH_HUB_ENTRY=src runs the sources without a build). BENCH_S3_MIB takes
+ * 1–1,024 and BENCH_ROUNDS 1–20; any other value stops the bench at once.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -48,11 +49,15 @@ import {
   type ServerProcess,
 } from '../lib/processes.js';
 import { reportResults, runBenchmark } from '../lib/report.js';
-import { benchRounds } from '../lib/settings.js';
+import { benchInteger, benchRounds } from '../lib/settings.js';
 
 const NAME = 'drs-s3';
 const MIB = 1024 * 1024;
-const SIZE = Number(process.env.BENCH_S3_MIB ?? 128) * MIB;
+/**
+ * In whole MiB. At most 1 GiB: SeaweedFS keeps every round's two uploads and the warm-up's until the end,
+ * and the tests give it its data directory in /dev/shm, which is memory.
+ */
+const SIZE = benchInteger('BENCH_S3_MIB', 128, 1, 1024) * MIB;
 const ROUNDS = benchRounds(3);
 const UPLOAD_TARGET = 0.8;
 const DOWNLOAD_TARGET = 0.7;

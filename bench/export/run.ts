@@ -10,7 +10,8 @@
  *   run succeeds: gunzip, parse, schema validation and upserts by id. Target: ≥ 0.5× the insert baseline.
  *
  * The hub runs as a real production-mode process (APP_ROLE=all, so its own workers run the jobs).
- * BENCH_EXPORT_DOCS changes N (default 1,000,000, which takes several minutes on FerretDB).
+ * BENCH_EXPORT_DOCS changes N (1,000–10,000,000, default 1,000,000, which takes several minutes on
+ * FerretDB); any other value stops the bench at once.
  * BENCH_BLOB_STORE=s3 exports into the S3 store the S3 tests use (SeaweedFS, started if needed), and the
  * export baseline then streams cursor → gzip → `@aws-sdk/lib-storage` upload into the same bucket.
  */
@@ -41,10 +42,12 @@ import { startHub, type BenchHub } from '../lib/hub.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { secondaryIndexes } from '../lib/mongo.js';
 import { documentsSince, type DocumentThroughput, reportResults, runBenchmark } from '../lib/report.js';
+import { benchInteger } from '../lib/settings.js';
 
 const NAME = 'export';
-const DOCS = Number(process.env.BENCH_EXPORT_DOCS ?? 1_000_000);
 const BATCH = 1000;
+/** At least one batch of each baseline; at most ten times the default, which takes minutes already. */
+const DOCS = benchInteger('BENCH_EXPORT_DOCS', 1_000_000, BATCH, 10_000_000);
 const EXPORT_TARGET = 0.7;
 const IMPORT_TARGET = 0.5;
 const COLLECTION = 'data_object_set';

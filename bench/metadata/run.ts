@@ -12,7 +12,9 @@
  *   submission creates wakes the claim sensor. Target: p50 < 2 s.
  *
  * The hub runs as a real production-mode process (bench/lib/hub.ts: loopback port, its own MONGO_DB,
- * PG_SCHEMA and REDIS_PREFIX, LOG_LEVEL=warn). BENCH_DOCS changes the number of documents.
+ * PG_SCHEMA and REDIS_PREFIX, LOG_LEVEL=warn). BENCH_DOCS changes the number of paged documents
+ * (100–900,000, default 100,000), BENCH_SUBMIT_DOCS the submitted ones (1–11,000, default 10,000) and
+ * BENCH_LATENCY_SUBMISSIONS the latency samples (10–1,000); any other value stops the bench at once.
  */
 import { loadavg } from 'node:os';
 
@@ -24,15 +26,19 @@ import { startHub, type BenchHub } from '../lib/hub.js';
 import { formatLatency, measureSubmitToApplied, type LatencyReport } from '../lib/latency.js';
 import { backgroundCpuLoad } from '../lib/processes.js';
 import { documentsSince, type DocumentThroughput, reportResults, runBenchmark } from '../lib/report.js';
+import { benchInteger } from '../lib/settings.js';
 
 const NAME = 'metadata';
-const DOCS = Number(process.env.BENCH_DOCS ?? 100_000);
 const PAGE = 100;
+/** At least one full page; at most 900,000, so they stay below the submission's ids (900,001 on). */
+const DOCS = benchInteger('BENCH_DOCS', 100_000, PAGE, 900_000);
 const TARGET = 0.5;
 const SEED_BATCH = 1000;
-const SUBMITTED = Number(process.env.BENCH_SUBMIT_DOCS ?? 10_000);
+/** One study, the rest biosamples: 11,000 documents (9.8 MB) stay under the hub's 10 MiB BODY_LIMIT_BYTES. */
+const SUBMITTED = benchInteger('BENCH_SUBMIT_DOCS', 10_000, 1, 11_000);
 const SUBMIT_TARGET_SECONDS = 10;
-const LATENCY_SUBMISSIONS = Number(process.env.BENCH_LATENCY_SUBMISSIONS ?? 50);
+/** At least ten samples, or the percentiles say nothing. */
+const LATENCY_SUBMISSIONS = benchInteger('BENCH_LATENCY_SUBMISSIONS', 50, 10, 1000);
 const LATENCY_TARGET_P50_MS = 2000;
 
 /** json:submit → job done, one small submission at a time, on a hub that also runs the orchestrator. */
