@@ -409,12 +409,15 @@ async function benchBulk(hub: Server, ids: readonly string[]): Promise<{ first: 
   return { first, times: times.sort((a, b) => a - b) };
 }
 
-/** Writes `bytes` of `chunk` repeated to `path` and returns MiB/s: what the disk takes without the hub. */
+/**
+ * Writes `bytes` of `chunk` repeated to `path`, the last one cut to fit, and returns MiB/s: what the disk
+ * takes without the hub.
+ */
 async function plainWrite(path: string, chunk: Buffer, bytes: number): Promise<number> {
   const started = performance.now();
   const out = createWriteStream(path);
   for (let written = 0; written < bytes; written += chunk.length) {
-    if (!out.write(chunk)) {
+    if (!out.write(chunk.subarray(0, bytes - written))) {
       await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
