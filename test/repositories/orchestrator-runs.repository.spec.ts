@@ -150,6 +150,89 @@ describe('RunRepository', () => {
     expect(await eventTypes(fenced)).toEqual(['RUN_ENQUEUED']);
   });
 
+  it('returns each created run exactly as a later read of it, without reading its columns back', async () => {
+    const parent = randomUUID();
+    const news = [
+      { start: false },
+      { start: true, runConfig: { ops: { op: { config: { upTo: 10, ratio: 0.5, list: [1, 'a', null] } } } } },
+      {
+        start: true,
+        startedBy: 'worker-7',
+        createdBy: 'alice',
+        tags: { team: 'metadata', 'dagster/priority': '3' },
+      },
+      {
+        instigatorType: 'schedule' as const,
+        instigatorName: 'nightly',
+        scheduledTime: new Date('2026-12-04T10:11:12.345Z'),
+        parentRunId: parent,
+        rootRunId: parent,
+        stepKeysToExecute: ['a', 'b'],
+        priority: -2,
+      },
+      { instigatorType: 'sensor' as const, instigatorName: 'watcher', runKey: 'key-1' },
+    ].map((variant) => ({
+      runId: randomUUID(),
+      jobName: 'noop_job',
+      runConfig: {},
+      tags: {},
+      instigatorType: 'manual' as const,
+      ...variant,
+    }));
+    const statements = statementsSent();
+    const created = await runs.insertRuns(news);
+    const { rows } = (await statements.mock.results[0]?.value) as { rows: Record<string, unknown>[] };
+    statements.mockRestore();
+    expect(Object.keys(rows[0] ?? {}).sort()).toEqual(['created_at', 'outbox_id', 'run_id', 'status']);
+    expect(created.map((run) => run.status)).toEqual(['QUEUED', 'STARTING', 'STARTED', 'QUEUED', 'QUEUED']);
+    expect(created[1]?.outboxId).toEqual(expect.any(Number));
+    for (const run of created) {
+      const { outboxId: _outboxId, ...record } = run;
+      expect(record).toStrictEqual(await runs.get(run.runId));
+    }
+  });
+
+  it('finishes runs in the statement other transitions share, reading back only the runs whose record was asked for', async () => {
+    const [claimedId, finishedId, fencedId] = (await runsIn('STARTED', 3)) as [string, string, string];
+    await postgres.query(`UPDATE orch_runs SET status = 'STARTING' WHERE run_id = $1`, [claimedId]);
+    const statements = statementsSent();
+    const [claimed, finished, fenced] = await Promise.all([
+      runs.transition(claimedId, {
+        from: ['STARTING'],
+        to: 'STARTED',
+        workerId: 'worker-1',
+        events: [makeEvent('RUN_START', 'started')],
+      }),
+      runs.finish(finishedId, {
+        from: ['STARTED'],
+        to: 'SUCCESS',
+        fence: 0,
+        outputs: [{ stepKey: 'op', output: 'result', value: 42 }],
+        events: [makeEvent('RUN_SUCCESS', 'finished')],
+      }),
+      runs.finish(fencedId, {
+        from: ['STARTED'],
+        to: 'SUCCESS',
+        fence: 1,
+        events: [makeEvent('RUN_SUCCESS', 'finished')],
+      }),
+    ]);
+    expect(statements).toHaveBeenCalledTimes(1);
+    const { rows } = (await statements.mock.results[0]?.value) as { rows: Record<string, unknown>[] };
+    statements.mockRestore();
+    expect(claimed).toMatchObject({ runId: claimedId, status: 'STARTED', workerId: 'worker-1' });
+    expect(finished).toBe(true);
+    expect(fenced).toBe(false);
+    // The finished run's row carries its id and nothing of its record.
+    const finishedRow = rows.find((row) => row.request_index === 1);
+    expect(finishedRow).toMatchObject({ run_id: null, status: null, run_config: null, created_at: null });
+    expect(await runs.get(finishedId)).toMatchObject({ status: 'SUCCESS', endTime: expect.any(Date) });
+    expect(await runs.loadOutput(finishedId, 'op', 'result')).toEqual({ found: true, value: 42 });
+    expect(await eventTypes(finishedId)).toEqual(['RUN_ENQUEUED', 'RUN_SUCCESS']);
+    expect((await runs.get(fencedId))?.status).toBe('STARTED');
+    expect(await eventTypes(fencedId)).toEqual(['RUN_ENQUEUED']);
+  });
+
   it('fails only the run whose output PostgreSQL refuses when runs finish together', async () => {
     const ids = await runsIn('STARTED', 3);
     const finish = (runId: string, value: unknown) =>

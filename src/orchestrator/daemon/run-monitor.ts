@@ -57,7 +57,7 @@ export class RunMonitor {
       if ((await this.queues.executionState(run.runId, run.resumeAttempts)) === 'active') {
         continue;
       }
-      const failed = await this.runs.transition(run.runId, {
+      const failed = await this.runs.finish(run.runId, {
         from: ['STARTING'],
         to: 'FAILURE',
         failureReason: 'START_TIMEOUT',
@@ -89,7 +89,7 @@ export class RunMonitor {
         }
         continue;
       }
-      const failed = await this.runs.transition(run.runId, {
+      const failed = await this.runs.finish(run.runId, {
         from: ['STARTED'],
         to: 'FAILURE',
         fence: run.resumeAttempts,
@@ -106,7 +106,7 @@ export class RunMonitor {
     }
 
     for (const run of await this.runs.findStale('CANCELING', settings.cancelTimeoutMs)) {
-      const canceled = await this.runs.transition(run.runId, {
+      const canceled = await this.runs.finish(run.runId, {
         from: ['CANCELING'],
         to: 'CANCELED',
         events: [

@@ -111,8 +111,12 @@ export function defined<T extends object>(value: T): T {
 
 export type Row = Record<string, unknown>;
 
-/** The columns of orch_runs that {@link toRun} reads, qualified by `table`, for statements that must list them. */
-export function runColumns(table: string): string {
+/**
+ * The columns of orch_runs that {@link toRun} reads, qualified by `table`, for statements that must list
+ * them; with `when`, each is null in rows where that condition is false (a statement whose callers need
+ * the record for only some of its rows).
+ */
+export function runColumns(table: string, when?: string): string {
   return [
     'run_id',
     'job_name',
@@ -137,7 +141,11 @@ export function runColumns(table: string): string {
     'start_time',
     'end_time',
   ]
-    .map((column) => `${table}.${column}`)
+    .map((column) =>
+      when === undefined
+        ? `${table}.${column}`
+        : `CASE WHEN ${when} THEN ${table}.${column} END AS ${column}`,
+    )
     .join(', ');
 }
 

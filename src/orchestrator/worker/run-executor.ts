@@ -276,9 +276,9 @@ export class RunExecutor implements OnApplicationShutdown, LocalRunWorkers {
       return;
     }
     const success = outcome.status === 'SUCCESS';
-    let finished: RunRecord | undefined;
+    let finished: boolean;
     try {
-      finished = await this.runs.transition(run.runId, {
+      finished = await this.runs.finish(run.runId, {
         from: ['STARTED', 'CANCELING'],
         to: success ? 'SUCCESS' : 'FAILURE',
         fence: attempt,
@@ -303,7 +303,7 @@ export class RunExecutor implements OnApplicationShutdown, LocalRunWorkers {
       }
       // PostgreSQL refused what the run produced (an output it cannot store): the run still ends, as a
       // FAILURE that says why, rather than staying STARTED for the monitor to retry in vain.
-      finished = await this.runs.transition(run.runId, {
+      finished = await this.runs.finish(run.runId, {
         from: ['STARTED', 'CANCELING'],
         to: 'FAILURE',
         fence: attempt,
@@ -331,7 +331,7 @@ export class RunExecutor implements OnApplicationShutdown, LocalRunWorkers {
     message: string,
     pending: PendingWrites = { events: [], outputs: [] },
   ): Promise<void> {
-    await this.runs.transition(run.runId, {
+    await this.runs.finish(run.runId, {
       from: ['CANCELING', 'STARTED'],
       to: 'CANCELED',
       fence: attempt,
