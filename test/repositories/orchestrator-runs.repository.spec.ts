@@ -357,3 +357,82 @@ describe('RunRepository', () => {
     expect((await scansOf(statement, 'orch_event_logs'))[0]).toMatch(/using orch_event_logs_pkey$/);
   });
 });
+
+/**
+ * The statements every run repeats are prepared once per connection. PostgreSQL would switch such a
+ * statement to one generic plan after five executions, chosen for the table as it was then: prepared
+ * while the run history was small, the final transition kept reading the whole of `orch_runs` as it
+ * grew (a fresh deployment, every bench and test schema), until an ANALYZE happened to replan it.
+ */
+describe("RunRepository's prepared statements", () => {
+  let postgres: PostgresService;
+  let runs: RunRepository;
+
+  beforeAll(async () => {
+    // One connection, so the plans inspected below are the ones the repository's executions cached.
+    postgres = new PostgresService(loadConfig({ ...isolatedEnv(), PG_POOL_MAX: '1' }));
+    await postgres.migrate();
+    runs = new RunRepository(postgres);
+  });
+  afterAll(async () => {
+    await postgres.query(`DROP SCHEMA IF EXISTS "${postgres.schema}" CASCADE`).catch(() => undefined);
+    await postgres.onApplicationShutdown();
+  });
+
+  it('finds the runs of a transition by key after the history grew, however small it was when prepared', async () => {
+    const startedRun = async (): Promise<string> => {
+      const runId = randomUUID();
+      await runs.insertRun({
+        runId,
+        jobName: 'noop_job',
+        runConfig: {},
+        tags: {},
+        instigatorType: 'manual',
+        start: true,
+        startedBy: 'worker-1',
+      });
+      return runId;
+    };
+    const finish = (runId: string): Promise<boolean> =>
+      runs.finish(runId, {
+        from: ['STARTED'],
+        to: 'SUCCESS',
+        fence: 0,
+        events: [makeEvent('RUN_SUCCESS', 'finished')],
+      });
+    // Past the five executions after which PostgreSQL may settle on a generic plan, on a tiny table.
+    for (let i = 0; i < 8; i++) {
+      expect(await finish(await startedRun())).toBe(true);
+    }
+    await postgres.query(
+      `INSERT INTO orch_runs (run_id, job_name, status)
+       SELECT gen_random_uuid(), 'noop_job', 'SUCCESS' FROM generate_series(1, 20000)`,
+    );
+    const runId = await startedRun();
+    const input = JSON.stringify([
+      {
+        i: 0,
+        record: false,
+        run_id: runId,
+        to_status: 'SUCCESS',
+        from_statuses: ['STARTED'],
+        events: [],
+        outputs: [],
+      },
+    ]);
+    const { rows } = await postgres.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (FORMAT JSON) EXECUTE orch_transition_runs('${input}', ARRAY['${runId}']::uuid[])`,
+    );
+    const scans: string[] = [];
+    const walk = (node: PlanNode): void => {
+      if (node['Relation Name'] === 'orch_runs' && node['Node Type'].endsWith('Scan')) {
+        scans.push(node['Node Type']);
+      }
+      (node.Plans ?? []).forEach(walk);
+    };
+    walk(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode);
+    expect(scans).toHaveLength(1);
+    expect(scans).not.toContain('Seq Scan');
+    expect(await finish(runId)).toBe(true);
+  });
+});
