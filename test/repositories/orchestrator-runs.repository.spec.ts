@@ -233,6 +233,59 @@ describe('RunRepository', () => {
     expect(await eventTypes(fencedId)).toEqual(['RUN_ENQUEUED']);
   });
 
+  it('stores the tags and outputs of a batch without a check per row against orch_runs', async () => {
+    /** The per-row triggers `statement` fires when it runs, read from its plan and rolled back. */
+    const triggersOf = async (statement: unknown[]): Promise<unknown[]> => {
+      const [text, values] = textOf(statement);
+      const client = await postgres.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ 'QUERY PLAN': [{ Triggers?: unknown[] }] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+          values,
+        );
+        return rows[0]?.['QUERY PLAN'][0].Triggers ?? [];
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    };
+    const tagged = (runId: string) => ({
+      runId,
+      jobName: 'noop_job',
+      runConfig: {},
+      tags: { team: 'metadata', site: 'nersc' },
+      instigatorType: 'manual' as const,
+      start: true,
+      startedBy: 'worker-1',
+    });
+    // The statement that created two tagged runs, explained again for two other new runs.
+    const { statement: insert } = await firstStatementOf(() => runs.insertRuns([tagged(randomUUID())]));
+    const [insertText, [insertInput]] = textOf(insert) as [string, [string]];
+    const relabelled = JSON.stringify(
+      (JSON.parse(insertInput) as { run_id: string }[]).map((run) => ({ ...run, run_id: randomUUID() })),
+    );
+    expect(await triggersOf([{ text: insertText, values: [relabelled] }])).toEqual([]);
+
+    const [first, second] = [randomUUID(), randomUUID()];
+    await runs.insertRuns([tagged(first), tagged(second)]);
+    const finish = (runId: string) =>
+      runs.finish(runId, {
+        from: ['STARTED'],
+        to: 'SUCCESS',
+        fence: 0,
+        outputs: [{ stepKey: 'op', output: 'result', value: { rows: 1 } }],
+        events: [makeEvent('RUN_SUCCESS', 'finished')],
+      });
+    // The statement that finished the first run, explained again for the second, still STARTED.
+    const { statement: transition } = await firstStatementOf(() => finish(first));
+    const [transitionText, transitionValues] = textOf(transition);
+    const input = (transitionValues?.[0] as string).replaceAll(first, second);
+    expect(await triggersOf([{ text: transitionText, values: [input, [second]] }])).toEqual([]);
+    expect(await finish(second)).toBe(true);
+    expect(await runs.loadOutput(second, 'op', 'result')).toEqual({ found: true, value: { rows: 1 } });
+  });
+
   it('fails only the run whose output PostgreSQL refuses when runs finish together', async () => {
     const ids = await runsIn('STARTED', 3);
     const finish = (runId: string, value: unknown) =>
