@@ -31,12 +31,7 @@ export class PostgresService implements OnApplicationShutdown {
     this.pool = new pg.Pool({
       connectionString: config.postgres.url,
       max: config.postgres.poolMax,
-      // Prepared statements are planned for each execution's parameters. A generic plan, which
-      // PostgreSQL would otherwise settle on after five executions, is chosen for the tables as they
-      // were then: prepared while the run history was small, the final transition read all of
-      // orch_runs on every batch as it grew, until an ANALYZE happened to replan it. Statements sent
-      // without a name are planned per execution anyway, so only the prepared ones change.
-      options: `-c search_path="${config.postgres.schema}" -c plan_cache_mode=force_custom_plan`,
+      options: `-c search_path="${config.postgres.schema}"`,
       connectionTimeoutMillis: 5000,
       application_name: config.service.name,
     });
@@ -56,8 +51,8 @@ export class PostgresService implements OnApplicationShutdown {
   }
 
   /**
-   * Like {@link query}, as the prepared statement `name`: each connection parses it once, and every later
-   * execution sends only its parameters and is planned for them (see the pool's options). For the
+   * Like {@link query}, as the prepared statement `name`: each connection parses and plans it once (then
+   * PostgreSQL may keep a generic plan), and every later execution sends only its parameters. For the
    * statements a busy process repeats many times a second. A statement's text must never change under
    * its name, and its result columns must be listed rather than `*`: a column added to a table while the
    * process runs would otherwise change the cached result type, which PostgreSQL refuses.
