@@ -5,7 +5,7 @@ import type { OrchestratorEvent, RunStatus } from '../core/index.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { OutboxMessage } from './outbox.repository.js';
 import { isDataError, MAX_MESSAGE_CHARS, pgSafeText } from './pg-safe.js';
-import { defined, runColumns, toRun, type NewRun, type Row, type RunRecord } from './records.js';
+import { runColumns, toRun, type NewRun, type Row, type RunRecord } from './records.js';
 import {
   eventsJson,
   eventsParam,
@@ -95,38 +95,29 @@ interface InsertedRun {
 }
 
 /**
- * The record of a run the insert created, as {@link toRun} would read it back: the insert returns only
- * what PostgreSQL decided (the status, and `now()`, which every timestamp it set took). Reading all
- * 22 columns back cost the hub about 15 µs per run, parsing five timestamps and two JSON documents it
- * had just sent.
+ * The record of a run the insert created, read by {@link toRunWithOutbox} from the row it sent: the insert
+ * returns only what PostgreSQL decided (the status, and `now()`, which every timestamp it set took).
+ * Reading all 22 columns back cost the hub about 15 µs per run, parsing five timestamps and two JSON
+ * documents it had just sent.
  */
-function createdRun(run: InsertedRun, row: Row): RunWithOutbox {
+function createdRun(
+  { start: _start, started_by: workerId, scheduled_time: scheduledTime, ...sent }: InsertedRun,
+  row: Row,
+): RunWithOutbox {
   const at = row.created_at as Date;
-  const started = run.started_by !== null;
-  const outboxId = row.outbox_id;
-  return defined({
-    runId: run.run_id,
-    jobName: run.job_name,
-    status: row.status as RunStatus,
-    runConfig: run.run_config as Record<string, unknown>,
-    tags: run.tags,
-    parentRunId: run.parent_run_id,
-    rootRunId: run.root_run_id,
-    stepKeysToExecute: run.step_keys_to_execute,
-    instigatorType: run.instigator_type,
-    instigatorName: run.instigator_name,
-    runKey: run.run_key,
-    scheduledTime: run.scheduled_time === null ? null : new Date(run.scheduled_time),
-    priority: run.priority,
-    resumeAttempts: 0,
-    workerId: run.started_by,
-    heartbeatAt: started ? at : null,
-    createdBy: run.created_by,
-    createdAt: at,
-    updatedAt: at,
-    startTime: started ? at : null,
-    outboxId: outboxId === null || outboxId === undefined ? null : Number(outboxId),
-  }) as RunWithOutbox;
+  const started = workerId !== null;
+  return toRunWithOutbox({
+    ...sent,
+    scheduled_time: scheduledTime === null ? null : new Date(scheduledTime),
+    status: row.status,
+    resume_attempts: 0,
+    worker_id: workerId,
+    heartbeat_at: started ? at : null,
+    created_at: at,
+    updated_at: at,
+    start_time: started ? at : null,
+    outbox_id: row.outbox_id,
+  });
 }
 
 /** A QUEUED run as the coordinator sees it. */
