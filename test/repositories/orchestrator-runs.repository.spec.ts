@@ -17,6 +17,30 @@ interface PlanNode {
   readonly Plans?: readonly PlanNode[];
 }
 
+/** The scans of `table` in an `EXPLAIN (FORMAT JSON)` plan: `Seq Scan`, `Index Scan using <index>`… */
+function scansIn(plan: PlanNode, table: string): string[] {
+  const here =
+    plan['Relation Name'] === table && plan['Node Type'].endsWith('Scan')
+      ? [plan['Index Name'] ? `${plan['Node Type']} using ${plan['Index Name']}` : plan['Node Type']]
+      : [];
+  return [...here, ...(plan.Plans ?? []).flatMap((child) => scansIn(child, table))];
+}
+
+/** A RunRepository on a migrated PostgreSQL schema of its own, with `env` over the isolated defaults. */
+async function openRepository(
+  env: Record<string, string> = {},
+): Promise<{ postgres: PostgresService; runs: RunRepository }> {
+  const postgres = new PostgresService(loadConfig({ ...isolatedEnv(), ...env }));
+  await postgres.migrate();
+  return { postgres, runs: new RunRepository(postgres) };
+}
+
+/** Drops the schema {@link openRepository} made and closes its pool. */
+async function closeRepository(postgres: PostgresService): Promise<void> {
+  await postgres.query(`DROP SCHEMA IF EXISTS "${postgres.schema}" CASCADE`).catch(() => undefined);
+  await postgres.onApplicationShutdown();
+}
+
 /** RunRepository on PostgreSQL, in a schema of its own: the statements the run workers share. */
 describe('RunRepository', () => {
   let postgres: PostgresService;
@@ -57,17 +81,7 @@ describe('RunRepository', () => {
       `EXPLAIN (FORMAT JSON) ${text}`,
       values,
     );
-    const scans: string[] = [];
-    const walk = (node: PlanNode): void => {
-      if (node['Relation Name'] === table && node['Node Type'].endsWith('Scan')) {
-        scans.push(
-          node['Index Name'] ? `${node['Node Type']} using ${node['Index Name']}` : node['Node Type'],
-        );
-      }
-      (node.Plans ?? []).forEach(walk);
-    };
-    walk(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode);
-    return scans;
+    return scansIn(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode, table);
   }
 
   /** Watches every statement sent through the pool, plain or prepared. */
@@ -93,14 +107,9 @@ describe('RunRepository', () => {
   }
 
   beforeAll(async () => {
-    postgres = new PostgresService(loadConfig(isolatedEnv()));
-    await postgres.migrate();
-    runs = new RunRepository(postgres);
+    ({ postgres, runs } = await openRepository());
   });
-  afterAll(async () => {
-    await postgres.query(`DROP SCHEMA IF EXISTS "${postgres.schema}" CASCADE`).catch(() => undefined);
-    await postgres.onApplicationShutdown();
-  });
+  afterAll(() => closeRepository(postgres));
 
   it('applies concurrent transitions in one statement, each caller getting its own run and events in order', async () => {
     const ids = await runsIn('STARTING', 20);
@@ -422,14 +431,9 @@ describe("RunRepository's prepared statements", () => {
 
   beforeAll(async () => {
     // One connection, so the plans inspected below are the ones the repository's executions cached.
-    postgres = new PostgresService(loadConfig({ ...isolatedEnv(), PG_POOL_MAX: '1' }));
-    await postgres.migrate();
-    runs = new RunRepository(postgres);
+    ({ postgres, runs } = await openRepository({ PG_POOL_MAX: '1' }));
   });
-  afterAll(async () => {
-    await postgres.query(`DROP SCHEMA IF EXISTS "${postgres.schema}" CASCADE`).catch(() => undefined);
-    await postgres.onApplicationShutdown();
-  });
+  afterAll(() => closeRepository(postgres));
 
   it('finds the runs of a transition by key once the grown history is analyzed, however small it was when prepared', async () => {
     const startedRun = async (): Promise<string> => {
@@ -476,14 +480,7 @@ describe("RunRepository's prepared statements", () => {
     const { rows } = await postgres.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
       `EXPLAIN (FORMAT JSON) EXECUTE orch_transition_runs('${input}', ARRAY['${runId}']::uuid[])`,
     );
-    const scans: string[] = [];
-    const walk = (node: PlanNode): void => {
-      if (node['Relation Name'] === 'orch_runs' && node['Node Type'].endsWith('Scan')) {
-        scans.push(node['Node Type']);
-      }
-      (node.Plans ?? []).forEach(walk);
-    };
-    walk(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode);
+    const scans = scansIn(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode, 'orch_runs');
     expect(scans).toHaveLength(1);
     expect(scans).not.toContain('Seq Scan');
     expect(await finish(runId)).toBe(true);
