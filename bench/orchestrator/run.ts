@@ -6,7 +6,10 @@
  *     where the run is created claimed by the hub's free run worker → execution → its final status and
  *     events) against as many raw BullMQ no-op jobs on the same Redis (enqueue, process, complete), both
  *     with 50 in flight, in BENCH_ROUNDS (default 3) alternating rounds; the hub stays up, idle, while the
- *     baseline runs. Target: the median round reaches ≥ 0.5× the baseline's throughput.
+ *     baseline runs. Target: the median round reaches ≥ 0.5× the baseline's throughput. Each round
+ *     also sends as many launches to the bare floor (bare-hub.ts, pinned the same way): the same
+ *     durable writes through the hub's own repository with no framework, authentication or executor,
+ *     which tells what the hub's software costs from what keeping PostgreSQL as the source of truth does.
  *  2. Sensor tick → run STARTED latency. Target: p50 < 1 s, p99 < 3 s.
  *  3. executeInProcess overhead of `hello`. Target: < 5 ms.
  * Prints the figures and ratios, writes bench/results/orchestrator.json, and exits 1 when a target is missed.
@@ -100,6 +103,16 @@ interface ApiRound {
   >;
 }
 
+/** A server the launches go to: the hub, or the bare floor beside it. */
+interface LaunchSide {
+  readonly label: string;
+  readonly server: ServerProcess;
+  /** Where its runs are written, and the name its PostgreSQL backends go by. */
+  readonly schema: string;
+  readonly service: string;
+  readonly launch: Omit<CountedRequests, 'count' | 'inFlight'>;
+}
+
 /** Sends `count` requests with IN_FLIGHT of them outstanding at a time (see {@link sendRequests}). */
 function requests(count: number, request: Omit<CountedRequests, 'count' | 'inFlight'>): Promise<void> {
   return sendRequests({ ...request, count, inFlight: IN_FLIGHT });
@@ -160,6 +173,24 @@ async function rawBullmq(
   }
 }
 
+/**
+ * The bare floor (bare-hub.ts): a `node:http` server, pinned like the hub, that makes the hub's durable
+ * writes for each launch through the hub's own repository and nothing else. What it reaches is what
+ * keeping PostgreSQL as the source of truth allows on this machine; the hub's distance to it is the
+ * hub's software.
+ */
+async function startBareHub(postgresUrl: string, schema: string, service: string): Promise<ServerProcess> {
+  const port = await freePort();
+  return startNodeServer({
+    args: [...TYPESCRIPT_LOADER, fileURLToPath(new URL('./bare-hub.ts', import.meta.url))],
+    env: { DATABASE_URL: postgresUrl, PG_SCHEMA: schema, SERVICE_NAME: service, PORT: String(port) },
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/',
+    label: 'bare floor server',
+  });
+}
+
 /** The clock V8's CPU profiles timestamp samples with (CLOCK_MONOTONIC, shared by all processes). */
 function monotonicMicros(): bigint {
   return process.hrtime.bigint() / 1000n;
@@ -191,6 +222,7 @@ async function main(): Promise<void> {
   const redisUrl = stores.redis;
   const id = randomBytes(4).toString('hex');
   const schema = `bench_orch_${id}`;
+  const bareSchema = `${schema}_bare`;
   // PostgreSQL names each backend's client by this, which tells the hub's backends from the others.
   const hubService = `runtime-hub-bench-${id}`;
   const benchService = `runtime-hub-bench-probe-${id}`;
@@ -240,12 +272,20 @@ async function main(): Promise<void> {
     running.push(hub);
     const token = await fetchToken(hub.url);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const finished = async (): Promise<number> =>
+    const finishedIn = async (inSchema: string): Promise<number> =>
       (
         await db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM "${schema}".orch_runs WHERE job_name = 'bench_noop_job' AND status IN ('SUCCESS', 'FAILURE')`,
+          `SELECT count(*)::int AS n FROM "${inSchema}".orch_runs WHERE job_name = 'bench_noop_job' AND status IN ('SUCCESS', 'FAILURE')`,
         )
       ).rows[0]?.n ?? 0;
+    // What autovacuum does in production once the warm-up's rows arrive, for a PostgreSQL that runs
+    // without it (this machine's does): the statistics tell the planner how large the run history has
+    // become, and the cached plans are replanned with them (docs/orchestrator.md, "Plans").
+    const analyze = async (inSchema: string): Promise<void> => {
+      for (const table of ['orch_runs', 'orch_event_logs', 'orch_step_outputs']) {
+        await db.query(`ANALYZE "${inSchema}".${table}`);
+      }
+    };
 
     // The HTTP layer's own ceiling, to read the API figure against: an authenticated read without I/O,
     // warmed up as long as the launches are (after 300 requests it measured a third of its warm pace).
@@ -256,26 +296,49 @@ async function main(): Promise<void> {
     const authFloor = RUNS / ((performance.now() - floorStarted) / 1000);
 
     // 1. Throughput through the API path, after as many warm-up runs as the baseline had jobs.
-    const launchUrl = `${hub.url}/orchestrator/jobs/bench_noop_job/runs`;
-    const launch = { url: launchUrl, method: 'POST', headers, body: '{}' };
-    await requests(WARM_UP, launch);
-    await until('the warm-up runs', async () => (await finished()) >= WARM_UP);
-    // What autovacuum does in production once the warm-up's rows arrive, for a PostgreSQL that runs
-    // without it (this machine's does): the statistics tell the planner how large the run history has
-    // become, and the hub's cached plans are replanned with them (docs/orchestrator.md, "Plans").
-    for (const table of ['orch_runs', 'orch_event_logs', 'orch_step_outputs']) {
-      await db.query(`ANALYZE "${schema}".${table}`);
+    const hubSide: LaunchSide = {
+      label: 'hub',
+      server: hub,
+      schema,
+      service: hubService,
+      launch: {
+        url: `${hub.url}/orchestrator/jobs/bench_noop_job/runs`,
+        method: 'POST',
+        headers,
+        body: '{}',
+      },
+    };
+    // The bare floor, warmed up as long: the same writes without the hub's software (bare-hub.ts).
+    const bareService = `${hubService}-bare`;
+    const bare = await startBareHub(stores.postgres, bareSchema, bareService);
+    running.push(bare);
+    const bareSide: LaunchSide = {
+      label: 'bare floor',
+      server: bare,
+      schema: bareSchema,
+      service: bareService,
+      launch: {
+        url: `${bare.url}/runs`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      },
+    };
+    for (const side of [hubSide, bareSide]) {
+      await requests(WARM_UP, side.launch);
+      await until(`the ${side.label}'s warm-up runs`, async () => (await finishedIn(side.schema)) >= WARM_UP);
+      await analyze(side.schema);
     }
     // How the last round's runs went, created → ended, for those the launching process started itself
     // and those that went through the queue (its run workers had no free slot).
-    const createdToEnded = async (): Promise<ApiRound['createdToEndedMs']> => {
+    const createdToEnded = async (inSchema: string): Promise<ApiRound['createdToEndedMs']> => {
       const { rows: byPath } = await db.query<{ queued: boolean; p50: number; p99: number; n: number }>(
         `SELECT queued, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
          percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n
        FROM (SELECT extract(epoch FROM r.end_time - r.created_at) * 1000 AS ms,
-               EXISTS (SELECT 1 FROM "${schema}".orch_outbox o
+               EXISTS (SELECT 1 FROM "${inSchema}".orch_outbox o
                        WHERE o.kind = 'execute-run' AND o.payload->>'runId' = r.run_id::text) AS queued
-             FROM "${schema}".orch_runs r WHERE r.job_name = 'bench_noop_job'
+             FROM "${inSchema}".orch_runs r WHERE r.job_name = 'bench_noop_job'
              ORDER BY r.id DESC LIMIT ${RUNS}) measured GROUP BY queued`,
       );
       const path = (queued: boolean): { runs: number; p50?: number; p99?: number } => {
@@ -284,22 +347,26 @@ async function main(): Promise<void> {
       };
       return { startedAtLaunch: path(false), throughTheQueue: path(true) };
     };
-    const apiRound = async (round: number): Promise<ApiRound> => {
+    const launchRound = async (side: LaunchSide, round: number, idle: LaunchSide): Promise<ApiRound> => {
       const breakdown = await startCpuBreakdown([
-        { name: 'hub (pinned)', pids: () => Promise.resolve([hub.pid]) },
-        { name: 'PostgreSQL backends of the hub', pids: () => backendsOf(hubService) },
+        { name: `${side.label} (pinned)`, pids: () => Promise.resolve([side.server.pid]) },
+        { name: `PostgreSQL backends of the ${side.label}`, pids: () => backendsOf(side.service) },
+        { name: `${idle.label} (idle, pinned)`, pids: () => Promise.resolve([idle.server.pid]) },
         ...shared,
       ]);
-      const hubCpuBefore = await hub.cpuSeconds();
+      const hubCpuBefore = await side.server.cpuSeconds();
       const windowStart = monotonicMicros();
       const clientCpuBefore = process.cpuUsage();
       const started = performance.now();
-      await requests(RUNS, launch);
+      await requests(RUNS, side.launch);
       const launchSeconds = (performance.now() - started) / 1000;
       const clientCpu = process.cpuUsage(clientCpuBefore);
-      await until('the runs to finish', async () => (await finished()) >= WARM_UP + RUNS * (round + 1));
+      await until(
+        `the ${side.label}'s runs to finish`,
+        async () => (await finishedIn(side.schema)) >= WARM_UP + RUNS * (round + 1),
+      );
       const seconds = (performance.now() - started) / 1000;
-      const hubCpu = cpuUsed(hubCpuBefore, await hub.cpuSeconds());
+      const hubCpu = cpuUsed(hubCpuBefore, await side.server.cpuSeconds());
       const cpu = await breakdown.finish();
       if (process.env.BENCH_HUB_NODE_FLAGS?.includes('--cpu-prof')) {
         // The hub's profile covers its whole life; its sample times use this same clock, so these bound
@@ -312,17 +379,20 @@ async function main(): Promise<void> {
         hubCpu,
         cpu,
         clientCpuMsPerLaunch: (clientCpu.user + clientCpu.system) / 1000 / RUNS,
-        createdToEndedMs: await createdToEnded(),
+        createdToEndedMs: await createdToEnded(side.schema),
       };
     };
-    const rounds: { raw: Awaited<ReturnType<typeof rawBullmq>>; api: ApiRound }[] = [];
+    const rounds: { raw: Awaited<ReturnType<typeof rawBullmq>>; api: ApiRound; bare: ApiRound }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      // The hub shares the baseline's CPU, idle but for its periodic passes: counted, so it shows.
+      // The hub and the bare floor share the baseline's CPU, idle but for the hub's periodic passes:
+      // counted, so it shows.
       const raw = await rawBullmq(redisUrl, [
         { name: 'hub (idle, pinned)', pids: () => Promise.resolve([hub.pid]) },
+        { name: 'bare floor (idle, pinned)', pids: () => Promise.resolve([bare.pid]) },
         ...shared,
       ]);
-      rounds.push({ raw, api: await apiRound(round) });
+      const api = await launchRound(hubSide, round, bareSide);
+      rounds.push({ raw, api, bare: await launchRound(bareSide, round, hubSide) });
     }
     const ratioOf = (r: (typeof rounds)[number]): number => r.raw.seconds / r.api.seconds;
     // The round whose ratio is the median, reported in detail (its own raw and API figures together).
@@ -389,7 +459,9 @@ async function main(): Promise<void> {
       rounds: rounds.map((r) => ({
         rawPerSecond: RUNS / r.raw.seconds,
         apiPerSecond: RUNS / r.api.seconds,
+        barePerSecond: RUNS / r.bare.seconds,
         ratio: ratioOf(r),
+        bareRatio: r.raw.seconds / r.bare.seconds,
       })),
       cpus,
       hubEntry: hub.entry,
@@ -403,6 +475,14 @@ async function main(): Promise<void> {
         failedRuns,
         createdToEndedMs,
         cpu: apiCpu,
+      },
+      bareFloor: {
+        ...median.bare.hubCpu,
+        seconds: median.bare.seconds,
+        perSecond: RUNS / median.bare.seconds,
+        loadGeneratorCpuMsPerLaunch: median.bare.clientCpuMsPerLaunch,
+        createdToEndedMs: median.bare.createdToEndedMs,
+        cpu: median.bare.cpu,
       },
       authenticatedHttpFloorPerSecond: authFloor,
       throughputRatio: apiPerSecond / rawPerSecond,
@@ -426,7 +506,7 @@ async function main(): Promise<void> {
     console.log(`bench orchestrator: hub ${hub.entry}, APP_ROLE=all; ${cpus}`);
     rounds.forEach((r, i) =>
       console.log(
-        `  round ${i + 1}: raw BullMQ ${f(RUNS / r.raw.seconds)} jobs/s, API path ${f(RUNS / r.api.seconds)} runs/s, ratio ${f(ratioOf(r), 2)}×`,
+        `  round ${i + 1}: raw BullMQ ${f(RUNS / r.raw.seconds)} jobs/s, API path ${f(RUNS / r.api.seconds)} runs/s, ratio ${f(ratioOf(r), 2)}×; bare floor ${f(RUNS / r.bare.seconds)} runs/s, ${f(r.raw.seconds / r.bare.seconds, 2)}×`,
       ),
     );
     console.log(`  the median round (by ratio) in detail:`);
@@ -452,6 +532,15 @@ async function main(): Promise<void> {
     describeBreakdown(raw.cpu, RUNS).forEach((line) => console.log(line));
     console.log(`  CPU per run while the API path ran (${f(apiCpu.seconds, 2)} s), by party:`);
     describeBreakdown(apiCpu, RUNS).forEach((line) => console.log(line));
+    const bareSeconds = median.bare.seconds;
+    console.log(
+      `  bare floor (node:http + the hub's repository) ${f(RUNS / bareSeconds)} runs/s (${f(bareSeconds, 2)} s), ${f(rawSeconds / bareSeconds, 2)}× raw BullMQ; API path / bare floor ${f(bareSeconds / apiSeconds, 2)}×`,
+    );
+    console.log(
+      `  CPU per run: bare floor ${cpuPerItem(median.bare.hubCpu.cpuSeconds)}, load generator ${f(median.bare.clientCpuMsPerLaunch, 2)} ms per launch`,
+    );
+    console.log(`  CPU per run while the bare floor ran (${f(median.bare.cpu.seconds, 2)} s), by party:`);
+    describeBreakdown(median.bare.cpu, RUNS).forEach((line) => console.log(line));
     console.log(`  authenticated HTTP floor (GET, no I/O)      ${f(authFloor)} requests/s`);
     console.log(
       `  ratio API path / raw BullMQ                 ${f(results.throughputRatio, 2)}× (target ≥ 0.5×)`,
@@ -472,7 +561,9 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.allSettled(running.map((server) => server.stop()));
-    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    for (const dropped of [schema, bareSchema]) {
+      await db.query(`DROP SCHEMA IF EXISTS "${dropped}" CASCADE`).catch(() => undefined);
+    }
     await db.end();
   }
 }
