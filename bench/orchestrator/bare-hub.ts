@@ -6,7 +6,7 @@
  * success events, its output and RUN_SUCCESS. It uses the hub's own `RunRepository`, so its statements,
  * batching and commits are exactly the hub's; it has no framework, authentication, validation, executor,
  * heartbeat or metrics. What the hub spends beyond this server is the hub's software; what this server
- * cannot do on the machine, no hub that keeps PostgreSQL as the source of truth can.
+ * cannot reach on the machine, no hub making these writes can.
  * Configured by DATABASE_URL, PG_SCHEMA, SERVICE_NAME and PORT.
  */
 import 'reflect-metadata';
