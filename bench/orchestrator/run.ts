@@ -89,12 +89,12 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
   }
 }
 
-/** One measured burst of RUNS launches, from the first request until the last run ended. */
-interface ApiRound {
+/** One measured burst of RUNS launches to one side, from the first request until the last run ended. */
+interface LaunchRound {
   seconds: number;
   launchSeconds: number;
-  /** The hub's own CPU time over the round, when it could be read. */
-  hubCpu: { cpuSeconds?: number };
+  /** The launched-to server's own CPU time over the round, when it could be read. */
+  serverCpu: { cpuSeconds?: number };
   cpu: CpuBreakdown;
   clientCpuMsPerLaunch: number;
   createdToEndedMs: Record<
@@ -335,7 +335,7 @@ async function main(): Promise<void> {
     }
     // How the last round's runs went, created → ended, for those the launching process started itself
     // and those that went through the queue (its run workers had no free slot).
-    const createdToEnded = async (inSchema: string): Promise<ApiRound['createdToEndedMs']> => {
+    const createdToEnded = async (inSchema: string): Promise<LaunchRound['createdToEndedMs']> => {
       const { rows: byPath } = await db.query<{ queued: boolean; p50: number; p99: number; n: number }>(
         `SELECT queued, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
          percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n
@@ -351,14 +351,14 @@ async function main(): Promise<void> {
       };
       return { startedAtLaunch: path(false), throughTheQueue: path(true) };
     };
-    const launchRound = async (side: LaunchSide, round: number, idle: LaunchSide): Promise<ApiRound> => {
+    const launchRound = async (side: LaunchSide, round: number, idle: LaunchSide): Promise<LaunchRound> => {
       const breakdown = await startCpuBreakdown([
         { name: `${side.label} (pinned)`, pids: () => Promise.resolve([side.server.pid]) },
         { name: `PostgreSQL backends of the ${side.label}`, pids: () => backendsOf(side.service) },
         { name: `${idle.label} (idle, pinned)`, pids: () => Promise.resolve([idle.server.pid]) },
         ...shared,
       ]);
-      const hubCpuBefore = await side.server.cpuSeconds();
+      const serverCpuBefore = await side.server.cpuSeconds();
       const windowStart = monotonicMicros();
       const clientCpuBefore = process.cpuUsage();
       const started = performance.now();
@@ -370,7 +370,7 @@ async function main(): Promise<void> {
         async () => (await finishedIn(side.schema)) >= WARM_UP + RUNS * (round + 1),
       );
       const seconds = (performance.now() - started) / 1000;
-      const hubCpu = cpuUsed(hubCpuBefore, await side.server.cpuSeconds());
+      const serverCpu = cpuUsed(serverCpuBefore, await side.server.cpuSeconds());
       const cpu = await breakdown.finish();
       if (process.env.BENCH_HUB_NODE_FLAGS?.includes('--cpu-prof')) {
         // The hub's profile covers its whole life; its sample times use this same clock, so these bound
@@ -380,13 +380,13 @@ async function main(): Promise<void> {
       return {
         seconds,
         launchSeconds,
-        hubCpu,
+        serverCpu,
         cpu,
         clientCpuMsPerLaunch: (clientCpu.user + clientCpu.system) / 1000 / RUNS,
         createdToEndedMs: await createdToEnded(side.schema),
       };
     };
-    const rounds: { raw: Awaited<ReturnType<typeof rawBullmq>>; api: ApiRound; bare: ApiRound }[] = [];
+    const rounds: { raw: Awaited<ReturnType<typeof rawBullmq>>; api: LaunchRound; bare: LaunchRound }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // The hub and the bare floor share the baseline's CPU, idle but for the hub's periodic passes:
       // counted, so it shows.
@@ -405,11 +405,10 @@ async function main(): Promise<void> {
     const rawSeconds = raw.seconds;
     const {
       seconds: apiSeconds,
-      launchSeconds,
       cpu: apiCpu,
       clientCpuMsPerLaunch,
       createdToEndedMs,
-      hubCpu,
+      serverCpu: hubCpu,
     } = median.api;
     const failedRuns =
       (
@@ -455,6 +454,16 @@ async function main(): Promise<void> {
       samples.push(performance.now() - t0);
     }
 
+    /** A side's figures in the results file, from the median round. */
+    const figuresOf = (r: LaunchRound) => ({
+      ...r.serverCpu,
+      seconds: r.seconds,
+      perSecond: RUNS / r.seconds,
+      launchesPerSecond: RUNS / r.launchSeconds,
+      loadGeneratorCpuMsPerLaunch: r.clientCpuMsPerLaunch,
+      createdToEndedMs: r.createdToEndedMs,
+      cpu: r.cpu,
+    });
     const rawPerSecond = RUNS / rawSeconds;
     const apiPerSecond = RUNS / apiSeconds;
     const results = {
@@ -470,24 +479,8 @@ async function main(): Promise<void> {
       cpus,
       hubEntry: hub.entry,
       rawBullmq: { ...raw, perSecond: rawPerSecond },
-      apiPath: {
-        ...hubCpu,
-        seconds: apiSeconds,
-        perSecond: apiPerSecond,
-        launchesPerSecond: RUNS / launchSeconds,
-        loadGeneratorCpuMsPerLaunch: clientCpuMsPerLaunch,
-        failedRuns,
-        createdToEndedMs,
-        cpu: apiCpu,
-      },
-      bareFloor: {
-        ...median.bare.hubCpu,
-        seconds: median.bare.seconds,
-        perSecond: RUNS / median.bare.seconds,
-        loadGeneratorCpuMsPerLaunch: median.bare.clientCpuMsPerLaunch,
-        createdToEndedMs: median.bare.createdToEndedMs,
-        cpu: median.bare.cpu,
-      },
+      apiPath: { ...figuresOf(median.api), failedRuns },
+      bareFloor: figuresOf(median.bare),
       authenticatedHttpFloorPerSecond: authFloor,
       authenticatedHttpFloorCpuSeconds: authFloorCpu.cpuSeconds,
       throughputRatio: apiPerSecond / rawPerSecond,
@@ -509,9 +502,9 @@ async function main(): Promise<void> {
     };
     const f = (n: number, digits = 0): string => n.toFixed(digits);
     console.log(`bench orchestrator: hub ${hub.entry}, APP_ROLE=all; ${cpus}`);
-    rounds.forEach((r, i) =>
+    results.rounds.forEach((r, i) =>
       console.log(
-        `  round ${i + 1}: raw BullMQ ${f(RUNS / r.raw.seconds)} jobs/s, API path ${f(RUNS / r.api.seconds)} runs/s, ratio ${f(ratioOf(r), 2)}×; bare floor ${f(RUNS / r.bare.seconds)} runs/s, ${f(r.raw.seconds / r.bare.seconds, 2)}×`,
+        `  round ${i + 1}: raw BullMQ ${f(r.rawPerSecond)} jobs/s, API path ${f(r.apiPerSecond)} runs/s, ratio ${f(r.ratio, 2)}×; bare floor ${f(r.barePerSecond)} runs/s, ${f(r.bareRatio, 2)}×`,
       ),
     );
     console.log(`  the median round (by ratio) in detail:`);
@@ -542,7 +535,7 @@ async function main(): Promise<void> {
       `  bare floor (node:http + the hub's repository) ${f(RUNS / bareSeconds)} runs/s (${f(bareSeconds, 2)} s), ${f(rawSeconds / bareSeconds, 2)}× raw BullMQ; API path / bare floor ${f(bareSeconds / apiSeconds, 2)}×`,
     );
     console.log(
-      `  CPU per run: bare floor ${cpuPerItem(median.bare.hubCpu.cpuSeconds)}, load generator ${f(median.bare.clientCpuMsPerLaunch, 2)} ms per launch`,
+      `  CPU per run: bare floor ${cpuPerItem(median.bare.serverCpu.cpuSeconds)}, load generator ${f(median.bare.clientCpuMsPerLaunch, 2)} ms per launch`,
     );
     console.log(`  CPU per run while the bare floor ran (${f(median.bare.cpu.seconds, 2)} s), by party:`);
     describeBreakdown(median.bare.cpu, RUNS).forEach((line) => console.log(line));
