@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { benchInteger, benchNumber, benchSettings } from '../bench/lib/settings.js';
+import { benchInteger, benchNumber, benchSettings, requiredSetting } from '../bench/lib/settings.js';
 
 /** The readers of bench/lib/settings.ts: a benchmark's knob is its default, a valid value, or a clear stop. */
 describe('the benchmark knob readers', () => {
@@ -100,6 +100,17 @@ describe('the benchmark knob readers', () => {
         vi.stubEnv(KNOB, typo);
         expect(docs, typo).toThrow(stops);
       }
+    });
+  });
+
+  describe('requiredSetting', () => {
+    it('answers the value, and stops when it is unset or empty', () => {
+      vi.stubEnv(KNOB, 'redis://127.0.0.1:6379');
+      expect(requiredSetting(KNOB)).toBe('redis://127.0.0.1:6379');
+      vi.stubEnv(KNOB, '');
+      expect(() => requiredSetting(KNOB)).toThrow(`${KNOB} is required`);
+      vi.stubEnv(KNOB, undefined);
+      expect(() => requiredSetting(KNOB)).toThrow(`${KNOB} is required`);
     });
   });
 });

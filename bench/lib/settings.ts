@@ -53,3 +53,15 @@ export function benchSettings(defaults: BenchSettings): BenchSettings {
     rounds: benchRounds(defaults.rounds),
   };
 }
+
+/**
+ * The environment variable `name`, which a process the bench starts cannot run without (its stores, port
+ * and names are handed to it this way); a missing or empty one stops it before it connects to anything.
+ */
+export function requiredSetting(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is required`);
+  }
+  return value;
+}

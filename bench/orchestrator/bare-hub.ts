@@ -18,14 +18,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { PostgresService } from '../../src/infra/postgres/postgres.service.js';
 import { makeEvent } from '../../src/orchestrator/core/index.js';
 import { RunRepository } from '../../src/orchestrator/storage/run.repository.js';
-
-const env = (key: string): string => {
-  const value = process.env[key];
-  if (!value) {
-    throw new Error(`${key} is required`);
-  }
-  return value;
-};
+import { requiredSetting } from '../lib/settings.js';
 
 const JOB = 'bench_noop_job';
 const STEP = 'bench_noop';
@@ -33,9 +26,9 @@ const WORKER = `bare-${randomUUID()}`;
 
 const postgres = new PostgresService(
   loadConfig({
-    DATABASE_URL: env('DATABASE_URL'),
-    PG_SCHEMA: env('PG_SCHEMA'),
-    SERVICE_NAME: env('SERVICE_NAME'),
+    DATABASE_URL: requiredSetting('DATABASE_URL'),
+    PG_SCHEMA: requiredSetting('PG_SCHEMA'),
+    SERVICE_NAME: requiredSetting('SERVICE_NAME'),
     PG_POOL_MAX: '20',
   }),
 );
@@ -99,7 +92,7 @@ const server = createServer((request, response) => {
   }
   response.writeHead(200).end('ok');
 });
-server.listen(Number(env('PORT')), '127.0.0.1');
+server.listen(Number(requiredSetting('PORT')), '127.0.0.1');
 process.once('SIGTERM', () => {
   server.close(() => void postgres.onApplicationShutdown().finally(() => process.exit(0)));
 });

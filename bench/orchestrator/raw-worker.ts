@@ -11,13 +11,7 @@ import { createServer } from 'node:http';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-const env = (key: string): string => {
-  const value = process.env[key];
-  if (!value) {
-    throw new Error(`${key} is required`);
-  }
-  return value;
-};
+import { requiredSetting } from '../lib/settings.js';
 
 /** `text` as an integer of at least `min`, or undefined: `Number` alone would take "", "2.5" or "abc". */
 const integer = (text: string | null, min: number): number | undefined => {
@@ -26,7 +20,7 @@ const integer = (text: string | null, min: number): number | undefined => {
 };
 
 const positiveInteger = (key: string): number => {
-  const value = integer(env(key), 1);
+  const value = integer(requiredSetting(key), 1);
   if (value === undefined) {
     throw new Error(`${key} must be a positive integer, not ${JSON.stringify(process.env[key])}`);
   }
@@ -34,9 +28,9 @@ const positiveInteger = (key: string): number => {
 };
 
 const settings = {
-  redisUrl: env('REDIS_URL'),
-  prefix: env('REDIS_PREFIX'),
-  queue: env('QUEUE'),
+  redisUrl: requiredSetting('REDIS_URL'),
+  prefix: requiredSetting('REDIS_PREFIX'),
+  queue: requiredSetting('QUEUE'),
   concurrency: positiveInteger('CONCURRENCY'),
   port: positiveInteger('PORT'),
 };
