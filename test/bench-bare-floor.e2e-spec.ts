@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +13,9 @@ import {
   waitForStatus,
   type ApiClient,
 } from './support/orchestrator.js';
-import { collect, exited, freePort, ROOT, waitForHttp } from './support/process.js';
+import { collect, exited, freePort, spawnTypeScript, waitForHttp } from './support/process.js';
 
 const BENCH_DEFINITIONS = fileURLToPath(new URL('../bench/orchestrator/definitions.ts', import.meta.url));
-const BARE_HUB = fileURLToPath(new URL('../bench/orchestrator/bare-hub.ts', import.meta.url));
 
 interface StoredRun {
   status: string;
@@ -53,16 +52,11 @@ describe("bench:orchestrator's bare floor", () => {
     bareSchema = `${hub.config.postgres.schema}_bare`;
     const port = await freePort();
     bareUrl = `http://127.0.0.1:${port}`;
-    bare = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', BARE_HUB], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: hub.config.postgres.url,
-        PG_SCHEMA: bareSchema,
-        SERVICE_NAME: 'bare-floor-test',
-        PORT: String(port),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    bare = spawnTypeScript('bench/orchestrator/bare-hub.ts', [], {
+      DATABASE_URL: hub.config.postgres.url,
+      PG_SCHEMA: bareSchema,
+      SERVICE_NAME: 'bare-floor-test',
+      PORT: String(port),
     });
     const output = collect(bare);
     await Promise.race([

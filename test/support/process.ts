@@ -10,6 +10,14 @@ export function spawnHub(
   args: string[],
   env: Record<string, string>,
 ): ChildProcess {
+  return spawnTypeScript(entry, args, env);
+}
+
+/**
+ * Runs any TypeScript file of the repository (`entry`, relative to its root) as its own process through
+ * SWC, with only PATH, HOME and `env` in its environment.
+ */
+export function spawnTypeScript(entry: string, args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', '@swc-node/register/esm-register', entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
