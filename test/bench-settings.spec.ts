@@ -5,21 +5,26 @@ import { benchInteger, benchNumber, benchSettings, requiredSetting } from '../be
 /** The readers of bench/lib/settings.ts: a benchmark's knob is its default, a valid value, or a clear stop. */
 describe('the benchmark knob readers', () => {
   const KNOB = 'BENCH_SPEC_KNOB';
+  /** A share between 0 and 1, and a document count, as two benches read them. */
+  const share = (): number => benchNumber(KNOB, 0.25, 0, 1);
+  const docs = (): number => benchInteger(KNOB, 10_000, 1, 100_000);
 
   afterEach(() => {
     vi.unstubAllEnvs();
   });
 
-  describe('benchNumber', () => {
-    const share = (): number => benchNumber(KNOB, 0.25, 0, 1);
-    const stops = `${KNOB} must be a number between 0 and 1`;
+  it.each([
+    { reader: 'benchNumber', read: share, fallback: 0.25 },
+    { reader: 'benchInteger', read: docs, fallback: 10_000 },
+  ])('$reader answers the fallback when the variable is unset or empty', ({ read, fallback }) => {
+    vi.stubEnv(KNOB, undefined);
+    expect(read()).toBe(fallback);
+    vi.stubEnv(KNOB, '');
+    expect(read()).toBe(fallback);
+  });
 
-    it('answers the fallback when the variable is unset or empty', () => {
-      vi.stubEnv(KNOB, undefined);
-      expect(share()).toBe(0.25);
-      vi.stubEnv(KNOB, '');
-      expect(share()).toBe(0.25);
-    });
+  describe('benchNumber', () => {
+    const stops = `${KNOB} must be a number between 0 and 1`;
 
     it('reads a value in range, the bounds included', () => {
       vi.stubEnv(KNOB, '0.6');
@@ -80,15 +85,7 @@ describe('the benchmark knob readers', () => {
   });
 
   describe('benchInteger', () => {
-    const docs = (): number => benchInteger(KNOB, 10_000, 1, 100_000);
     const stops = `${KNOB} must be an integer between 1 and 100000`;
-
-    it('answers the fallback when the variable is unset or empty', () => {
-      vi.stubEnv(KNOB, undefined);
-      expect(docs()).toBe(10_000);
-      vi.stubEnv(KNOB, '');
-      expect(docs()).toBe(10_000);
-    });
 
     it('reads a value in range', () => {
       vi.stubEnv(KNOB, '2500');
